@@ -1,0 +1,46 @@
+/* cas_error.c - names and sentences for the core's error codes. */
+#include "cas_error.h"
+
+typedef struct {
+  int code;
+  const char *name;
+  const char *text;
+} cas_err_entry;
+
+static const cas_err_entry cas_errors[] = {
+  {CAS_OK, "CAS_OK", "success"},
+  {CAS_ENOMEM, "CAS_ENOMEM", "out of memory"},
+  {CAS_EINVAL, "CAS_EINVAL", "invalid argument"},
+  {CAS_ENOTFOUND, "CAS_ENOTFOUND", "executable not found"},
+  {CAS_ENOEXEC, "CAS_ENOEXEC", "file is not executable"},
+  {CAS_ENOCWD, "CAS_ENOCWD", "working directory does not exist"},
+  {CAS_ESPAWN, "CAS_ESPAWN", "could not start the process"},
+  {CAS_EPIPE, "CAS_EPIPE", "the process closed its stdin (broken pipe)"},
+  {CAS_ECLOSED, "CAS_ECLOSED", "already closed"},
+  {CAS_ELINE, "CAS_ELINE", "line exceeds the maximum buffer size"},
+  {CAS_EJSON, "CAS_EJSON", "invalid JSON"},
+  {CAS_EUTF8, "CAS_EUTF8", "invalid UTF-8"},
+  {CAS_EDEPTH, "CAS_EDEPTH", "JSON nested too deeply"},
+  {CAS_ETIMEOUT, "CAS_ETIMEOUT", "timed out"},
+  {CAS_EEXIT, "CAS_EEXIT", "the process exited"},
+  {CAS_ESYS, "CAS_ESYS", "system error"},
+  {CAS_EREMOTE, "CAS_EREMOTE", "the peer answered with an error"},
+  {CAS_EAGAIN, "CAS_EAGAIN", "try again"},
+};
+
+static const cas_err_entry *cas__err_find(int err) {
+  unsigned i;
+  for (i = 0; i < sizeof cas_errors / sizeof cas_errors[0]; i++)
+    if (cas_errors[i].code == err) return &cas_errors[i];
+  return 0;
+}
+
+const char *cas_strerror(int err) {
+  const cas_err_entry *e = cas__err_find(err);
+  return e ? e->text : "unknown error";
+}
+
+const char *cas_err_name(int err) {
+  const cas_err_entry *e = cas__err_find(err);
+  return e ? e->name : "CAS_EUNKNOWN";
+}

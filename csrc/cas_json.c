@@ -1,0 +1,467 @@
+/* cas_json.c - one line of JSON to a cJSON tree, and what kind of frame it is.
+ *
+ * A line is checked in one pass before cJSON sees it: strict UTF-8, strict
+ * RFC 8259 syntax and the nesting depth, without recursion, so a line of 100000
+ * '[' costs a linear scan and nothing else.  Checking first has three uses:
+ * cJSON is lenient (it takes "01", "+1", ".5", raw control characters and bad
+ * \u escapes, and any byte <= 32 as whitespace) and we want one strict
+ * grammar; its own nesting limit (CJSON_NESTING_LIMIT, 1000) is never reached
+ * by a depth we allow; and once a line is known to be valid, a NULL from cJSON
+ * can only mean that an allocation failed, which becomes CAS_ENOMEM instead of
+ * a misleading CAS_EJSON.
+ *
+ * Error precedence: invalid UTF-8 anywhere in the line is CAS_EUTF8; otherwise
+ * the first problem from the left decides between CAS_EJSON and CAS_EDEPTH.
+ *
+ * Depth counts open containers: a scalar is depth 0, [] and {} are 1, [[]]
+ * is 2.  A line is accepted when its depth is <= the limit.  Limits above
+ * CJSON_NESTING_LIMIT are lowered to it, since cJSON cannot go further.
+ *
+ * Two cJSON limits are handled here rather than passed on:
+ *   - numbers longer than 63 characters are rejected as CAS_EJSON (cJSON reads
+ *     at most 63; JSON.stringify never writes more than about 25);
+ *   - a lone UTF-16 surrogate escape (\ud83d without its pair, which
+ *     JSON.stringify writes when a string was cut inside an emoji) makes
+ *     cJSON fail, yet JSON.parse and Python accept it.  Such escapes are
+ *     rewritten to \ufffd in a private copy of the line, so the frame arrives
+ *     with U+FFFD in place of the broken character instead of being lost.
+ * A \u0000 escape is accepted, but cJSON's NUL-terminated strings end there.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cas_error.h"
+#include "cas_json.h"
+
+/* Strings are most of a frame's bytes, so their scan gets 16 bytes per step
+ * where SSE2 is part of the ABI (every x86-64), 8 bytes elsewhere.  Define
+ * CAS_JSON_NO_SIMD to test the portable path. */
+#if defined(__SSE2__) && !defined(CAS_JSON_NO_SIMD)
+#include <emmintrin.h>
+#define CAS_JSON_SSE2 1
+#endif
+/* With a little-endian load the lowest flagged byte is the first one in
+ * memory, so the scan can jump straight to it. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CAS_JSON_CTZ64(x) ((size_t)__builtin_ctzll(x))
+#endif
+
+#define CAS_ONES UINT64_C(0x0101010101010101)
+#define CAS_HIGHS UINT64_C(0x8080808080808080)
+/* parse_number() in cJSON copies a number into a 64-byte buffer. */
+#define CAS_JSON_MAX_NUMBER 63
+
+/* Length of the well-formed UTF-8 sequence at p (whose first byte is >= 0x80),
+ * or 0.  The ranges are those of Unicode's table of well-formed sequences,
+ * which excludes overlongs, surrogates and code points above U+10FFFF. */
+static size_t cas_utf8_seq(const unsigned char *p, const unsigned char *end) {
+  size_t n = (size_t)(end - p);
+  unsigned c = p[0], lo = 0x80, hi = 0xBF;
+
+  if (c < 0xC2) return 0; /* continuation byte, or overlong C0/C1 lead */
+  if (c < 0xE0) return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c < 0xF0) {
+    if (c == 0xE0) lo = 0xA0;      /* below would be overlong */
+    else if (c == 0xED) hi = 0x9F; /* above would be a surrogate */
+    return n >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (c < 0xF5) {
+    if (c == 0xF0) lo = 0x90;      /* below would be overlong */
+    else if (c == 0xF4) hi = 0x8F; /* above would pass U+10FFFF */
+    return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
+                   (p[3] & 0xC0) == 0x80
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+int cas_utf8_valid(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s, *end;
+  size_t n;
+
+  if (len == 0) return 1;
+  end = p + len;
+  while (p < end) {
+    if (*p < 0x80) {
+      /* Frames are mostly ASCII: test eight bytes per step.  memcpy keeps
+       * the load legal at any alignment and compiles to one instruction. */
+      while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (w & CAS_HIGHS) break;
+        p += 8;
+      }
+      while (p < end && *p < 0x80) p++;
+      continue;
+    }
+    n = cas_utf8_seq(p, end);
+    if (!n) return 0;
+    p += n;
+  }
+  return 1;
+}
+
+/* Nonzero when one of the eight bytes in w needs a look inside a string: a
+ * quote, a backslash, a control character or a non-ASCII byte.  The zero-byte
+ * tests can flag a byte wrongly only above a byte rightly flagged, so the
+ * lowest flag is exact. */
+static uint64_t cas_json_special8(uint64_t w) {
+  uint64_t q = w ^ (CAS_ONES * '"'), b = w ^ (CAS_ONES * '\\');
+  return (w & CAS_HIGHS) | ((q - CAS_ONES) & ~q & CAS_HIGHS) |
+         ((b - CAS_ONES) & ~b & CAS_HIGHS) | ((w - CAS_ONES * 0x20) & ~w & CAS_HIGHS);
+}
+
+static int cas_json_hex4(const unsigned char *p, unsigned *out) {
+  unsigned v = 0, i, c;
+
+  for (i = 0; i < 4; i++) {
+    c = p[i];
+    if (c >= '0' && c <= '9') c -= '0';
+    else if (c >= 'a' && c <= 'f') c -= 'a' - 10;
+    else if (c >= 'A' && c <= 'F') c -= 'A' - 10;
+    else return 0;
+    v = v << 4 | c;
+  }
+  *out = v;
+  return 1;
+}
+
+/* Is p (with at least 12 bytes left) a high surrogate escape followed by a
+ * low one?  The caller has already read the high half. */
+static int cas_json_pair_follows(const unsigned char *p, const unsigned char *end) {
+  unsigned lo;
+
+  return end - p >= 12 && p[6] == '\\' && p[7] == 'u' && cas_json_hex4(p + 8, &lo) &&
+         lo >= 0xDC00 && lo <= 0xDFFF;
+}
+
+/* The body of a string; *pp is just past the opening quote, and is left just
+ * past the closing one, or at the offending byte on error.  Lone surrogate
+ * escapes are counted in *lone. */
+static int cas_json_string(const unsigned char **pp, const unsigned char *end, size_t *lone) {
+  const unsigned char *p = *pp;
+  unsigned c, code;
+  size_t n;
+
+  for (;;) {
+#ifdef CAS_JSON_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+      /* A signed compare flags both controls (< 0x20) and bytes >= 0x80. */
+      int m = _mm_movemask_epi8(_mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+          _mm_cmplt_epi8(x, space)));
+      if (m) {
+        p += __builtin_ctz((unsigned)m);
+        goto look;
+      }
+      p += 16;
+    }
+#endif
+    while (end - p >= 8) {
+      uint64_t w, m;
+      memcpy(&w, p, 8);
+      m = cas_json_special8(w);
+      if (m) {
+#ifdef CAS_JSON_CTZ64
+        p += CAS_JSON_CTZ64(m) / 8;
+#endif
+        break;
+      }
+      p += 8;
+    }
+#ifdef CAS_JSON_SSE2
+  look:
+#endif
+    if (p == end) break;
+    c = *p;
+    if (c == '"') {
+      *pp = p + 1;
+      return CAS_OK;
+    }
+    if (c >= 0x80) {
+      n = cas_utf8_seq(p, end);
+      if (!n) {
+        *pp = p;
+        return CAS_EUTF8;
+      }
+      p += n;
+    } else if (c == '\\') {
+      if (end - p < 2) break;
+      switch (p[1]) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        p += 2;
+        break;
+      case 'u':
+        if (end - p < 6 || !cas_json_hex4(p + 2, &code)) goto bad;
+        if (code >= 0xD800 && code <= 0xDBFF && cas_json_pair_follows(p, end)) {
+          p += 12;
+        } else {
+          if (code >= 0xD800 && code <= 0xDFFF) (*lone)++;
+          p += 6;
+        }
+        break;
+      default:
+        goto bad;
+      }
+    } else if (c < 0x20) {
+      break;
+    } else {
+      p++;
+    }
+  }
+bad:
+  *pp = p;
+  return CAS_EJSON;
+}
+
+/* A number per RFC 8259; *pp is left past it, or at the offending byte. */
+static int cas_json_number(const unsigned char **pp, const unsigned char *end) {
+  const unsigned char *p = *pp, *start = p;
+
+#define CAS_DIGIT(p) ((p) < end && *(p) >= '0' && *(p) <= '9')
+  if (*p == '-') p++;
+  if (p < end && *p == '0') {
+    p++;
+  } else if (CAS_DIGIT(p)) {
+    while (CAS_DIGIT(p)) p++;
+  } else {
+    goto bad;
+  }
+  if (p < end && *p == '.') {
+    p++;
+    if (!CAS_DIGIT(p)) goto bad;
+    while (CAS_DIGIT(p)) p++;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    if (!CAS_DIGIT(p)) goto bad;
+    while (CAS_DIGIT(p)) p++;
+  }
+#undef CAS_DIGIT
+  if (p - start > CAS_JSON_MAX_NUMBER) goto bad;
+  *pp = p;
+  return CAS_OK;
+bad:
+  *pp = p;
+  return CAS_EJSON;
+}
+
+static const unsigned char *cas_json_ws(const unsigned char *p, const unsigned char *end) {
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  return p;
+}
+
+static int cas_json_literal(const unsigned char **pp, const unsigned char *end,
+                            const char *word, size_t n) {
+  if ((size_t)(end - *pp) < n || memcmp(*pp, word, n) != 0) return CAS_EJSON;
+  *pp += n;
+  return CAS_OK;
+}
+
+/* The one-pass check of a whole line.  On success *vend is where the value
+ * ends (before trailing whitespace), to be compared with cJSON's idea of it. */
+static int cas_json_check(const unsigned char *s, size_t len, int limit, size_t *lone,
+                          const unsigned char **vend) {
+  /* One bit per open container, set for an object: limit <= 1000, so this
+   * is 125 bytes instead of a recursion. */
+  unsigned char stack[(CJSON_NESTING_LIMIT + 7) / 8];
+  const unsigned char *p = s, *end = s + len;
+  int depth = 0, rc = CAS_EJSON;
+
+value:
+  p = cas_json_ws(p, end);
+  if (p == end) goto fail;
+  switch (*p) {
+  case '{':
+  case '[':
+    if (depth >= limit) {
+      rc = CAS_EDEPTH;
+      goto fail;
+    }
+    if (*p == '{') stack[depth / 8] |= (unsigned char)(1u << (depth % 8));
+    else stack[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+    depth++;
+    p = cas_json_ws(p + 1, end);
+    if (stack[(depth - 1) / 8] & (1u << ((depth - 1) % 8))) {
+      if (p < end && *p == '}') {
+        p++;
+        depth--;
+        goto after;
+      }
+      goto key;
+    }
+    if (p < end && *p == ']') {
+      p++;
+      depth--;
+      goto after;
+    }
+    goto value;
+  case '"':
+    p++;
+    if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
+    goto after;
+  case 't':
+    if ((rc = cas_json_literal(&p, end, "true", 4)) < 0) goto fail;
+    goto after;
+  case 'f':
+    if ((rc = cas_json_literal(&p, end, "false", 5)) < 0) goto fail;
+    goto after;
+  case 'n':
+    if ((rc = cas_json_literal(&p, end, "null", 4)) < 0) goto fail;
+    goto after;
+  default:
+    if (*p != '-' && (*p < '0' || *p > '9')) goto fail;
+    if ((rc = cas_json_number(&p, end)) < 0) goto fail;
+    goto after;
+  }
+
+key:
+  if (p == end || *p != '"') goto fail;
+  p++;
+  if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
+  p = cas_json_ws(p, end);
+  if (p == end || *p != ':') goto fail;
+  p++;
+  goto value;
+
+after:
+  if (depth == 0) {
+    *vend = p;
+    p = cas_json_ws(p, end);
+    if (p != end) goto fail;
+    return CAS_OK;
+  }
+  p = cas_json_ws(p, end);
+  if (p == end) goto fail;
+  if (stack[(depth - 1) / 8] & (1u << ((depth - 1) % 8))) {
+    if (*p == ',') {
+      p = cas_json_ws(p + 1, end);
+      goto key;
+    }
+    if (*p != '}') goto fail;
+  } else {
+    if (*p == ',') {
+      p++;
+      goto value;
+    }
+    if (*p != ']') goto fail;
+  }
+  p++;
+  depth--;
+  goto after;
+
+fail:
+  /* Everything left of p that is not ASCII was inside a string and has been
+   * checked; invalid UTF-8 to the right must still win. */
+  if (rc != CAS_EUTF8 && !cas_utf8_valid((const char *)p, (size_t)(end - p)))
+    return CAS_EUTF8;
+  return rc == CAS_OK ? CAS_EJSON : rc;
+}
+
+/* Rewrite each lone surrogate escape of a checked line to \ufffd.  Outside
+ * strings a valid line has no backslash, so every backslash found here starts
+ * an escape, and the walk needs no other state. */
+static void cas_json_fix_surrogates(char *s, size_t len) {
+  const unsigned char *end = (const unsigned char *)s + len;
+  unsigned char *p = (unsigned char *)s;
+  unsigned code;
+
+  while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+    if (p[1] != 'u') {
+      p += 2;
+      continue;
+    }
+    cas_json_hex4(p + 2, &code);
+    if (code >= 0xD800 && code <= 0xDBFF && cas_json_pair_follows(p, end)) {
+      p += 12;
+      continue;
+    }
+    if (code >= 0xD800 && code <= 0xDFFF) memcpy(p + 2, "fffd", 4);
+    p += 6;
+  }
+}
+
+int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out) {
+  const unsigned char *vend = NULL;
+  const char *src = s, *pend = NULL;
+  char *copy = NULL;
+  size_t lone = 0;
+  int limit, rc;
+  cJSON *root;
+
+  if (!out) return CAS_EINVAL;
+  *out = NULL;
+  if (max_depth < 0 || (!s && len)) return CAS_EINVAL;
+  if (len == 0) return CAS_EJSON;
+  limit = max_depth ? max_depth : CAS_JSON_MAX_DEPTH;
+  if (limit > CJSON_NESTING_LIMIT) limit = CJSON_NESTING_LIMIT;
+
+  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend);
+  if (rc < 0) return rc;
+  if (lone) {
+    copy = malloc(len);
+    if (!copy) return CAS_ENOMEM;
+    memcpy(copy, s, len);
+    cas_json_fix_surrogates(copy, len);
+    src = copy;
+  }
+  root = cJSON_ParseWithLengthOpts(src, len, &pend, 0);
+  if (!root) {
+    free(copy);
+    return CAS_ENOMEM;
+  }
+  /* Both parsers must agree where the value ends; if not, trust neither. */
+  if (pend != src + (vend - (const unsigned char *)s)) {
+    cJSON_Delete(root);
+    free(copy);
+    return CAS_EJSON;
+  }
+  free(copy);
+  *out = root;
+  return CAS_OK;
+}
+
+cas_frame_kind cas_frame_classify(const cJSON *root) {
+  static const struct {
+    const char *type;
+    cas_frame_kind kind;
+  } kinds[] = {
+    {"control_request", CAS_FRAME_CONTROL_REQUEST},
+    {"control_response", CAS_FRAME_CONTROL_RESPONSE},
+    {"control_cancel_request", CAS_FRAME_CONTROL_CANCEL},
+    {"keep_alive", CAS_FRAME_KEEP_ALIVE},
+    {"transcript_mirror", CAS_FRAME_TRANSCRIPT_MIRROR},
+  };
+  const char *type = cas_json_get_string(root, "type");
+  size_t i;
+
+  if (!type) return CAS_FRAME_INVALID;
+  for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(type, kinds[i].type) == 0) return kinds[i].kind;
+  return CAS_FRAME_MESSAGE;
+}
+
+const char *cas_json_get_string(const cJSON *obj, const char *key) {
+  const cJSON *item;
+
+  if (!cJSON_IsObject(obj) || !key) return NULL;
+  /* Case-sensitive: cJSON_GetObjectItem would take "Type" for "type". */
+  item = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+int cas_json_get_bool(const cJSON *obj, const char *key, int dflt) {
+  const cJSON *item;
+
+  if (!cJSON_IsObject(obj) || !key) return dflt;
+  item = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (cJSON_IsTrue(item)) return 1;
+  if (cJSON_IsFalse(item)) return 0;
+  return dflt;
+}

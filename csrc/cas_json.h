@@ -1,0 +1,45 @@
+/* cas_json.h - one line of JSON to a cJSON tree, and what kind of frame it is.
+ *
+ * Parsing uses cJSON (Debian's libcjson-dev).  Before a tree is trusted the
+ * line must be valid UTF-8 (the CLI writes raw UTF-8; an invalid sequence is a
+ * typed error, never passed on to Lua), and nesting must stay within a depth
+ * limit, so neither the parser nor anything walking the tree recursively can
+ * run the C stack out.
+ *
+ * Trees belong to the caller: free them with cJSON_Delete().
+ */
+#ifndef CAS_JSON_H
+#define CAS_JSON_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#define CAS_JSON_MAX_DEPTH 512
+
+/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, nothing
+ * above U+10FFFF), else 0.  Has a fast path for ASCII. */
+int cas_utf8_valid(const char *s, size_t len);
+
+/* Parse exactly one JSON value from s[0..len) (whitespace around it allowed,
+ * nothing else).  max_depth 0 means CAS_JSON_MAX_DEPTH.  Returns 0 and *out, or
+ * CAS_EUTF8, CAS_EDEPTH, CAS_EJSON or CAS_ENOMEM with *out = NULL. */
+int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out);
+
+/* What a parsed stdout frame is, from its "type" member. */
+typedef enum {
+  CAS_FRAME_MESSAGE = 0,        /* user, assistant, result, system, ... anything else */
+  CAS_FRAME_CONTROL_REQUEST,    /* the CLI asks the SDK (can_use_tool, hook_callback, mcp_message) */
+  CAS_FRAME_CONTROL_RESPONSE,   /* the CLI answers one of our requests */
+  CAS_FRAME_CONTROL_CANCEL,     /* control_cancel_request */
+  CAS_FRAME_KEEP_ALIVE,         /* keep_alive: ignored */
+  CAS_FRAME_TRANSCRIPT_MIRROR,  /* transcript_mirror: not for users */
+  CAS_FRAME_INVALID             /* not an object, or no string "type" */
+} cas_frame_kind;
+
+cas_frame_kind cas_frame_classify(const cJSON *root);
+
+/* Convenience lookups that tolerate a NULL or non-object `obj`. */
+const char *cas_json_get_string(const cJSON *obj, const char *key); /* NULL unless a string */
+int cas_json_get_bool(const cJSON *obj, const char *key, int dflt);
+
+#endif

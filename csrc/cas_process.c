@@ -1,0 +1,677 @@
+/* cas_process.c - one child process with three pipes (see cas_process.h).
+ *
+ * Contract, in the order things happen:
+ *   - spawn prepares everything the child needs (pipes, the list of paths to
+ *     try for argv[0], the fd limit) before fork, because between fork and
+ *     exec the child may only make async-signal-safe calls: no malloc, no
+ *     stdio, no locks.  The host's signals are blocked across fork so that no
+ *     host handler can run inside the child before the child resets it.
+ *   - All our fds are O_CLOEXEC and numbered >= 3 (a host that closed its
+ *     stdin would otherwise hand us fd 0, and dup2 onto 0/1/2 in the child
+ *     could then clobber a pipe end).  The child closes every fd >= 3 except
+ *     the exec-error pipe, which CLOEXEC closes at exec, so it inherits exactly
+ *     0, 1, 2 - even fds the host opened without CLOEXEC.
+ *   - argv[0] without a '/' is searched in PATH of envp (of our environment
+ *     when envp is NULL; "/bin:/usr/bin" when there is no PATH), the way
+ *     execvp does, except that a file the kernel refuses (ENOEXEC) is never
+ *     handed to /bin/sh: no shell, ever.  A relative path is resolved in the
+ *     child's cwd (after chdir), as with posix subprocess APIs.
+ *   - The child reports a failure before or at exec as {stage, errno} on the
+ *     CLOEXEC pipe and _exit(127)s; spawn reaps it and returns the mapped code.
+ *     EOF on that pipe without a report means exec succeeded, so when spawn
+ *     returns 0 the child is already in its own group and has its PDEATHSIG.
+ *   - Reaping is waitpid(pid, WNOHANG) on our pid only.  If the host made
+ *     children auto-reap (SIGCHLD set to SIG_IGN) or reaped ours with
+ *     waitpid(-1), waitpid fails with ECHILD; the child is then gone and is
+ *     recorded as exited with an unknown status (code -1, signal 0).
+ *   - Reading returns 0 at EOF and closes that fd; EOF stays EOF (reading a
+ *     closed fd returns 0 again).
+ *   - Writing goes through a queue.  The first EPIPE closes stdin and drops the
+ *     queue; later writes keep returning CAS_EPIPE (CAS_ECLOSED means the
+ *     caller closed stdin itself).
+ * Nothing here knows Lua or JSON.
+ */
+#define _GNU_SOURCE /* pipe2, syscall, prctl, close_range numbers */
+
+#include "cas_process.h"
+
+#include "cas_buf.h"
+#include "cas_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* Where the child failed; sent with errno over the exec-error pipe. */
+enum { STAGE_SETUP = 1, STAGE_CHDIR = 2, STAGE_EXEC = 3 };
+
+typedef struct {
+  int stage;
+  int err;
+} child_report_t;
+
+/* glibc's default search path for execvp (confstr(_CS_PATH)). */
+#define CAS_DEFAULT_PATH "/bin:/usr/bin"
+
+/* The fallback close loop runs when close_range is missing (Linux < 5.9);
+ * a huge RLIMIT_NOFILE would make it slow, so it is capped. */
+#define CAS_CLOSE_LOOP_CAP 65536
+
+/* A queue holding more than this after it drains is given back to malloc. */
+#define CAS_QUEUE_KEEP (64 * 1024)
+
+struct cas_process {
+  pid_t pid;
+  int fds[3];      /* our ends: stdin (write), stdout, stderr (read); -1 closed */
+  int exit_fd;     /* pidfd or -1 */
+  cas_buf_t wq;    /* bytes queued for stdin ... */
+  size_t woff;     /* ... of which the first woff are already written */
+  int close_pending;
+  int stdin_broken; /* stdin was closed by EPIPE */
+  int exited;
+  int exit_code;   /* 0..255, or -1 when killed by a signal / status unknown */
+  int term_signal;
+};
+
+/* Everything the child needs, prepared before fork. */
+typedef struct {
+  char *const *argv;
+  char *const *envp;
+  const char *cwd;
+  char **paths; /* NULL-terminated candidates for argv[0] */
+  int pdeathsig;
+  pid_t parent;
+  int fd_in, fd_out, fd_err; /* child ends, all >= 3 */
+  int report_fd;             /* write end of the exec-error pipe, >= 3 */
+  long close_max;            /* fallback close loop bound */
+} child_plan_t;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) {
+    /* No EINTR retry: on Linux the fd is released even when close fails. */
+    close(*fd);
+    *fd = -1;
+  }
+}
+
+/* Move fd to a number >= 3 (keeping CLOEXEC), so that the child's dup2 onto
+ * 0/1/2 cannot land on one of our pipe ends and the host's 0/1/2 stay free. */
+static int lift_fd(int *fd) {
+  int nfd;
+  if (*fd > 2) return 0;
+  nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+  if (nfd < 0) return -1;
+  close(*fd);
+  *fd = nfd;
+  return 0;
+}
+
+static int set_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -1;
+  return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *env_path(const char *const *envp) {
+  size_t i;
+  if (!envp) return getenv("PATH");
+  for (i = 0; envp[i]; i++)
+    if (strncmp(envp[i], "PATH=", 5) == 0) return envp[i] + 5;
+  return NULL;
+}
+
+/* The paths to try for argv[0], as one malloc'd block (array then strings).
+ * An empty PATH element means the current directory, as in execvp. */
+static char **build_paths(const char *name, const char *path) {
+  size_t nlen = strlen(name), n = 1, bytes, i;
+  const char *p;
+  char **list, *s;
+
+  if (strchr(name, '/')) {
+    list = malloc(2 * sizeof *list + nlen + 1);
+    if (!list) return NULL;
+    s = (char *)(list + 2);
+    memcpy(s, name, nlen + 1);
+    list[0] = s;
+    list[1] = NULL;
+    return list;
+  }
+  if (!path) path = CAS_DEFAULT_PATH;
+  for (p = path; *p; p++)
+    if (*p == ':') n++;
+  bytes = (n + 1) * sizeof *list + strlen(path) + n * (nlen + 2);
+  list = malloc(bytes);
+  if (!list) return NULL;
+  s = (char *)(list + n + 1);
+  for (i = 0, p = path;; i++) {
+    const char *end = strchr(p, ':');
+    size_t dlen = end ? (size_t)(end - p) : strlen(p);
+    list[i] = s;
+    if (dlen) {
+      memcpy(s, p, dlen);
+      s += dlen;
+      *s++ = '/';
+    }
+    memcpy(s, name, nlen + 1);
+    s += nlen + 1;
+    if (!end) break;
+    p = end + 1;
+  }
+  list[i + 1] = NULL;
+  return list;
+}
+
+static int map_exec_errno(int err) {
+  switch (err) {
+  case ENOENT:
+  case ENOTDIR:
+    return CAS_ENOTFOUND;
+  case EACCES:
+  case ENOEXEC:
+  case EPERM:
+    return CAS_ENOEXEC;
+  default:
+    return CAS_ESPAWN;
+  }
+}
+
+/* ---- the child, between fork and exec: async-signal-safe calls only ------ */
+
+static void child_fail(const child_plan_t *c, int stage, int err) {
+  child_report_t r;
+  r.stage = stage;
+  r.err = err;
+  /* 8 bytes < PIPE_BUF: written whole or not at all. */
+  while (write(c->report_fd, &r, sizeof r) < 0 && errno == EINTR) {
+  }
+  _exit(127);
+}
+
+static void close_range_except(int lo, unsigned hi, long loop_max) {
+  long fd;
+  if (hi != ~0U && (unsigned)lo > hi) return;
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)lo, hi, 0) == 0) return;
+#endif
+  for (fd = lo; fd < loop_max && (hi == ~0U || fd <= (long)hi); fd++) close((int)fd);
+}
+
+static void child_run(const child_plan_t *c) {
+  struct sigaction sa;
+  sigset_t none;
+  int sig, i, err, saw_eacces = 0;
+
+  /* Dispositions a host set to SIG_IGN survive exec; handlers do not, but
+   * resetting everything is simplest.  Signals are still blocked here, so no
+   * host handler can run in the child.  (Some numbers are reserved by libc
+   * or cannot be changed; their EINVAL is ignored.) */
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  for (sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &sa, NULL);
+  }
+
+  if (setpgid(0, 0) < 0) child_fail(c, STAGE_SETUP, errno);
+
+#ifdef __linux__
+  if (c->pdeathsig > 0) {
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)c->pdeathsig) < 0) child_fail(c, STAGE_SETUP, errno);
+    /* The parent may have died before prctl took effect: nobody would ever
+     * send the signal, and nobody is left to read a report. */
+    if (getppid() != c->parent) _exit(127);
+  }
+#endif
+
+  /* Our fds are all >= 3, so these never overwrite a source; dup2 clears
+   * CLOEXEC on the copies. */
+  if (dup2(c->fd_in, 0) < 0 || dup2(c->fd_out, 1) < 0 || dup2(c->fd_err, 2) < 0)
+    child_fail(c, STAGE_SETUP, errno);
+
+  /* Inherit nothing beyond 0, 1, 2: also fds the host opened without
+   * CLOEXEC.  The report pipe stays open until exec (it is CLOEXEC). */
+  close_range_except(3, (unsigned)c->report_fd - 1, c->close_max);
+  close_range_except(c->report_fd + 1, ~0U, c->close_max);
+
+  if (c->cwd && chdir(c->cwd) < 0) child_fail(c, STAGE_CHDIR, errno);
+
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) child_fail(c, STAGE_SETUP, errno);
+
+  /* The execvp search, minus its /bin/sh fallback for ENOEXEC. */
+  err = ENOENT;
+  for (i = 0; c->paths[i]; i++) {
+    execve(c->paths[i], c->argv, c->envp);
+    err = errno;
+    if (err == EACCES) {
+      saw_eacces = 1;
+      continue;
+    }
+    if (err == ENOENT || err == ENOTDIR || err == ESTALE || err == ENODEV || err == ETIMEDOUT) continue;
+    break;
+  }
+  if (!c->paths[i] && saw_eacces) err = EACCES;
+  child_fail(c, STAGE_EXEC, err);
+}
+
+/* ---- spawn -------------------------------------------------------------- */
+
+int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno) {
+  cas_process_t *p = NULL;
+  child_plan_t plan;
+  int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, prep[2] = {-1, -1};
+  int *all[8];
+  sigset_t block_all, saved;
+  child_report_t report;
+  size_t got = 0;
+  pid_t pid;
+  int rc = CAS_OK, err = 0, i;
+
+  if (out) *out = NULL;
+  if (sys_errno) *sys_errno = 0;
+  if (!out || !opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0]) return CAS_EINVAL;
+  if (opts->pdeathsig < -1 || opts->pdeathsig >= NSIG) return CAS_EINVAL;
+
+  p = calloc(1, sizeof *p);
+  if (!p) return CAS_ENOMEM;
+  p->pid = -1;
+  p->fds[0] = p->fds[1] = p->fds[2] = -1;
+  p->exit_fd = -1;
+  cas_buf_init(&p->wq);
+
+  memset(&plan, 0, sizeof plan);
+  plan.argv = (char *const *)opts->argv;
+  plan.envp = opts->envp ? (char *const *)opts->envp : environ;
+  plan.cwd = opts->cwd;
+  plan.pdeathsig = opts->pdeathsig == 0 ? SIGKILL : opts->pdeathsig;
+  plan.parent = getpid();
+  plan.close_max = sysconf(_SC_OPEN_MAX);
+  if (plan.close_max < 0 || plan.close_max > CAS_CLOSE_LOOP_CAP) plan.close_max = CAS_CLOSE_LOOP_CAP;
+  plan.paths = build_paths(opts->argv[0], env_path(opts->envp));
+  if (!plan.paths) {
+    rc = CAS_ENOMEM;
+    goto fail;
+  }
+
+  /* Child ends must stay blocking (a child expects ordinary stdio), so the
+   * pipes are made without O_NONBLOCK and only our ends get it. */
+  all[0] = &pin[0], all[1] = &pin[1], all[2] = &pout[0], all[3] = &pout[1];
+  all[4] = &perr[0], all[5] = &perr[1], all[6] = &prep[0], all[7] = &prep[1];
+  if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
+      pipe2(prep, O_CLOEXEC) < 0)
+    goto sys_fail;
+  for (i = 0; i < 8; i++)
+    if (lift_fd(all[i]) < 0) goto sys_fail;
+  if (set_nonblock(pin[1]) < 0 || set_nonblock(pout[0]) < 0 || set_nonblock(perr[0]) < 0) goto sys_fail;
+
+  plan.fd_in = pin[0];
+  plan.fd_out = pout[1];
+  plan.fd_err = perr[1];
+  plan.report_fd = prep[1];
+
+  sigfillset(&block_all);
+  pthread_sigmask(SIG_SETMASK, &block_all, &saved);
+  pid = fork();
+  if (pid == 0) child_run(&plan); /* never returns */
+  err = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  if (pid < 0) {
+    errno = err;
+    goto sys_fail;
+  }
+  p->pid = pid;
+
+  close_fd(&pin[0]);
+  close_fd(&pout[1]);
+  close_fd(&perr[1]);
+  close_fd(&prep[1]);
+
+  /* EOF: exec happened.  A full report: the child failed and _exit()ed. */
+  while (got < sizeof report) {
+    ssize_t n = read(prep[0], (char *)&report + got, sizeof report - got);
+    if (n > 0) got += (size_t)n;
+    else if (n == 0) break;
+    else if (errno != EINTR) break;
+  }
+  close_fd(&prep[0]);
+
+  if (got > 0) {
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    p->pid = -1;
+    if (got < sizeof report) {
+      rc = CAS_ESPAWN;
+    } else {
+      err = report.err;
+      rc = report.stage == STAGE_CHDIR ? CAS_ENOCWD
+           : report.stage == STAGE_EXEC ? map_exec_errno(report.err)
+                                         : CAS_ESPAWN;
+    }
+    goto fail;
+  }
+
+#ifdef SYS_pidfd_open
+  /* pidfd_open fds are always CLOEXEC.  The pid is ours and not reaped, so
+   * it cannot have been reused. */
+  p->exit_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (p->exit_fd < 0) p->exit_fd = -1;
+  else if (lift_fd(&p->exit_fd) < 0) close_fd(&p->exit_fd);
+#endif
+
+  p->fds[CAS_STDIN] = pin[1];
+  p->fds[CAS_STDOUT] = pout[0];
+  p->fds[CAS_STDERR] = perr[0];
+  free(plan.paths);
+  *out = p;
+  return CAS_OK;
+
+sys_fail:
+  err = errno;
+  rc = CAS_ESPAWN;
+fail:
+  if (sys_errno) *sys_errno = err;
+  close_fd(&pin[0]);
+  close_fd(&pin[1]);
+  close_fd(&pout[0]);
+  close_fd(&pout[1]);
+  close_fd(&perr[0]);
+  close_fd(&perr[1]);
+  close_fd(&prep[0]);
+  close_fd(&prep[1]);
+  free(plan.paths);
+  cas_buf_free(&p->wq);
+  free(p);
+  return rc;
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+int cas_process_pid(const cas_process_t *p) { return (int)p->pid; }
+
+int cas_process_fd(const cas_process_t *p, int which) {
+  if (which < CAS_STDIN || which > CAS_STDERR) return -1;
+  return p->fds[which];
+}
+
+int cas_process_exit_fd(const cas_process_t *p) { return p->exit_fd; }
+
+/* ---- reading ------------------------------------------------------------ */
+
+long cas_process_read(cas_process_t *p, int which, void *buf, size_t cap) {
+  ssize_t n;
+  if (which != CAS_STDOUT && which != CAS_STDERR) return CAS_EINVAL;
+  /* read() of 0 bytes returns 0, which would look like EOF. */
+  if (cap == 0) return CAS_EINVAL;
+  if (p->fds[which] < 0) return 0;
+  if (cap > SSIZE_MAX) cap = SSIZE_MAX;
+  do {
+    n = read(p->fds[which], buf, cap);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) return (long)n;
+  if (n == 0) {
+    close_fd(&p->fds[which]);
+    return 0;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return CAS_EAGAIN;
+  return CAS_ESYS;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static void drop_queue(cas_process_t *p) {
+  cas_buf_free(&p->wq);
+  cas_buf_init(&p->wq);
+  p->woff = 0;
+}
+
+/* Write from data/n until done, EAGAIN or an error, with SIGPIPE blocked so
+ * an EPIPE cannot kill the host whatever its disposition.  The SIGPIPE our
+ * write raised is consumed unless one was already pending (that one is the
+ * host's and the two merged).  Returns the bytes written (also when it
+ * stopped on an error); *err is 0, EAGAIN or the errno that stopped it. */
+static size_t write_nosigpipe(int fd, const char *data, size_t n, int *err) {
+  sigset_t pipe_set, old, pending;
+  size_t done = 0;
+  int was_pending;
+
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  was_pending = sigismember(&pending, SIGPIPE) == 1;
+
+  *err = 0;
+  while (done < n) {
+    size_t chunk = n - done > SSIZE_MAX ? SSIZE_MAX : n - done;
+    ssize_t w = write(fd, data + done, chunk);
+    if (w >= 0) {
+      done += (size_t)w;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    *err = errno;
+    break;
+  }
+  if (*err == EPIPE && !was_pending) {
+    static const struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (*err == EWOULDBLOCK) *err = EAGAIN;
+  return done;
+}
+
+static int stdin_gone(cas_process_t *p) {
+  p->stdin_broken = 1;
+  close_fd(&p->fds[CAS_STDIN]);
+  drop_queue(p);
+  p->close_pending = 0;
+  return CAS_EPIPE;
+}
+
+/* The queue drained: close stdin if that was asked for, and give a large
+ * buffer back so one big message does not pin its memory forever. */
+static int queue_drained(cas_process_t *p) {
+  if (p->wq.cap > CAS_QUEUE_KEEP) drop_queue(p);
+  else {
+    cas_buf_clear(&p->wq);
+    p->woff = 0;
+  }
+  if (p->close_pending) {
+    close_fd(&p->fds[CAS_STDIN]);
+    p->close_pending = 0;
+  }
+  return 0;
+}
+
+int cas_process_flush(cas_process_t *p) {
+  int err;
+  if (p->fds[CAS_STDIN] < 0) return p->stdin_broken ? CAS_EPIPE : 0;
+  if (p->woff < p->wq.len) {
+    p->woff += write_nosigpipe(p->fds[CAS_STDIN], p->wq.data + p->woff, p->wq.len - p->woff, &err);
+    if (err == EPIPE) return stdin_gone(p);
+    if (err && err != EAGAIN) {
+      errno = err;
+      return CAS_ESYS;
+    }
+    if (p->woff < p->wq.len) return 1;
+  }
+  return queue_drained(p);
+}
+
+int cas_process_write(cas_process_t *p, const void *data, size_t n) {
+  const char *d = data;
+  int err;
+
+  if (p->stdin_broken) return CAS_EPIPE;
+  if (p->fds[CAS_STDIN] < 0 || p->close_pending) return CAS_ECLOSED;
+  if (n == 0) return 0;
+
+  /* Queue empty: write straight from the caller's memory and queue only what
+   * the pipe did not take (the common case copies nothing).  Room for all of
+   * it is reserved first, so CAS_ENOMEM always means nothing was written and
+   * a message is never torn. */
+  if (p->woff == p->wq.len) {
+    size_t w;
+    cas_buf_clear(&p->wq);
+    p->woff = 0;
+    if (cas_buf_reserve(&p->wq, n) < 0) return CAS_ENOMEM;
+    w = write_nosigpipe(p->fds[CAS_STDIN], d, n, &err);
+    if (err == EPIPE) return stdin_gone(p);
+    if (w < n) cas_buf_append(&p->wq, d + w, n - w); /* cannot fail: reserved */
+    if (err && err != EAGAIN) {
+      errno = err;
+      return CAS_ESYS;
+    }
+    return 0;
+  }
+
+  /* Bytes are waiting: keep order.  Compact first when most of the buffer is
+   * already written, so a long-lived queue does not creep. */
+  if (p->woff > 0 && p->woff >= p->wq.len / 2) {
+    cas_buf_consume(&p->wq, p->woff);
+    p->woff = 0;
+  }
+  if (cas_buf_append(&p->wq, d, n) < 0) return CAS_ENOMEM;
+  err = cas_process_flush(p);
+  return err == 1 ? 0 : err;
+}
+
+size_t cas_process_queued(const cas_process_t *p) { return p->wq.len - p->woff; }
+
+int cas_process_close_stdin(cas_process_t *p) {
+  if (p->fds[CAS_STDIN] < 0) return 0;
+  if (p->woff == p->wq.len) {
+    close_fd(&p->fds[CAS_STDIN]);
+    drop_queue(p);
+    p->close_pending = 0;
+  } else {
+    p->close_pending = 1;
+  }
+  return 0;
+}
+
+int cas_process_stdin_closed(const cas_process_t *p) { return p->fds[CAS_STDIN] < 0; }
+
+/* ---- exit --------------------------------------------------------------- */
+
+static void record_status(cas_process_t *p, int st) {
+  p->exited = 1;
+  if (WIFEXITED(st)) {
+    p->exit_code = WEXITSTATUS(st);
+    p->term_signal = 0;
+  } else {
+    p->exit_code = -1;
+    p->term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+  }
+}
+
+static int reap(cas_process_t *p, int flags) {
+  int st = 0;
+  pid_t r;
+  if (p->exited) return 1;
+  do {
+    r = waitpid(p->pid, &st, flags);
+  } while (r < 0 && errno == EINTR);
+  if (r == p->pid) {
+    record_status(p, st);
+    return 1;
+  }
+  if (r == 0) return 0;
+  if (errno == ECHILD) {
+    /* Someone else reaped it (SIGCHLD ignored, or a waitpid(-1)). */
+    p->exited = 1;
+    p->exit_code = -1;
+    p->term_signal = 0;
+    return 1;
+  }
+  return CAS_ESYS;
+}
+
+/* The pidfd stays open until free even after the exit: a poller may still
+ * be watching it, and the core is the one owner of its fds. */
+int cas_process_poll_exit(cas_process_t *p) { return reap(p, WNOHANG); }
+
+int cas_process_wait_exit(cas_process_t *p, int timeout_ms) {
+  long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+  long nap = 1;
+  for (;;) {
+    long left;
+    int r = cas_process_poll_exit(p);
+    if (r != 0) return r;
+    left = timeout_ms < 0 ? -1 : deadline - now_ms();
+    if (timeout_ms >= 0 && left <= 0) return 0;
+    if (p->exit_fd >= 0) {
+      struct pollfd pfd;
+      pfd.fd = p->exit_fd;
+      pfd.events = POLLIN;
+      pfd.revents = 0;
+      if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR) return CAS_ESYS;
+    } else {
+      struct timespec ts;
+      long s = left >= 0 && left < nap ? left : nap;
+      ts.tv_sec = 0;
+      ts.tv_nsec = s * 1000000L;
+      nanosleep(&ts, NULL);
+      if (nap < 20) nap = nap * 2 > 20 ? 20 : nap * 2;
+    }
+  }
+}
+
+int cas_process_exited(const cas_process_t *p) { return p->exited; }
+
+int cas_process_exit_code(const cas_process_t *p, int *signo) {
+  if (signo) *signo = p->exited ? p->term_signal : 0;
+  if (!p->exited) return CAS_EINVAL;
+  return p->exit_code;
+}
+
+/* ---- signals and teardown ----------------------------------------------- */
+
+int cas_process_signal(cas_process_t *p, int sig) {
+  /* Once reaped the pid (and group id) may belong to a stranger. */
+  if (p->exited) return CAS_ECLOSED;
+  if (kill(-p->pid, sig) == 0) return 0;
+  /* The group is gone if the child moved itself to another one. */
+  if (errno == ESRCH && kill(p->pid, sig) == 0) return 0;
+  return CAS_ESYS;
+}
+
+void cas_process_free(cas_process_t *p) {
+  if (!p) return;
+  if (cas_process_poll_exit(p) == 0) {
+    cas_process_signal(p, SIGKILL);
+    /* SIGKILL cannot be caught or ignored: this wait is short. */
+    reap(p, 0);
+  }
+  close_fd(&p->fds[CAS_STDIN]);
+  close_fd(&p->fds[CAS_STDOUT]);
+  close_fd(&p->fds[CAS_STDERR]);
+  close_fd(&p->exit_fd);
+  cas_buf_free(&p->wq);
+  free(p);
+}

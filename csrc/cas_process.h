@@ -1,0 +1,89 @@
+/* cas_process.h - one child process with three pipes, and nothing else.
+ *
+ * cas_process_spawn() runs exactly the argv it is given (fork + exec, never a
+ * shell).  The child:
+ *   - gets stdin, stdout and stderr as pipes and no other descriptor of ours
+ *     (every fd we open is O_CLOEXEC);
+ *   - runs in its own process group (so the whole group can be signalled);
+ *   - on Linux gets PR_SET_PDEATHSIG (opts->pdeathsig, default SIGKILL) so it
+ *     dies with the host even if the host is killed;
+ *   - starts with default signal dispositions and an empty signal mask.
+ * An exec failure is reported back through a CLOEXEC pipe, and the three
+ * causes a user can fix are told apart: CAS_ENOTFOUND (no such program),
+ * CAS_ENOEXEC (not executable), CAS_ENOCWD (the cwd does not exist).
+ *
+ * Our ends of the pipes are non-blocking.  Writes go through a queue:
+ * cas_process_write() appends and tries to flush; cas_process_flush() continues
+ * when the fd is writable.  A write to a child that closed its stdin is
+ * CAS_EPIPE, and SIGPIPE is blocked around the write and any pending SIGPIPE
+ * it raised is consumed, so the host's disposition is untouched and SIGPIPE can
+ * never kill it.
+ *
+ * Reaping: only our own pid (waitpid(pid, WNOHANG)), never -1.  On Linux a
+ * pidfd is opened when the kernel has pidfd_open, so a poller can wait for the
+ * exit itself (cas_process_exit_fd); otherwise it is -1 and callers poll
+ * cas_process_poll_exit() on a short timer.
+ *
+ * cas_process_free() on a live child kills its group (SIGKILL) and reaps it:
+ * nothing we started outlives the handle.  The graceful ladder (close stdin,
+ * wait, SIGTERM, wait, SIGKILL) is built by the caller from these pieces,
+ * because waiting well needs the caller's event loop.
+ */
+#ifndef CAS_PROCESS_H
+#define CAS_PROCESS_H
+
+#include <stddef.h>
+
+typedef struct cas_process cas_process_t;
+
+typedef struct {
+  const char *const *argv; /* argv[0]: a path with '/', or a name searched in PATH (of envp if given) */
+  const char *const *envp; /* the child's whole environment; NULL: inherit ours */
+  const char *cwd;         /* NULL: inherit ours */
+  int pdeathsig;           /* 0: SIGKILL; -1: none */
+} cas_spawn_opts_t;
+
+enum { CAS_STDIN = 0, CAS_STDOUT = 1, CAS_STDERR = 2 };
+
+/* Start the child.  On failure returns a negative code, *out is NULL and
+ * *sys_errno (if not NULL) holds the errno behind it (0 if none). */
+int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno);
+
+int cas_process_pid(const cas_process_t *p);
+/* Our end of the pipe `which` (CAS_STDIN/STDOUT/STDERR), -1 once closed. */
+int cas_process_fd(const cas_process_t *p, int which);
+/* A pollable fd that turns readable when the child exits, or -1. */
+int cas_process_exit_fd(const cas_process_t *p);
+
+/* Read up to cap bytes from CAS_STDOUT or CAS_STDERR.  Returns n > 0, 0 at EOF
+ * (the fd is then closed), CAS_EAGAIN when nothing is there, or CAS_ESYS. */
+long cas_process_read(cas_process_t *p, int which, void *buf, size_t cap);
+
+/* Queue n bytes for the child's stdin and try to flush.  Returns 0 (maybe
+ * still queued), CAS_EPIPE, CAS_ECLOSED (stdin already closed) or CAS_ENOMEM. */
+int cas_process_write(cas_process_t *p, const void *data, size_t n);
+/* Write what is queued.  Returns 0 when the queue is empty, 1 when bytes remain
+ * (wait for POLLOUT), or CAS_EPIPE / CAS_ESYS. */
+int cas_process_flush(cas_process_t *p);
+size_t cas_process_queued(const cas_process_t *p);
+/* Close stdin once the queue is flushed (at once if it is empty).  Idempotent. */
+int cas_process_close_stdin(cas_process_t *p);
+/* 1 once stdin is closed (not merely asked to close). */
+int cas_process_stdin_closed(const cas_process_t *p);
+
+/* Check for exit without blocking: 1 when exited (status recorded), 0 if
+ * still running, negative on error. */
+int cas_process_poll_exit(cas_process_t *p);
+/* Block up to timeout_ms (-1: forever) for the exit.  1 exited, 0 timed out. */
+int cas_process_wait_exit(cas_process_t *p, int timeout_ms);
+int cas_process_exited(const cas_process_t *p);
+/* After exit: the exit code (0..255) or -1 if killed; *signo the signal or 0. */
+int cas_process_exit_code(const cas_process_t *p, int *signo);
+
+/* Send sig to the child's whole process group.  0, or CAS_ECLOSED if exited. */
+int cas_process_signal(cas_process_t *p, int sig);
+
+/* Kill (SIGKILL to the group) if still running, reap, close everything, free. */
+void cas_process_free(cas_process_t *p);
+
+#endif

@@ -1,0 +1,524 @@
+/* cas_proto.c - the control protocol's state, fed with parsed frames.
+ *
+ * Lists here are short (a handful of pending requests, a handful of open
+ * inbound requests, a few tasks), so plain linked lists with linear search are
+ * the simple and fast choice.  The two item FIFOs can be long (a slow consumer
+ * of a 100k-message turn); they are O(1) at both ends.
+ */
+#include "cas_proto.h"
+#include "cas_error.h"
+#include "cas_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CAS_ID_MAX 40
+#define CAS_DECODE_HEAD 200
+
+typedef struct cas_pending {
+  struct cas_pending *next;
+  char id[CAS_ID_MAX];
+  int state; /* CAS_REQ_PENDING, CAS_REQ_DONE or a negative code */
+  int64_t deadline;
+  cJSON *result;
+  char *error;
+} cas_pending_t;
+
+typedef struct cas_name {
+  struct cas_name *next;
+  char *name;
+} cas_name_t;
+
+struct cas_proto {
+  cas_buf_t out;
+  cas_queue_t messages, requests, stderr_lines;
+  cas_pending_t *pending;
+  cas_name_t *open_inbound; /* request ids from the CLI we still owe an answer */
+  cas_name_t *tasks;        /* background agent task ids in flight */
+  unsigned long counter;
+  unsigned long salt;
+  unsigned long results;
+  unsigned long unmatched;
+  cJSON *last_error_result;
+  int dead;        /* exited or fatal: new requests fail at once */
+  int dead_code;
+  char *dead_msg;
+};
+
+/* --- small helpers -------------------------------------------------------- */
+
+static char *cas__strndup(const char *s, size_t n) {
+  char *d = (char *)malloc(n + 1);
+  if (!d) return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+void cas_item_free(cas_item_t *it) {
+  if (!it) return;
+  if (it->json) cJSON_Delete(it->json);
+  free(it->text);
+  free(it);
+}
+
+static void cas__queue_push(cas_queue_t *q, cas_item_t *it) {
+  it->next = NULL;
+  if (q->tail) q->tail->next = it;
+  else q->head = it;
+  q->tail = it;
+  q->count++;
+}
+
+static cas_item_t *cas__queue_pop(cas_queue_t *q) {
+  cas_item_t *it = q->head;
+  if (!it) return NULL;
+  q->head = it->next;
+  if (!q->head) q->tail = NULL;
+  q->count--;
+  it->next = NULL;
+  return it;
+}
+
+static void cas__queue_clear(cas_queue_t *q) {
+  cas_item_t *it;
+  while ((it = cas__queue_pop(q)) != NULL) cas_item_free(it);
+}
+
+/* Queue an item; on allocation failure the json is freed (ownership rule). */
+static int cas__push_item(cas_queue_t *q, int kind, int code, cJSON *json,
+                          const char *text, size_t text_len) {
+  cas_item_t *it = (cas_item_t *)calloc(1, sizeof *it);
+  if (!it) {
+    if (json) cJSON_Delete(json);
+    return CAS_ENOMEM;
+  }
+  it->kind = kind;
+  it->code = code;
+  it->json = json;
+  if (text) {
+    it->text = cas__strndup(text, text_len);
+    if (!it->text) {
+      cas_item_free(it);
+      return CAS_ENOMEM;
+    }
+    it->text_len = text_len;
+  }
+  cas__queue_push(q, it);
+  return CAS_OK;
+}
+
+static int cas__name_add(cas_name_t **list, const char *name) {
+  cas_name_t *n = (cas_name_t *)malloc(sizeof *n);
+  if (!n) return CAS_ENOMEM;
+  n->name = cas__strndup(name, strlen(name));
+  if (!n->name) {
+    free(n);
+    return CAS_ENOMEM;
+  }
+  n->next = *list;
+  *list = n;
+  return CAS_OK;
+}
+
+/* Remove name; 1 if it was there. */
+static int cas__name_remove(cas_name_t **list, const char *name) {
+  cas_name_t **pp;
+  for (pp = list; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->name, name) == 0) {
+      cas_name_t *n = *pp;
+      *pp = n->next;
+      free(n->name);
+      free(n);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void cas__name_clear(cas_name_t **list) {
+  while (*list) {
+    cas_name_t *n = *list;
+    *list = n->next;
+    free(n->name);
+    free(n);
+  }
+}
+
+static cas_pending_t *cas__pending_find(cas_proto_t *p, const char *id) {
+  cas_pending_t *r;
+  for (r = p->pending; r; r = r->next)
+    if (strcmp(r->id, id) == 0) return r;
+  return NULL;
+}
+
+/* Finish a pending request with a failure; msg is copied. */
+static void cas__pending_fail(cas_pending_t *r, int code, const char *msg) {
+  r->state = code;
+  free(r->error);
+  r->error = cas__strndup(msg, strlen(msg));
+}
+
+/* --- life cycle ------------------------------------------------------------ */
+
+int cas_proto_new(cas_proto_t **out) {
+  cas_proto_t *p = (cas_proto_t *)calloc(1, sizeof *p);
+  struct timespec ts;
+  *out = NULL;
+  if (!p) return CAS_ENOMEM;
+  cas_buf_init(&p->out);
+  /* Ids need only be unique among our own requests in flight; the salt makes
+   * them unlikely to collide across clients in one log. */
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  p->salt = ((unsigned long)ts.tv_nsec * 2654435761UL) ^ ((unsigned long)getpid() << 16) ^
+            (unsigned long)(size_t)p;
+  *out = p;
+  return CAS_OK;
+}
+
+void cas_proto_free(cas_proto_t *p) {
+  cas_pending_t *r;
+  if (!p) return;
+  cas_buf_free(&p->out);
+  cas__queue_clear(&p->messages);
+  cas__queue_clear(&p->requests);
+  cas__queue_clear(&p->stderr_lines);
+  while ((r = p->pending) != NULL) {
+    p->pending = r->next;
+    if (r->result) cJSON_Delete(r->result);
+    free(r->error);
+    free(r);
+  }
+  cas__name_clear(&p->open_inbound);
+  cas__name_clear(&p->tasks);
+  if (p->last_error_result) cJSON_Delete(p->last_error_result);
+  free(p->dead_msg);
+  free(p);
+}
+
+cas_buf_t *cas_proto_out(cas_proto_t *p) { return &p->out; }
+
+/* --- inbound --------------------------------------------------------------- */
+
+static void cas__on_control_response(cas_proto_t *p, cJSON *frame) {
+  const cJSON *resp = cJSON_GetObjectItemCaseSensitive(frame, "response");
+  const char *id = cas_json_get_string(resp, "request_id");
+  const char *subtype = cas_json_get_string(resp, "subtype");
+  cas_pending_t *r = id ? cas__pending_find(p, id) : NULL;
+  if (!r || r->state != CAS_REQ_PENDING) {
+    /* Late (after a timeout) or foreign: the CLI does the same with ours. */
+    p->unmatched++;
+    return;
+  }
+  if (subtype && strcmp(subtype, "error") == 0) {
+    const char *err = cas_json_get_string(resp, "error");
+    cas__pending_fail(r, CAS_EREMOTE, err ? err : "control request failed");
+    return;
+  }
+  /* Detach the payload so the frame can go; a missing payload is {}. */
+  r->result = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)resp, "response");
+  if (!r->result || !cJSON_IsObject(r->result)) {
+    if (r->result) cJSON_Delete(r->result);
+    r->result = cJSON_CreateObject();
+  }
+  if (!r->result) cas__pending_fail(r, CAS_ENOMEM, "out of memory");
+  else r->state = CAS_REQ_DONE;
+}
+
+/* Background agents keep the CLI asking for hooks and permissions after a
+ * result, so the one-shot query must not close stdin while they run. */
+static void cas__track_tasks(cas_proto_t *p, const cJSON *frame, const char *subtype) {
+  const char *task_id = cas_json_get_string(frame, "task_id");
+  if (!task_id) return;
+  if (strcmp(subtype, "task_started") == 0) {
+    const char *tt = cas_json_get_string(frame, "task_type");
+    if (tt && (strcmp(tt, "local_agent") == 0 || strcmp(tt, "local_workflow") == 0))
+      (void)cas__name_add(&p->tasks, task_id);
+  } else if (strcmp(subtype, "task_notification") == 0) {
+    (void)cas__name_remove(&p->tasks, task_id);
+  } else if (strcmp(subtype, "task_updated") == 0) {
+    const cJSON *patch = cJSON_GetObjectItemCaseSensitive(frame, "patch");
+    const char *st = cas_json_get_string(patch, "status");
+    if (st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 ||
+               strcmp(st, "stopped") == 0 || strcmp(st, "killed") == 0))
+      (void)cas__name_remove(&p->tasks, task_id);
+  }
+}
+
+static int cas__on_message(cas_proto_t *p, cJSON *frame) {
+  const char *type = cas_json_get_string(frame, "type");
+  int is_state_change = 0;
+  if (type && strcmp(type, "result") == 0) {
+    p->results++;
+    if (p->last_error_result) cJSON_Delete(p->last_error_result);
+    p->last_error_result = NULL;
+    if (cas_json_get_bool(frame, "is_error", 0)) p->last_error_result = cJSON_Duplicate(frame, 1);
+  } else if (type && strcmp(type, "system") == 0) {
+    const char *subtype = cas_json_get_string(frame, "subtype");
+    if (subtype) {
+      is_state_change = strcmp(subtype, "session_state_changed") == 0;
+      cas__track_tasks(p, frame, subtype);
+    }
+  }
+  if (type && strcmp(type, "result") != 0 && !is_state_change && p->last_error_result) {
+    cJSON_Delete(p->last_error_result);
+    p->last_error_result = NULL;
+  }
+  return cas__push_item(&p->messages, CAS_ITEM_MESSAGE, 0, frame, NULL, 0);
+}
+
+int cas_proto_on_frame(cas_proto_t *p, cJSON *frame) {
+  switch (cas_frame_classify(frame)) {
+  case CAS_FRAME_CONTROL_RESPONSE:
+    cas__on_control_response(p, frame);
+    cJSON_Delete(frame);
+    return CAS_OK;
+  case CAS_FRAME_CONTROL_REQUEST: {
+    const char *id = cas_json_get_string(frame, "request_id");
+    if (!id) { /* cannot be answered; say so in the stream instead of dropping it */
+      cJSON_Delete(frame);
+      return cas_proto_on_decode_error(p, CAS_EJSON, "control_request without request_id", 34);
+    }
+    if (cas__name_add(&p->open_inbound, id) != CAS_OK) {
+      cJSON_Delete(frame);
+      return CAS_ENOMEM;
+    }
+    return cas__push_item(&p->requests, CAS_ITEM_REQUEST, 0, frame, NULL, 0);
+  }
+  case CAS_FRAME_CONTROL_CANCEL: {
+    const char *id = cas_json_get_string(frame, "request_id");
+    int rc = CAS_OK;
+    /* A cancel for an id we do not know (already answered) is ignored. */
+    if (id && cas__name_remove(&p->open_inbound, id))
+      rc = cas__push_item(&p->requests, CAS_ITEM_CANCEL, 0, NULL, id, strlen(id));
+    cJSON_Delete(frame);
+    return rc;
+  }
+  case CAS_FRAME_KEEP_ALIVE:
+  case CAS_FRAME_TRANSCRIPT_MIRROR:
+    cJSON_Delete(frame);
+    return CAS_OK;
+  case CAS_FRAME_INVALID:
+    /* Valid JSON that is not an object with a type: pass it through as a
+     * message; the Lua layer keeps unknown shapes raw. */
+  case CAS_FRAME_MESSAGE:
+  default:
+    return cas__on_message(p, frame);
+  }
+}
+
+int cas_proto_on_decode_error(cas_proto_t *p, int code, const char *line, size_t len) {
+  return cas__push_item(&p->messages, CAS_ITEM_DECODE_ERROR, code, NULL, line,
+                        len > CAS_DECODE_HEAD ? CAS_DECODE_HEAD : len);
+}
+
+static void cas__fail_all(cas_proto_t *p, int code, const char *msg) {
+  cas_pending_t *r;
+  for (r = p->pending; r; r = r->next)
+    if (r->state == CAS_REQ_PENDING) cas__pending_fail(r, code, msg);
+  if (!p->dead) {
+    p->dead = 1;
+    p->dead_code = code;
+    p->dead_msg = cas__strndup(msg, strlen(msg));
+  }
+}
+
+int cas_proto_on_fatal(cas_proto_t *p, int code, const char *msg) {
+  cas__fail_all(p, code, msg);
+  return cas__push_item(&p->messages, CAS_ITEM_FATAL, code, NULL, msg, strlen(msg));
+}
+
+int cas_proto_on_stderr(cas_proto_t *p, const char *line, size_t len) {
+  return cas__push_item(&p->stderr_lines, CAS_ITEM_STDERR, 0, NULL, line, len);
+}
+
+void cas_proto_on_exit(cas_proto_t *p, const char *msg) {
+  cas__fail_all(p, CAS_EEXIT, msg);
+  /* Nobody is left to answer. */
+  cas__name_clear(&p->open_inbound);
+}
+
+/* --- queues ------------------------------------------------------------------ */
+
+cas_item_t *cas_proto_pop_message(cas_proto_t *p) { return cas__queue_pop(&p->messages); }
+cas_item_t *cas_proto_pop_request(cas_proto_t *p) { return cas__queue_pop(&p->requests); }
+cas_item_t *cas_proto_pop_stderr(cas_proto_t *p) { return cas__queue_pop(&p->stderr_lines); }
+size_t cas_proto_messages_queued(const cas_proto_t *p) { return p->messages.count; }
+size_t cas_proto_requests_queued(const cas_proto_t *p) { return p->requests.count; }
+size_t cas_proto_stderr_queued(const cas_proto_t *p) { return p->stderr_lines.count; }
+
+/* --- outbound ------------------------------------------------------------------ */
+
+int cas_proto_send_line(cas_proto_t *p, const char *line, size_t len) {
+  int rc;
+  /* A raw newline would split the frame in two, and the CLI exits on a line
+   * that is not valid JSON: refuse it here. */
+  if (len == 0 || memchr(line, '\n', len)) return CAS_EINVAL;
+  rc = cas_buf_reserve(&p->out, len + 1);
+  if (rc) return rc;
+  memcpy(p->out.data + p->out.len, line, len);
+  p->out.data[p->out.len + len] = '\n';
+  p->out.len += len + 1;
+  return CAS_OK;
+}
+
+int cas_proto_send(cas_proto_t *p, const cJSON *frame) {
+  char *s = cJSON_PrintUnformatted(frame);
+  int rc;
+  if (!s) return CAS_ENOMEM;
+  rc = cas_proto_send_line(p, s, strlen(s));
+  cJSON_free(s);
+  return rc;
+}
+
+int cas_proto_request(cas_proto_t *p, const char *subtype, cJSON *fields,
+                      int64_t deadline_ms, char *id_out) {
+  cas_pending_t *r;
+  cJSON *frame = NULL, *req = fields;
+  int rc = CAS_ENOMEM;
+
+  id_out[0] = '\0';
+  if (!req) req = cJSON_CreateObject();
+  if (!req) return CAS_ENOMEM;
+  if (!cJSON_IsObject(req)) {
+    cJSON_Delete(req);
+    return CAS_EINVAL;
+  }
+  r = (cas_pending_t *)calloc(1, sizeof *r);
+  if (!r) goto fail;
+  p->counter++;
+  snprintf(r->id, sizeof r->id, "req_%lu_%08lx", p->counter,
+           (p->salt ^ (p->counter * 0x9E3779B1UL)) & 0xffffffffUL);
+  r->deadline = deadline_ms;
+  r->state = CAS_REQ_PENDING;
+
+  cJSON_DeleteItemFromObjectCaseSensitive(req, "subtype");
+  if (!cJSON_AddStringToObject(req, "subtype", subtype)) goto fail;
+  frame = cJSON_CreateObject();
+  if (!frame || !cJSON_AddStringToObject(frame, "type", "control_request") ||
+      !cJSON_AddStringToObject(frame, "request_id", r->id))
+    goto fail;
+  if (!cJSON_AddItemToObject(frame, "request", req)) goto fail;
+  req = NULL; /* owned by frame now */
+
+  if (p->dead) {
+    /* Never write to a dead stream; fail the request the way exit would. */
+    cas__pending_fail(r, p->dead_code, p->dead_msg ? p->dead_msg : "the process exited");
+  } else if ((rc = cas_proto_send(p, frame)) != CAS_OK) {
+    goto fail;
+  }
+  cJSON_Delete(frame);
+  r->next = p->pending;
+  p->pending = r;
+  memcpy(id_out, r->id, strlen(r->id) + 1);
+  return CAS_OK;
+
+fail:
+  if (req) cJSON_Delete(req);
+  if (frame) cJSON_Delete(frame);
+  free(r);
+  return rc;
+}
+
+int cas_proto_response(cas_proto_t *p, const char *id, const cJSON **result, const char **error) {
+  cas_pending_t *r = cas__pending_find(p, id);
+  if (result) *result = NULL;
+  if (error) *error = NULL;
+  if (!r) return CAS_EINVAL;
+  if (r->state == CAS_REQ_DONE && result) *result = r->result;
+  if (r->state < 0 && error) *error = r->error ? r->error : cas_strerror(r->state);
+  return r->state;
+}
+
+void cas_proto_forget(cas_proto_t *p, const char *id) {
+  cas_pending_t **pp;
+  for (pp = &p->pending; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->id, id) == 0) {
+      cas_pending_t *r = *pp;
+      *pp = r->next;
+      if (r->result) cJSON_Delete(r->result);
+      free(r->error);
+      free(r);
+      return;
+    }
+  }
+}
+
+int cas_proto_expire(cas_proto_t *p, int64_t now_ms) {
+  cas_pending_t *r;
+  int n = 0;
+  for (r = p->pending; r; r = r->next) {
+    if (r->state == CAS_REQ_PENDING && r->deadline >= 0 && r->deadline <= now_ms) {
+      cas__pending_fail(r, CAS_ETIMEOUT, "control request timed out");
+      n++;
+    }
+  }
+  return n;
+}
+
+int64_t cas_proto_next_deadline(const cas_proto_t *p) {
+  const cas_pending_t *r;
+  int64_t best = -1;
+  for (r = p->pending; r; r = r->next)
+    if (r->state == CAS_REQ_PENDING && r->deadline >= 0 && (best < 0 || r->deadline < best))
+      best = r->deadline;
+  return best;
+}
+
+size_t cas_proto_pending_count(const cas_proto_t *p) {
+  const cas_pending_t *r;
+  size_t n = 0;
+  for (r = p->pending; r; r = r->next)
+    if (r->state == CAS_REQ_PENDING) n++;
+  return n;
+}
+
+int cas_proto_respond(cas_proto_t *p, const char *request_id, cJSON *response,
+                      const char *error_msg) {
+  cJSON *frame = NULL, *resp;
+  int rc = CAS_ENOMEM;
+  if (!cas__name_remove(&p->open_inbound, request_id)) {
+    /* Cancelled, already answered, or the process is gone: say nothing. */
+    if (response) cJSON_Delete(response);
+    return 1;
+  }
+  frame = cJSON_CreateObject();
+  if (!frame || !cJSON_AddStringToObject(frame, "type", "control_response")) goto out;
+  resp = cJSON_AddObjectToObject(frame, "response");
+  if (!resp) goto out;
+  if (error_msg) {
+    if (!cJSON_AddStringToObject(resp, "subtype", "error") ||
+        !cJSON_AddStringToObject(resp, "request_id", request_id) ||
+        !cJSON_AddStringToObject(resp, "error", error_msg))
+      goto out;
+  } else {
+    if (!cJSON_AddStringToObject(resp, "subtype", "success") ||
+        !cJSON_AddStringToObject(resp, "request_id", request_id))
+      goto out;
+    if (!response) response = cJSON_CreateObject();
+    if (!response) goto out;
+    if (!cJSON_AddItemToObject(resp, "response", response)) goto out;
+    response = NULL;
+  }
+  rc = cas_proto_send(p, frame);
+out:
+  if (response) cJSON_Delete(response);
+  if (frame) cJSON_Delete(frame);
+  return rc;
+}
+
+/* --- turn tracking -------------------------------------------------------------- */
+
+unsigned long cas_proto_results_seen(const cas_proto_t *p) { return p->results; }
+const cJSON *cas_proto_last_error_result(const cas_proto_t *p) { return p->last_error_result; }
+unsigned long cas_proto_unmatched_responses(const cas_proto_t *p) { return p->unmatched; }
+
+size_t cas_proto_tasks_in_flight(const cas_proto_t *p) {
+  const cas_name_t *n;
+  size_t c = 0;
+  for (n = p->tasks; n; n = n->next) c++;
+  return c;
+}

@@ -1,0 +1,134 @@
+/* cas_proto.h - the stream-json control protocol as a state machine, no I/O.
+ *
+ * cas_proto_t knows what the frames mean, not where they come from: the client
+ * (cas_client.c) feeds it parsed frames read from the CLI's stdout and takes
+ * the bytes it wants written to the CLI's stdin from `out`.  That keeps it
+ * testable without a process.
+ *
+ * What it keeps:
+ *   - a FIFO of conversation items (messages, and decode errors in their place
+ *     in the stream so nothing is reordered or lost);
+ *   - a FIFO of inbound control requests from the CLI and their cancellations;
+ *   - the pending table of our own control requests, with deadlines: each
+ *     ends done (with the response payload), failed with the CLI's error text
+ *     (CAS_EREMOTE), timed out (CAS_ETIMEOUT), or failed because the process
+ *     exited (CAS_EEXIT) - all of them at once, the moment the exit is known;
+ *   - the ids of inbound requests still open, so an answer to a request the
+ *     CLI cancelled is dropped instead of written;
+ *   - turn tracking: results seen, whether the latest message was an error
+ *     result (for mapping a non-zero exit to the result's error), and the
+ *     background agent tasks in flight (stdin must stay open for them).
+ *
+ * Ownership: every cJSON handed in is owned by the proto afterwards.  Items
+ * popped with cas_proto_pop_*() belong to the caller (cas_item_free).
+ */
+#ifndef CAS_PROTO_H
+#define CAS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "cas_buf.h"
+
+typedef enum {
+  CAS_ITEM_MESSAGE = 1,    /* json: a conversation frame (user, assistant, result, ...) */
+  CAS_ITEM_DECODE_ERROR,   /* text: the head of a line that is not valid JSON; code: CAS_EJSON/EUTF8/EDEPTH */
+  CAS_ITEM_FATAL,          /* text: why the stream is dead (e.g. a line over the limit); code */
+  CAS_ITEM_REQUEST,        /* json: a control_request frame from the CLI */
+  CAS_ITEM_CANCEL,         /* text: the request_id the CLI cancelled */
+  CAS_ITEM_STDERR          /* text: one line of the CLI's stderr */
+} cas_item_kind;
+
+typedef struct cas_item {
+  struct cas_item *next;
+  int kind;
+  int code;
+  cJSON *json;
+  char *text;
+  size_t text_len;
+} cas_item_t;
+
+void cas_item_free(cas_item_t *it);
+
+typedef struct cas_queue {
+  cas_item_t *head, *tail;
+  size_t count;
+} cas_queue_t;
+
+/* Results of cas_proto_response(). */
+enum { CAS_REQ_PENDING = 1, CAS_REQ_DONE = 0 };
+
+typedef struct cas_proto cas_proto_t;
+
+int cas_proto_new(cas_proto_t **out);
+void cas_proto_free(cas_proto_t *p);
+
+/* Bytes waiting to be written to the CLI's stdin (whole lines).  The client
+ * moves them to the process and clears the buffer. */
+cas_buf_t *cas_proto_out(cas_proto_t *p);
+
+/* --- inbound ---------------------------------------------------------------- */
+/* One parsed frame from stdout (ownership taken, even on error). */
+int cas_proto_on_frame(cas_proto_t *p, cJSON *frame);
+/* A line that failed to parse: queued as a decode error in stream order. */
+int cas_proto_on_decode_error(cas_proto_t *p, int code, const char *line, size_t len);
+/* The stream is dead (code and a sentence); queued after everything else, and
+ * every pending request fails with it. */
+int cas_proto_on_fatal(cas_proto_t *p, int code, const char *msg);
+/* A stderr line, queued for the caller. */
+int cas_proto_on_stderr(cas_proto_t *p, const char *line, size_t len);
+/* The process is gone: fail every pending request with CAS_EEXIT and msg. */
+void cas_proto_on_exit(cas_proto_t *p, const char *msg);
+
+/* --- queues ------------------------------------------------------------------ */
+cas_item_t *cas_proto_pop_message(cas_proto_t *p);
+cas_item_t *cas_proto_pop_request(cas_proto_t *p);   /* REQUEST and CANCEL items */
+cas_item_t *cas_proto_pop_stderr(cas_proto_t *p);
+size_t cas_proto_messages_queued(const cas_proto_t *p);
+size_t cas_proto_requests_queued(const cas_proto_t *p);
+size_t cas_proto_stderr_queued(const cas_proto_t *p);
+
+/* --- outbound ------------------------------------------------------------------ */
+/* Queue a frame for stdin (serialised compactly, one line).  Not taken. */
+int cas_proto_send(cas_proto_t *p, const cJSON *frame);
+/* Queue an already serialised frame; it must be one line of JSON text
+ * (no '\n' inside); a trailing newline is added. */
+int cas_proto_send_line(cas_proto_t *p, const char *line, size_t len);
+
+/* Start a control request {"subtype": subtype, ...fields}.  fields (an object
+ * or NULL) is taken.  deadline_ms is an absolute monotonic time, or -1 for none.
+ * The request id (NUL-terminated, < 40 bytes) is written to id_out. */
+int cas_proto_request(cas_proto_t *p, const char *subtype, cJSON *fields,
+                      int64_t deadline_ms, char *id_out);
+
+/* The state of request id: CAS_REQ_PENDING; CAS_REQ_DONE with *result (borrowed,
+ * valid until cas_proto_forget; an empty object when the CLI sent none); or a
+ * negative code (CAS_EREMOTE, CAS_ETIMEOUT, CAS_EEXIT, ...) with *error (a
+ * sentence, borrowed).  CAS_EINVAL for an unknown id. */
+int cas_proto_response(cas_proto_t *p, const char *id, const cJSON **result, const char **error);
+/* Drop a finished (or abandoned) request. */
+void cas_proto_forget(cas_proto_t *p, const char *id);
+/* Fail requests whose deadline is <= now; returns how many. */
+int cas_proto_expire(cas_proto_t *p, int64_t now_ms);
+/* Earliest deadline of a pending request, or -1. */
+int64_t cas_proto_next_deadline(const cas_proto_t *p);
+size_t cas_proto_pending_count(const cas_proto_t *p);
+
+/* Answer an inbound control request.  response (taken) is the success payload
+ * (NULL: none); error_msg non-NULL sends the error form instead.  Returns 0,
+ * or 1 when the request is no longer open (cancelled or answered): nothing is
+ * written then. */
+int cas_proto_respond(cas_proto_t *p, const char *request_id, cJSON *response,
+                      const char *error_msg);
+
+/* --- turn tracking -------------------------------------------------------------- */
+unsigned long cas_proto_results_seen(const cas_proto_t *p);
+/* The latest conversation message, if it was a result with is_error true, else
+ * NULL (a later session_state_changed does not count as a newer message). */
+const cJSON *cas_proto_last_error_result(const cas_proto_t *p);
+/* Background agent tasks (task_started local_agent / local_workflow) not yet
+ * finished. */
+size_t cas_proto_tasks_in_flight(const cas_proto_t *p);
+unsigned long cas_proto_unmatched_responses(const cas_proto_t *p);
+
+#endif

@@ -1,0 +1,793 @@
+/* lua_cas.c - the Lua C module claude_agent_sdk.core: the only file that
+ * includes lua.h.
+ *
+ * It is private: the public API is built in Lua on top of it.  Style follows
+ * luv: misuse (wrong argument types) raises; a runtime failure returns
+ * nil, message, code-name (e.g. nil, "executable not found", "ENOTFOUND"),
+ * and the Lua layer turns that into a typed error object.
+ *
+ * Memory rule: no C allocation is ever live across a call that can raise a
+ * Lua error.  Lua -> JSON conversion is written without raising calls (it
+ * reports errors by return value, frees, then raises); JSON -> Lua conversion
+ * works on a tree owned by the client userdata (the `cur` slot) or by a "box"
+ * userdata, so a memory error while building tables leaves the tree to __gc.
+ *
+ * JSON mapping (DESIGN.md §4): null is a light userdata NULL (core.null, equal
+ * to cjson.null); arrays get core.array_mt so an empty array encodes back as
+ * []; integral numbers become Lua integers on 5.3+.  A table encodes as an
+ * array when it carries array_mt or is a non-empty sequence 1..n, as an object
+ * when all keys are strings; an empty plain table is an object {}.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "cas_client.h"
+#include "cas_error.h"
+#include "cas_json.h"
+
+/* --- Lua 5.1 / LuaJIT compatibility (the whole shim) --------------------------- */
+#if LUA_VERSION_NUM < 502
+#define lua_rawlen(L, i) lua_objlen(L, (i))
+static void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  for (; l->name; l++) {
+    int i;
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+#endif
+#if LUA_VERSION_NUM >= 503
+#define CAS_HAS_INTEGERS 1
+#endif
+
+#define CLIENT_MT "claude_agent_sdk.core.client"
+#define BOX_MT "claude_agent_sdk.core.box"
+#define ENCODE_MAX_DEPTH CAS_JSON_MAX_DEPTH
+
+/* Registry keys (addresses are unique). */
+static char array_mt_key;
+
+typedef struct {
+  cas_client_t *c;
+  cas_item_t *cur; /* the item being converted; freed on the next pop or __gc */
+} lcas_client;
+
+/* A box owns one C allocation until it is emptied or collected. */
+typedef struct {
+  cJSON *tree;
+  char *text;
+} lcas_box;
+
+static int lcas_box_gc(lua_State *L) {
+  lcas_box *b = (lcas_box *)lua_touserdata(L, 1);
+  if (b->tree) cJSON_Delete(b->tree);
+  if (b->text) cJSON_free(b->text);
+  b->tree = NULL;
+  b->text = NULL;
+  return 0;
+}
+
+static lcas_box *lcas_newbox(lua_State *L) {
+  lcas_box *b = (lcas_box *)lua_newuserdata(L, sizeof *b);
+  b->tree = NULL;
+  b->text = NULL;
+  luaL_getmetatable(L, BOX_MT);
+  lua_setmetatable(L, -2);
+  return b;
+}
+
+static const char *lcas_code(int err) {
+  const char *n = cas_err_name(err);
+  return strncmp(n, "CAS_", 4) == 0 ? n + 4 : n;
+}
+
+static int lcas_fail(lua_State *L, int err, const char *msg) {
+  lua_pushnil(L);
+  lua_pushstring(L, msg ? msg : cas_strerror(err));
+  lua_pushstring(L, lcas_code(err));
+  return 3;
+}
+
+/* --- JSON tree -> Lua ----------------------------------------------------------- */
+
+static void lcas_push_json(lua_State *L, const cJSON *v, int depth);
+
+static void lcas_push_number(lua_State *L, double d) {
+#ifdef CAS_HAS_INTEGERS
+  /* 2^63 bounds the range where the cast is defined. */
+  if (d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+    lua_pushinteger(L, (lua_Integer)d);
+    return;
+  }
+#endif
+  lua_pushnumber(L, d);
+}
+
+static void lcas_push_json(lua_State *L, const cJSON *v, int depth) {
+  const cJSON *ch;
+  int n = 0;
+  if (depth > ENCODE_MAX_DEPTH + 8 || !lua_checkstack(L, 4)) {
+    luaL_error(L, "JSON nested too deeply");
+    return;
+  }
+  switch (v->type & 0xff) {
+  case cJSON_NULL:
+    lua_pushlightuserdata(L, NULL);
+    return;
+  case cJSON_False:
+    lua_pushboolean(L, 0);
+    return;
+  case cJSON_True:
+    lua_pushboolean(L, 1);
+    return;
+  case cJSON_Number:
+    lcas_push_number(L, v->valuedouble);
+    return;
+  case cJSON_String:
+  case cJSON_Raw:
+    lua_pushstring(L, v->valuestring ? v->valuestring : "");
+    return;
+  case cJSON_Array:
+    for (ch = v->child; ch; ch = ch->next) n++;
+    lua_createtable(L, n, 0);
+    n = 0;
+    for (ch = v->child; ch; ch = ch->next) {
+      lcas_push_json(L, ch, depth + 1);
+      lua_rawseti(L, -2, ++n);
+    }
+    lua_pushlightuserdata(L, &array_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_setmetatable(L, -2);
+    return;
+  case cJSON_Object:
+    for (ch = v->child; ch; ch = ch->next) n++;
+    lua_createtable(L, 0, n);
+    for (ch = v->child; ch; ch = ch->next) {
+      lua_pushstring(L, ch->string ? ch->string : "");
+      lcas_push_json(L, ch, depth + 1);
+      lua_rawset(L, -3);
+    }
+    return;
+  default:
+    lua_pushnil(L);
+  }
+}
+
+/* --- Lua -> JSON tree (never raises) ---------------------------------------------- */
+
+typedef struct {
+  char msg[200];
+} lcas_enc_err;
+
+static cJSON *lcas_to_json(lua_State *L, int idx, int depth, lcas_enc_err *e);
+
+static int lcas_is_array_mt(lua_State *L, int idx) {
+  int r;
+  if (!lua_getmetatable(L, idx)) return 0;
+  lua_pushlightuserdata(L, &array_mt_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  r = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return r;
+}
+
+/* 0: object (all string keys, or empty), n > 0: sequence of n, -1: mixed. */
+static long lcas_table_shape(lua_State *L, int idx) {
+  long n = 0, max = 0;
+  int strings = 0, numbers = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      strings = 1;
+    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+      double k = lua_tonumber(L, -1);
+      if (k < 1 || k != floor(k) || k > 2147483647.0) {
+        lua_pop(L, 1);
+        return -1;
+      }
+      numbers = 1;
+      n++;
+      if ((long)k > max) max = (long)k;
+    } else {
+      lua_pop(L, 1);
+      return -1;
+    }
+  }
+  if (strings && numbers) return -1;
+  if (numbers) return max == n ? n : -1;
+  return 0;
+}
+
+static cJSON *lcas_table_to_json(lua_State *L, int idx, int depth, lcas_enc_err *e) {
+  cJSON *out, *item;
+  long n, i;
+  int as_array = lcas_is_array_mt(L, idx);
+  n = as_array ? (long)lua_rawlen(L, idx) : lcas_table_shape(L, idx);
+  if (n < 0) {
+    strcpy(e->msg, "cannot encode a table that mixes string and integer keys, or a sparse array");
+    return NULL;
+  }
+  if (as_array || n > 0) {
+    out = cJSON_CreateArray();
+    if (!out) goto oom;
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, idx, (int)i);
+      item = lcas_to_json(L, lua_gettop(L), depth + 1, e);
+      lua_pop(L, 1);
+      if (!item || !cJSON_AddItemToArray(out, item)) {
+        if (item) cJSON_Delete(item);
+        cJSON_Delete(out);
+        if (!e->msg[0]) goto oom;
+        return NULL;
+      }
+    }
+    return out;
+  }
+  out = cJSON_CreateObject();
+  if (!out) goto oom;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    /* keys are strings here: lcas_table_shape checked */
+    const char *key = lua_tostring(L, -2);
+    item = lcas_to_json(L, lua_gettop(L), depth + 1, e);
+    if (!item || !cJSON_AddItemToObject(out, key, item)) {
+      lua_pop(L, 2);
+      if (item) cJSON_Delete(item);
+      cJSON_Delete(out);
+      if (!e->msg[0]) goto oom;
+      return NULL;
+    }
+    lua_pop(L, 1);
+  }
+  return out;
+oom:
+  strcpy(e->msg, "out of memory");
+  return NULL;
+}
+
+static cJSON *lcas_to_json(lua_State *L, int idx, int depth, lcas_enc_err *e) {
+  cJSON *out = NULL;
+  if (depth > ENCODE_MAX_DEPTH || !lua_checkstack(L, 4)) {
+    strcpy(e->msg, "cannot encode: nested too deeply (or a reference cycle)");
+    return NULL;
+  }
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    out = cJSON_CreateNull();
+    break;
+  case LUA_TLIGHTUSERDATA:
+    if (lua_touserdata(L, idx) != NULL) {
+      strcpy(e->msg, "cannot encode a light userdata other than null");
+      return NULL;
+    }
+    out = cJSON_CreateNull();
+    break;
+  case LUA_TBOOLEAN:
+    out = cJSON_CreateBool(lua_toboolean(L, idx));
+    break;
+  case LUA_TNUMBER: {
+    double d = lua_tonumber(L, idx);
+#ifdef CAS_HAS_INTEGERS
+    if (lua_isinteger(L, idx)) d = (double)lua_tointeger(L, idx);
+#endif
+    if (d != d || d == HUGE_VAL || d == -HUGE_VAL) {
+      strcpy(e->msg, "cannot encode NaN or infinity as JSON");
+      return NULL;
+    }
+    out = cJSON_CreateNumber(d);
+    break;
+  }
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if (memchr(s, '\0', len)) {
+      strcpy(e->msg, "cannot encode a string containing a NUL byte");
+      return NULL;
+    }
+    if (!cas_utf8_valid(s, len)) {
+      strcpy(e->msg, "cannot encode a string that is not valid UTF-8");
+      return NULL;
+    }
+    out = cJSON_CreateString(s);
+    break;
+  }
+  case LUA_TTABLE:
+    return lcas_table_to_json(L, idx, depth, e);
+  default:
+    strcpy(e->msg, "cannot encode a value of type ");
+    strncat(e->msg, lua_typename(L, lua_type(L, idx)), 40);
+    return NULL;
+  }
+  if (!out) strcpy(e->msg, "out of memory");
+  return out;
+}
+
+/* Convert the value at idx; on failure raise (nothing C-owned is live then). */
+static cJSON *lcas_check_json(lua_State *L, int idx) {
+  lcas_enc_err e;
+  cJSON *t;
+  e.msg[0] = '\0';
+  t = lcas_to_json(L, idx, 0, &e);
+  if (!t) luaL_error(L, "%s", e.msg);
+  return t;
+}
+
+/* --- module functions ------------------------------------------------------------ */
+
+static int lcas_encode(lua_State *L) {
+  lcas_box *b;
+  luaL_checkany(L, 1);
+  b = lcas_newbox(L);
+  b->tree = lcas_check_json(L, 1);
+  b->text = cJSON_PrintUnformatted(b->tree);
+  if (!b->text) return luaL_error(L, "out of memory");
+  lua_pushstring(L, b->text);
+  cJSON_free(b->text);
+  b->text = NULL;
+  cJSON_Delete(b->tree);
+  b->tree = NULL;
+  return 1;
+}
+
+static int lcas_decode(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lcas_box *b = lcas_newbox(L);
+  int rc = cas_json_parse(s, len, 0, &b->tree);
+  if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
+  lcas_push_json(L, b->tree, 0);
+  cJSON_Delete(b->tree);
+  b->tree = NULL;
+  return 1;
+}
+
+static int lcas_utf8_valid(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_pushboolean(L, cas_utf8_valid(s, len));
+  return 1;
+}
+
+/* The host's whole environment as { NAME = value }: Lua itself can only
+ * look variables up by name, and the child's environment is built from it. */
+extern char **environ;
+static int lcas_environ(lua_State *L) {
+  char **e;
+  lua_newtable(L);
+  for (e = environ; e && *e; e++) {
+    const char *eq = strchr(*e, '=');
+    if (!eq || eq == *e) continue;
+    lua_pushlstring(L, *e, (size_t)(eq - *e));
+    lua_pushstring(L, eq + 1);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+/* 1 when path names an executable regular file (for the CLI search). */
+static int lcas_executable(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  lua_pushboolean(L, stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0);
+  return 1;
+}
+
+static int lcas_now(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)cas_now_ms());
+  return 1;
+}
+
+/* --- client ----------------------------------------------------------------------- */
+
+static lcas_client *lcas_check(lua_State *L) {
+  lcas_client *u = (lcas_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  if (!u->c) luaL_error(L, "client is closed");
+  return u;
+}
+
+/* Gather the strings of the array at idx into a NULL-terminated vector owned by
+ * a new userdata (left on the stack). NULL if idx is nil. */
+static const char **lcas_strvec(lua_State *L, int idx, const char *what) {
+  size_t n, i;
+  const char **v;
+  if (lua_isnoneornil(L, idx)) return NULL;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  n = lua_rawlen(L, idx);
+  v = (const char **)lua_newuserdata(L, (n + 1) * sizeof *v);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (int)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s[%d] must be a string", what, (int)i + 1);
+    v[i] = lua_tostring(L, -1); /* kept alive by the table */
+    lua_pop(L, 1);
+  }
+  v[n] = NULL;
+  return v;
+}
+
+static int lcas_spawn(lua_State *L) {
+  cas_client_opts_t o;
+  lcas_client *u;
+  int rc, err = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&o, 0, sizeof o);
+  lua_getfield(L, 1, "argv");  /* 2 */
+  lua_getfield(L, 1, "env");   /* 3 */
+  lua_getfield(L, 1, "cwd");   /* 4 */
+  o.argv = lcas_strvec(L, 2, "argv");
+  if (!o.argv || !o.argv[0]) return luaL_error(L, "argv must be a non-empty array of strings");
+  o.envp = lcas_strvec(L, 3, "env");
+  o.cwd = lua_isnil(L, 4) ? NULL : luaL_checkstring(L, 4);
+  lua_getfield(L, 1, "max_buffer_size");
+  o.max_buffer_size = (size_t)luaL_optnumber(L, -1, 0);
+  lua_getfield(L, 1, "stderr_tail");
+  o.stderr_tail = (size_t)luaL_optnumber(L, -1, 0);
+  lua_getfield(L, 1, "max_depth");
+  o.max_depth = (int)luaL_optnumber(L, -1, 0);
+  lua_getfield(L, 1, "stderr_lines");
+  o.stderr_lines = lua_toboolean(L, -1);
+
+  /* The userdata exists before the process does, so __gc always reaps it. */
+  u = (lcas_client *)lua_newuserdata(L, sizeof *u);
+  u->c = NULL;
+  u->cur = NULL;
+  luaL_getmetatable(L, CLIENT_MT);
+  lua_setmetatable(L, -2);
+  rc = cas_client_spawn(&u->c, &o, &err);
+  if (rc != CAS_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, cas_strerror(rc));
+    lua_pushstring(L, lcas_code(rc));
+    lua_pushinteger(L, err);
+    return 4;
+  }
+  return 1;
+}
+
+static int lcas_client_gc(lua_State *L) {
+  lcas_client *u = (lcas_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  if (u->cur) cas_item_free(u->cur);
+  u->cur = NULL;
+  if (u->c) cas_client_free(u->c);
+  u->c = NULL;
+  return 0;
+}
+
+static int lcas_client_pump(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  int rc = cas_client_pump(u->c, (int)luaL_optnumber(L, 2, 0));
+  if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* Take ownership of a popped item in the slot, dropping the previous one. */
+static cas_item_t *lcas_hold(lcas_client *u, cas_item_t *it) {
+  if (u->cur) cas_item_free(u->cur);
+  u->cur = it;
+  return it;
+}
+
+static void lcas_release(lcas_client *u) {
+  if (u->cur) cas_item_free(u->cur);
+  u->cur = NULL;
+}
+
+/* -> "message", tbl | "decode_error", head, code | "fatal", msg, code | nil */
+static int lcas_client_next_message(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_item_t *it = lcas_hold(u, cas_proto_pop_message(cas_client_proto(u->c)));
+  if (!it) return 0;
+  if (it->kind == CAS_ITEM_MESSAGE) {
+    lua_pushliteral(L, "message");
+    lcas_push_json(L, it->json, 0);
+    lcas_release(u);
+    return 2;
+  }
+  lua_pushstring(L, it->kind == CAS_ITEM_FATAL ? "fatal" : "decode_error");
+  lua_pushlstring(L, it->text ? it->text : "", it->text_len);
+  lua_pushstring(L, lcas_code(it->code));
+  lcas_release(u);
+  return 3;
+}
+
+/* -> "request", tbl | "cancel", request_id | nil */
+static int lcas_client_next_request(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_item_t *it = lcas_hold(u, cas_proto_pop_request(cas_client_proto(u->c)));
+  if (!it) return 0;
+  if (it->kind == CAS_ITEM_REQUEST) {
+    lua_pushliteral(L, "request");
+    lcas_push_json(L, it->json, 0);
+  } else {
+    lua_pushliteral(L, "cancel");
+    lua_pushlstring(L, it->text ? it->text : "", it->text_len);
+  }
+  lcas_release(u);
+  return 2;
+}
+
+static int lcas_client_next_stderr(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_item_t *it = lcas_hold(u, cas_proto_pop_stderr(cas_client_proto(u->c)));
+  if (!it) return 0;
+  lua_pushlstring(L, it->text ? it->text : "", it->text_len);
+  lcas_release(u);
+  return 1;
+}
+
+static int lcas_client_send(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  int rc;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, 2, &len);
+    rc = cas_client_send_line(u->c, s, len);
+  } else {
+    cJSON *t;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    t = lcas_check_json(L, 2);
+    rc = cas_client_send(u->c, t);
+    cJSON_Delete(t);
+  }
+  if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int lcas_client_request(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  const char *subtype = luaL_checkstring(L, 2);
+  int timeout = (int)luaL_optnumber(L, 4, -1);
+  cJSON *fields = NULL;
+  char id[64];
+  int rc;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    fields = lcas_check_json(L, 3);
+    if (!cJSON_IsObject(fields)) {
+      cJSON_Delete(fields);
+      return luaL_error(L, "request fields must be a table with string keys");
+    }
+  }
+  rc = cas_client_request(u->c, subtype, fields, timeout, id);
+  if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
+  lua_pushstring(L, id);
+  return 1;
+}
+
+/* -> "pending" | "done", tbl | "failed", msg, code */
+static int lcas_client_response(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  const char *id = luaL_checkstring(L, 2);
+  const cJSON *result;
+  const char *error;
+  int st = cas_proto_response(cas_client_proto(u->c), id, &result, &error);
+  if (st == CAS_REQ_PENDING) {
+    lua_pushliteral(L, "pending");
+    return 1;
+  }
+  if (st == CAS_REQ_DONE) {
+    lua_pushliteral(L, "done");
+    lcas_push_json(L, result, 0); /* owned by the pending entry until forget */
+    return 2;
+  }
+  lua_pushliteral(L, "failed");
+  lua_pushstring(L, error ? error : cas_strerror(st));
+  lua_pushstring(L, lcas_code(st));
+  return 3;
+}
+
+static int lcas_client_forget(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_proto_forget(cas_client_proto(u->c), luaL_checkstring(L, 2));
+  return 0;
+}
+
+/* respond(request_id, payload_or_nil, error_or_nil) */
+static int lcas_client_respond(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  const char *id = luaL_checkstring(L, 2);
+  const char *err = luaL_optstring(L, 4, NULL);
+  cJSON *payload = NULL;
+  int rc;
+  if (!err && !lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    payload = lcas_check_json(L, 3);
+  }
+  rc = cas_client_respond(u->c, id, payload, err);
+  if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int lcas_client_close_stdin(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  int rc = cas_client_close_stdin(u->c);
+  if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int lcas_client_shutdown(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_client_shutdown(u->c, (int)luaL_optnumber(L, 2, 5000), (int)luaL_optnumber(L, 3, 5000));
+  return 0;
+}
+
+static int lcas_client_close(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_client_close(u->c, (int)luaL_optnumber(L, 2, 5000), (int)luaL_optnumber(L, 3, 5000));
+  return 0;
+}
+
+static int lcas_client_finished(lua_State *L) {
+  lua_pushboolean(L, cas_client_finished(lcas_check(L)->c));
+  return 1;
+}
+
+static int lcas_client_alive(lua_State *L) {
+  lua_pushboolean(L, cas_client_alive(lcas_check(L)->c));
+  return 1;
+}
+
+static int lcas_client_pid(lua_State *L) {
+  lua_pushinteger(L, cas_client_pid(lcas_check(L)->c));
+  return 1;
+}
+
+static int lcas_client_exit_code(lua_State *L) {
+  int signo = 0;
+  int code = cas_client_exit_code(lcas_check(L)->c, &signo);
+  lua_pushinteger(L, code);
+  lua_pushinteger(L, signo);
+  return 2;
+}
+
+static int lcas_client_stderr_tail(lua_State *L) {
+  size_t len;
+  const char *s = cas_client_stderr_tail(lcas_check(L)->c, &len);
+  lua_pushlstring(L, s, len);
+  return 1;
+}
+
+/* -> { {fd=, events="r"|"w"}, ... } */
+static int lcas_client_pollfds(lua_State *L) {
+  struct pollfd fds[4];
+  int n = cas_client_pollfds(lcas_check(L)->c, fds, 4), i;
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, fds[i].fd);
+    lua_setfield(L, -2, "fd");
+    lua_pushstring(L, (fds[i].events & POLLOUT) ? "w" : "r");
+    lua_setfield(L, -2, "events");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int lcas_client_timeout(lua_State *L) {
+  lua_pushinteger(L, cas_client_timeout(lcas_check(L)->c));
+  return 1;
+}
+
+static int lcas_client_stats(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  cas_proto_t *p = cas_client_proto(u->c);
+  unsigned long blank, nonjson;
+  cas_client_skipped(u->c, &blank, &nonjson);
+  lua_createtable(L, 0, 8);
+  lua_pushnumber(L, (lua_Number)cas_proto_results_seen(p));
+  lua_setfield(L, -2, "results");
+  lua_pushnumber(L, (lua_Number)cas_proto_messages_queued(p));
+  lua_setfield(L, -2, "messages_queued");
+  lua_pushnumber(L, (lua_Number)cas_proto_requests_queued(p));
+  lua_setfield(L, -2, "requests_queued");
+  lua_pushnumber(L, (lua_Number)cas_proto_pending_count(p));
+  lua_setfield(L, -2, "pending");
+  lua_pushnumber(L, (lua_Number)cas_proto_tasks_in_flight(p));
+  lua_setfield(L, -2, "tasks_in_flight");
+  lua_pushnumber(L, (lua_Number)blank);
+  lua_setfield(L, -2, "blank_lines");
+  lua_pushnumber(L, (lua_Number)nonjson);
+  lua_setfield(L, -2, "nonjson_lines");
+  lua_pushnumber(L, (lua_Number)cas_proto_unmatched_responses(p));
+  lua_setfield(L, -2, "unmatched_responses");
+  return 1;
+}
+
+static int lcas_client_last_error_result(lua_State *L) {
+  const cJSON *r = cas_proto_last_error_result(cas_client_proto(lcas_check(L)->c));
+  if (!r) return 0;
+  lcas_push_json(L, r, 0); /* owned by the proto; not freed by a raise */
+  return 1;
+}
+
+/* --- registration ---------------------------------------------------------------- */
+
+static const luaL_Reg client_methods[] = {
+  {"pump", lcas_client_pump},
+  {"next_message", lcas_client_next_message},
+  {"next_request", lcas_client_next_request},
+  {"next_stderr", lcas_client_next_stderr},
+  {"send", lcas_client_send},
+  {"request", lcas_client_request},
+  {"response", lcas_client_response},
+  {"forget", lcas_client_forget},
+  {"respond", lcas_client_respond},
+  {"close_stdin", lcas_client_close_stdin},
+  {"shutdown", lcas_client_shutdown},
+  {"close", lcas_client_close},
+  {"finished", lcas_client_finished},
+  {"alive", lcas_client_alive},
+  {"pid", lcas_client_pid},
+  {"exit_code", lcas_client_exit_code},
+  {"stderr_tail", lcas_client_stderr_tail},
+  {"pollfds", lcas_client_pollfds},
+  {"timeout", lcas_client_timeout},
+  {"stats", lcas_client_stats},
+  {"last_error_result", lcas_client_last_error_result},
+  {"free", lcas_client_gc},
+  {NULL, NULL}
+};
+
+static const luaL_Reg module_funcs[] = {
+  {"spawn", lcas_spawn},
+  {"encode", lcas_encode},
+  {"decode", lcas_decode},
+  {"utf8_valid", lcas_utf8_valid},
+  {"now", lcas_now},
+  {"environ", lcas_environ},
+  {"executable", lcas_executable},
+  {NULL, NULL}
+};
+
+int luaopen_claude_agent_sdk_core(lua_State *L);
+
+int luaopen_claude_agent_sdk_core(lua_State *L) {
+  luaL_newmetatable(L, BOX_MT);
+  lua_pushcfunction(L, lcas_box_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, CLIENT_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, client_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, lcas_client_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  /* One array metatable per Lua state, shared with the Lua layer. */
+  lua_pushlightuserdata(L, &array_mt_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushliteral(L, "array");
+    lua_setfield(L, -2, "__name");
+    lua_pushlightuserdata(L, &array_mt_key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+  }
+
+  lua_newtable(L);
+  luaL_setfuncs(L, module_funcs, 0);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "array_mt");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+  lua_pushinteger(L, CAS_JSON_MAX_DEPTH);
+  lua_setfield(L, -2, "max_depth");
+  return 1;
+}

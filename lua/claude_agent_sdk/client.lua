@@ -1,0 +1,354 @@
+--- ClaudeSDKClient: an interactive session with the Claude Code CLI.
+--
+-- Mirrors the Python SDK's ClaudeSDKClient (DESIGN.md §3).  The C core owns
+-- the process and the protocol state; this file turns its results into typed
+-- messages and typed errors, and decides how to wait.  All waiting goes
+-- through `_wait`/`_pump`, the one place that blocks (on the core's poll) in a
+-- plain script.
+--
+--   local client = claude.ClaudeSDKClient.new({ model = "claude-sonnet-4-5" })
+--   client:connect()
+--   client:query("What is 2+2?")
+--   for msg in client:receive_response() do print(msg) end
+--   client:disconnect()
+
+local core = require("claude_agent_sdk.core")
+local errors = require("claude_agent_sdk.errors")
+local json = require("claude_agent_sdk.json")
+local options_mod = require("claude_agent_sdk.options")
+local cli = require("claude_agent_sdk.cli")
+local messages = require("claude_agent_sdk.messages")
+local control = require("claude_agent_sdk.control")
+
+local null = json.null
+
+---@class ClaudeSDKClient
+---@field options table  the validated options
+local Client = {}
+Client.__index = Client
+Client.__name = "ClaudeSDKClient"
+
+local GRACE_MS, TERM_MS = 5000, 5000
+
+--- Create a client; nothing is spawned until connect().
+---   local client = ClaudeSDKClient.new({ system_prompt = "Be brief." })
+---@param options table|nil  see DESIGN.md §3.1; unknown keys raise InvalidOptionError
+---@return ClaudeSDKClient
+function Client.new(options)
+  local opts = options_mod.validate(options)
+  return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false }, Client)
+end
+
+function Client:__tostring()
+  local state = self._core and (self._core:alive() and "connected" or "exited") or "not connected"
+  return ("ClaudeSDKClient(%s)"):format(state)
+end
+
+--- Lua 5.4: `local client <close> = ClaudeSDKClient.new(...)` disconnects on scope exit.
+function Client:__close()
+  self:disconnect()
+end
+
+-- A waiting request ended in failure: raise the matching typed error.
+function Client:_raise_failure(what, msg, code)
+  if code == "ETIMEOUT" then
+    errors.raise("ControlTimeoutError", ("%s: control request timed out"):format(what), { request = what })
+  elseif code == "ELINE" then
+    errors.raise("CLIJSONDecodeError", tostring(msg), { code = code, request = what })
+  elseif code == "EEXIT" then
+    self:_raise_exit_error(what)
+  elseif code == "EREMOTE" then
+    errors.raise("ControlError", ("%s failed: %s"):format(what, msg), { request = what, error = msg })
+  end
+  errors.raise("CLIConnectionError", ("%s failed: %s"):format(what, tostring(msg)), { code = code })
+end
+
+-- The process is gone (or the stream is dead): ResultError if the last message
+-- was an error result, else ProcessError with the exit code and stderr tail.
+function Client:_exit_error(context)
+  local c = self._core
+  local code, signo = c:exit_code()
+  local tail = c:stderr_tail()
+  local last = c:last_error_result()
+  if self._fatal then
+    return self._fatal
+  end
+  if last then
+    local typed = messages.parse(last)
+    local text = errors.result_text(last)
+    return errors.new("ResultError", "Claude Code returned an error result: " .. text, {
+      exit_code = code, signal = signo ~= 0 and signo or nil, stderr = tail, result = typed,
+      subtype = typed.subtype, errors = typed.errors, terminal_reason = typed.terminal_reason,
+      context = context,
+    })
+  end
+  local msg
+  if signo ~= 0 then
+    msg = ("Claude Code process was killed by signal %d"):format(signo)
+  else
+    msg = ("Command failed with exit code %d"):format(code)
+  end
+  if context then msg = context .. ": " .. msg end
+  if tail ~= "" then msg = msg .. "\nError output: " .. tail:gsub("%s+$", "") end
+  return errors.new("ProcessError", msg, { exit_code = code, signal = signo ~= 0 and signo or nil, stderr = tail })
+end
+
+function Client:_raise_exit_error(context)
+  error(self:_exit_error(context), 0)
+end
+
+function Client:_require_core(what)
+  if not self._core then
+    errors.raise("CLIConnectionError", ("Not connected. Call connect() before %s()."):format(what))
+  end
+  return self._core
+end
+
+--- One round of I/O: pump the core, then answer what the CLI asked and hand
+--- stderr lines to the callback.  Runs callbacks; never raises for them.
+function Client:_pump(timeout_ms)
+  local c = self._core
+  local ok, msg, code = c:pump(timeout_ms)
+  if not ok then errors.raise("ClaudeSDKError", "I/O failure: " .. tostring(msg), { code = code }) end
+  self:_dispatch()
+end
+
+function Client:_dispatch()
+  local c = self._core
+  while true do
+    local kind, v = c:next_request()
+    if not kind then break end
+    control.dispatch(self, kind, v)
+  end
+  local cb = self.options.stderr
+  while true do
+    local line = c:next_stderr()
+    if not line then break end
+    if cb then
+      local ok, err = pcall(cb, line)
+      if not ok then
+        -- One bad line must not stop the session; keep the error to inspect.
+        self.stderr_callback_error = err
+      end
+    end
+  end
+end
+
+--- Block until cond() is true (pumping in between).
+function Client:_wait(cond)
+  while not cond() do self:_pump(-1) end
+end
+
+-- Send a control request and wait for its answer.
+function Client:_control(subtype, fields, timeout_s)
+  local c = self:_require_core(subtype)
+  local timeout = timeout_s or self.options.control_timeout or 60
+  local id, msg, code = c:request(subtype, fields, math.floor(timeout * 1000))
+  if not id then self:_raise_failure(subtype, msg, code) end
+  local state, v, ecode
+  self:_wait(function()
+    state, v, ecode = c:response(id)
+    return state ~= "pending"
+  end)
+  c:forget(id)
+  if state == "done" then return v end
+  self:_raise_failure(subtype, v, ecode)
+end
+
+--- Start the CLI and complete the initialize handshake; with a prompt, send it.
+---   client:connect()              -- interactive: send queries later
+---   client:connect("Hello")       -- or start with a prompt
+---@param prompt string|table|function|nil
+function Client:connect(prompt)
+  if self._core then errors.raise("CLIConnectionError", "already connected") end
+  if self._closed then errors.raise("CLIConnectionError", "this client was disconnected; create a new one") end
+  local o = self.options
+  local path = cli.find(o.cli_path)
+  local argv = options_mod.argv(o, path)
+  local c, msg, code, errno = core.spawn({
+    argv = argv,
+    env = options_mod.env(o),
+    cwd = o.cwd,
+    max_buffer_size = o.max_buffer_size,
+    stderr_lines = o.stderr ~= nil,
+  })
+  if not c then
+    if code == "ENOTFOUND" then
+      errors.raise("CLINotFoundError", "Claude Code not found at " .. path .. "\n" .. cli.INSTALL_HINT,
+        { cli_path = path })
+    elseif code == "ENOCWD" then
+      errors.raise("CLIConnectionError", "Working directory does not exist: " .. tostring(o.cwd), { cwd = o.cwd })
+    elseif code == "ENOEXEC" then
+      errors.raise("CLIConnectionError", "Claude Code at " .. path .. " is not executable", { cli_path = path })
+    end
+    errors.raise("CLIConnectionError", ("Failed to start Claude Code: %s (errno %s)"):format(msg, tostring(errno)),
+      { code = code, errno = errno })
+  end
+  self._core = c
+  self._argv = argv
+  -- The CLI may ask for MCP messages before it answers initialize; _wait
+  -- dispatches those while it waits.
+  local ok, err = pcall(function()
+    local timeout = o.initialize_timeout or math.max(60,
+      (tonumber(os.getenv("CLAUDE_CODE_STREAM_CLOSE_TIMEOUT") or "") or 0) / 1000)
+    self._server_info = self:_control("initialize", options_mod.initialize_fields(o), timeout)
+  end)
+  if not ok then
+    self:_teardown()
+    error(err, 0)
+  end
+  if prompt ~= nil then self:query(prompt) end
+end
+
+-- Send one user frame (a table); raise CLIConnectionError if the CLI is gone.
+function Client:_send(frame)
+  local c = self._core
+  local ok, msg, code = c:send(frame)
+  if not ok then
+    if code == "ECLOSED" or code == "EPIPE" then
+      local exit_code = c:finished() and (c:exit_code()) or nil
+      errors.raise("CLIConnectionError", exit_code
+        and ("Cannot write to terminated process (exit code: %d)"):format(exit_code)
+        or ("Cannot write to the CLI: %s"):format(msg), { code = code, exit_code = exit_code })
+    end
+    errors.raise("CLIConnectionError", "Cannot write to the CLI: " .. tostring(msg), { code = code })
+  end
+end
+
+--- Send a prompt: a string, an array of user-message tables, or an iterator
+--- function returning such tables (nil ends it).
+---   client:query("What is 2+2?")
+---   client:query({ { type = "user", message = { role = "user", content = "Hi" } } })
+---@param prompt string|table|function
+---@param session_id string|nil  default "default"
+function Client:query(prompt, session_id)
+  self:_require_core("query")
+  session_id = session_id or "default"
+  local function send_table(m)
+    if type(m) ~= "table" then errors.raise("ClaudeSDKError", "each streamed message must be a table") end
+    if m.session_id == nil then m.session_id = session_id end
+    self:_send(m)
+  end
+  if type(prompt) == "string" then
+    self:_send({ type = "user", message = { role = "user", content = prompt },
+      parent_tool_use_id = null, session_id = session_id })
+  elseif type(prompt) == "table" then
+    for _, m in ipairs(prompt) do send_table(m) end
+  elseif type(prompt) == "function" then
+    for m in prompt do send_table(m) end
+  else
+    errors.raise("ClaudeSDKError", "prompt must be a string, a list of messages or an iterator, got " .. type(prompt))
+  end
+end
+
+-- The next typed message, nil at the end of the stream.
+function Client:_next_message()
+  local c = self._core
+  if not c then return nil end
+  while true do
+    local kind, v, code = c:next_message()
+    if kind == "message" then
+      return messages.parse(v)
+    elseif kind == "decode_error" then
+      errors.raise("CLIJSONDecodeError", "Failed to decode JSON from the CLI: " .. v, { line = v, code = code })
+    elseif kind == "fatal" then
+      self._fatal = errors.new("CLIJSONDecodeError", v, { code = code })
+      error(self._fatal, 0)
+    elseif c:finished() then
+      if self._exit_reported or self._closing then return nil end
+      self._exit_reported = true
+      local code_, signo = c:exit_code()
+      if code_ ~= 0 or signo ~= 0 or self._fatal then self:_raise_exit_error() end
+      return nil
+    else
+      self:_pump(-1)
+    end
+  end
+end
+
+--- Every message until the CLI's stdout ends.
+---   for msg in client:receive_messages() do ... end
+---@return fun(): table|nil
+function Client:receive_messages()
+  self:_require_core("receive_messages")
+  return function() return self:_next_message() end
+end
+
+--- Messages up to and including the next ResultMessage.
+---   for msg in client:receive_response() do ... end
+---@return fun(): table|nil
+function Client:receive_response()
+  self:_require_core("receive_response")
+  local done = false
+  return function()
+    if done then return nil end
+    local m = self:_next_message()
+    if m == nil or m.type == "result" then done = true end
+    return m
+  end
+end
+
+--- Stop the current turn; it ends with an error_during_execution result.
+function Client:interrupt()
+  self:_control("interrupt")
+end
+
+--- Change the permission mode for the following tool uses.
+---@param mode string  "default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk" | "auto"
+function Client:set_permission_mode(mode)
+  if type(mode) ~= "string" or not options_mod.PERMISSION_MODES[mode] then
+    errors.raise("InvalidOptionError", ("unknown permission mode %q"):format(tostring(mode)), { option = "mode" })
+  end
+  self:_control("set_permission_mode", { mode = mode })
+end
+
+--- Change the model for the next requests (nil: the default model).
+---@param model string|nil
+function Client:set_model(model)
+  if model ~= nil and type(model) ~= "string" then
+    errors.raise("InvalidOptionError", "model must be a string or nil", { option = "model" })
+  end
+  self:_control("set_model", { model = model == nil and null or model })
+end
+
+--- The CLI's answer to initialize (commands, output styles, models, ...), or nil.
+---@return table|nil
+function Client:get_server_info()
+  return self._server_info
+end
+
+-- Release the core (the process must be finished or is killed by free).
+function Client:_teardown()
+  if self._core then
+    self._core:free()
+    self._core = nil
+  end
+  self._closed = true
+end
+
+--- End the session: close stdin, give the CLI 5 s to exit, then SIGTERM, then
+--- SIGKILL.  Idempotent; never leaves a process behind.
+function Client:disconnect()
+  local c = self._core
+  if not c then
+    self._closed = true
+    return
+  end
+  self._closing = true
+  c:close(GRACE_MS, TERM_MS)
+  self:_teardown()
+end
+
+--- The argv the CLI was started with (for diagnostics and tests).
+---@return string[]|nil
+function Client:argv()
+  return self._argv
+end
+
+--- The CLI's process id, or nil when not running.
+---@return integer|nil
+function Client:pid()
+  return self._core and self._core:pid() or nil
+end
+
+return Client

@@ -1,0 +1,106 @@
+--- Typed error objects (DESIGN.md §5).
+--
+-- Errors are tables with a `__tostring`, raised with `error(err, 0)`.  Kinds
+-- nest like the Python SDK's exception classes: a CLINotFoundError is a
+-- CLIConnectionError is a ClaudeSDKError; a ResultError is a ProcessError.
+--
+--   local ok, err = pcall(client.connect, client)
+--   if errors.is(err, "CLIConnectionError") then print(err.message) end
+
+local M = {}
+
+---@class ClaudeSDKError
+---@field kind string        the most specific kind, e.g. "CLINotFoundError"
+---@field message string     the whole sentence (what tostring shows)
+local Base = {}
+
+--- parent of each kind; nil for the root
+local parents = {
+  ClaudeSDKError = nil,
+  CLIConnectionError = "ClaudeSDKError",
+  CLINotFoundError = "CLIConnectionError",
+  ProcessError = "ClaudeSDKError",
+  ResultError = "ProcessError",
+  CLIJSONDecodeError = "ClaudeSDKError",
+  MessageParseError = "ClaudeSDKError",
+  ControlTimeoutError = "ClaudeSDKError",
+  ControlError = "ClaudeSDKError",
+  InvalidOptionError = "ClaudeSDKError",
+}
+M.kinds = {}
+for k in pairs(parents) do M.kinds[k] = true end
+M.kinds.ClaudeSDKError = true
+
+local mts = {}
+for kind in pairs(M.kinds) do
+  mts[kind] = {
+    __index = Base,
+    __name = kind,
+    __tostring = function(e) return kind .. ": " .. tostring(e.message) end,
+  }
+end
+
+--- Make an error object of `kind` with `message` and extra fields.
+---@param kind string
+---@param message string
+---@param fields table|nil
+---@return ClaudeSDKError
+function M.new(kind, message, fields)
+  local mt = mts[kind]
+  if not mt then error("unknown error kind " .. tostring(kind), 2) end
+  local e = {}
+  if fields then for k, v in pairs(fields) do e[k] = v end end
+  e.kind = kind
+  e.message = message
+  return setmetatable(e, mt)
+end
+
+--- Raise a new error of `kind` (never returns).
+---@param kind string
+---@param message string
+---@param fields table|nil
+function M.raise(kind, message, fields)
+  error(M.new(kind, message, fields), 0)
+end
+
+--- True when `err` is one of our errors of `kind` or of a kind nested in it.
+---   errors.is(err, "CLIConnectionError")  -- also true for CLINotFoundError
+---@param err any
+---@param kind string|nil  default "ClaudeSDKError"
+---@return boolean
+function M.is(err, kind)
+  if type(err) ~= "table" or not err.kind or mts[err.kind] ~= getmetatable(err) then return false end
+  kind = kind or "ClaudeSDKError"
+  local k = err.kind
+  while k do
+    if k == kind then return true end
+    k = parents[k]
+  end
+  return false
+end
+
+--- Methods every error has.
+function Base:is(kind) return M.is(self, kind) end
+
+--- The text of a ResultError, as the Python SDK words it: the first available
+--- of errors[], the result text, a non-success subtype, the API status.
+---@param result table  the raw or typed result message
+---@return string
+function M.result_text(result)
+  local errs = result.errors
+  if type(errs) == "table" and #errs > 0 then
+    local parts = {}
+    for _, s in ipairs(errs) do
+      if type(s) == "string" and s:match("%S") then parts[#parts + 1] = s end
+    end
+    if #parts > 0 then return table.concat(parts, "; ") end
+  end
+  if type(result.result) == "string" and result.result ~= "" then return result.result end
+  if type(result.subtype) == "string" and result.subtype ~= "success" then return result.subtype end
+  if type(result.api_error_status) == "number" then
+    return ("API error (HTTP %d)"):format(result.api_error_status)
+  end
+  return "unknown error"
+end
+
+return M

@@ -1,0 +1,54 @@
+--- The Claude Agent SDK for Lua: the public API (DESIGN.md §3).
+--
+--   local claude = require("claude_agent_sdk")
+--   claude.with_client({ model = "claude-sonnet-4-5" }, function(client)
+--     client:query("What is 2+2?")
+--     for msg in client:receive_response() do print(msg) end
+--   end)
+
+local errors = require("claude_agent_sdk.errors")
+local json = require("claude_agent_sdk.json")
+local messages = require("claude_agent_sdk.messages")
+local Client = require("claude_agent_sdk.client")
+local query = require("claude_agent_sdk.query")
+local options = require("claude_agent_sdk.options")
+
+local M = {}
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+M.VERSION = options.VERSION
+M.ClaudeSDKClient = Client
+M.query = query.query
+M.errors = errors
+M.null = json.null
+M.array_mt = json.array_mt
+M.array = json.array
+M.json = json
+--- isinstance(msg, claude.ResultMessage), or isinstance(err, claude.CLIConnectionError)
+---@param obj any
+---@param cls table|string  a message/block class, or an error kind
+---@return boolean
+function M.isinstance(obj, cls)
+  if type(cls) == "string" then return errors.is(obj, cls) end
+  return messages.isinstance(obj, cls)
+end
+
+for name, cls in pairs(messages.classes) do M[name] = cls end
+for kind in pairs(errors.kinds) do M[kind] = kind end
+
+--- Connect, run fn(client), and always disconnect, on every Lua version.
+---   claude.with_client(opts, function(client) client:query("Hi") ... end)
+---@param opts table|nil
+---@param fn fun(client: ClaudeSDKClient): any
+---@return any ...  what fn returned
+function M.with_client(opts, fn)
+  local client = Client.new(opts)
+  client:connect()
+  local res = pack(pcall(fn, client))
+  client:disconnect()
+  if not res[1] then error(res[2], 0) end
+  return (table.unpack or unpack)(res, 2, res.n)
+end
+
+return M

@@ -1,0 +1,250 @@
+--- Messages and content blocks as Lua tables (DESIGN.md §4).
+--
+-- `parse(frame)` turns a decoded stdout frame into a typed message: a table
+-- whose fields follow the Python SDK's dataclasses and whose metatable is its
+-- class, so `tostring(msg)` is readable and `isinstance(msg, ResultMessage)`
+-- works.  `msg.type` is the everyday check.  JSON null is absent (nil) in
+-- typed fields and stays `null` inside raw data (tool inputs, `data`,
+-- `event`).  Unknown types, subtypes and blocks pass through with their raw
+-- fields, never an error.
+--
+--   local m = messages.parse(frame)
+--   if m.type == "assistant" then for _, b in ipairs(m.content) do ... end end
+
+local json = require("claude_agent_sdk.json")
+local errors = require("claude_agent_sdk.errors")
+
+local null = json.null
+local M = {}
+
+-- repr: a short readable rendering of a value, for __tostring.
+local repr
+local function repr_table(t, depth)
+  if depth > 3 then return "{...}" end
+  local parts, n = {}, 0
+  local len = #t
+  for i = 1, len do
+    n = n + 1
+    if n > 8 then parts[#parts + 1] = "..." break end
+    parts[#parts + 1] = repr(t[i], depth + 1)
+  end
+  local keys = {}
+  for k in pairs(t) do
+    if not (type(k) == "number" and k >= 1 and k <= len and k == math.floor(k)) then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    n = n + 1
+    if n > 12 then parts[#parts + 1] = "..." break end
+    parts[#parts + 1] = tostring(k) .. "=" .. repr(t[k], depth + 1)
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+repr = function(v, depth)
+  depth = depth or 0
+  if v == null then return "null" end
+  local t = type(v)
+  if t == "string" then
+    if #v > 80 then v = v:sub(1, 77) .. "..." end
+    local q = ("%q"):format(v):gsub("\\\n", "\\n")
+    return q
+  elseif t == "table" then
+    local mt = getmetatable(v)
+    if mt and mt.__class_name then return tostring(v) end
+    return repr_table(v, depth)
+  end
+  return tostring(v)
+end
+M.repr = repr
+
+--- Classes: each is the metatable of its instances.
+local classes = {}
+M.classes = classes
+
+local function class(name, parent, fields)
+  local cls = { __class_name = name, __parent = parent, __fields = fields }
+  cls.__index = cls
+  cls.__name = name
+  cls.__tostring = function(obj)
+    local parts = {}
+    for _, f in ipairs(fields) do
+      local v = rawget(obj, f)
+      if v ~= nil then parts[#parts + 1] = f .. "=" .. repr(v, 1) end
+    end
+    return name .. "(" .. table.concat(parts, ", ") .. ")"
+  end
+  classes[name] = cls
+  return cls
+end
+
+M.TextBlock = class("TextBlock", nil, { "text" })
+M.ThinkingBlock = class("ThinkingBlock", nil, { "thinking", "signature" })
+M.ToolUseBlock = class("ToolUseBlock", nil, { "id", "name", "input" })
+M.ToolResultBlock = class("ToolResultBlock", nil, { "tool_use_id", "content", "is_error" })
+M.ContentBlock = class("ContentBlock", nil, { "type" }) -- unknown block types, raw fields
+
+M.UserMessage = class("UserMessage", nil, { "content", "uuid", "parent_tool_use_id", "tool_use_result" })
+M.AssistantMessage = class("AssistantMessage", nil,
+  { "model", "content", "parent_tool_use_id", "error", "stop_reason", "message_id", "usage", "session_id", "uuid" })
+M.SystemMessage = class("SystemMessage", nil, { "subtype", "data" })
+M.TaskStartedMessage = class("TaskStartedMessage", M.SystemMessage,
+  { "subtype", "task_id", "description", "task_type", "tool_use_id", "session_id", "uuid" })
+M.TaskProgressMessage = class("TaskProgressMessage", M.SystemMessage,
+  { "subtype", "task_id", "description", "usage", "last_tool_name", "tool_use_id", "session_id", "uuid" })
+M.TaskNotificationMessage = class("TaskNotificationMessage", M.SystemMessage,
+  { "subtype", "task_id", "status", "summary", "output_file", "usage", "tool_use_id", "session_id", "uuid" })
+M.ResultMessage = class("ResultMessage", nil,
+  { "subtype", "is_error", "result", "num_turns", "duration_ms", "duration_api_ms", "total_cost_usd",
+    "stop_reason", "terminal_reason", "session_id", "usage", "structured_output", "errors" })
+M.StreamEvent = class("StreamEvent", nil, { "event", "session_id", "parent_tool_use_id", "uuid" })
+M.Message = class("Message", nil, { "type" }) -- any other frame type, raw fields
+
+--- True when obj is an instance of cls or of a class derived from it.
+---   isinstance(msg, claude.SystemMessage)  -- true for a TaskStartedMessage too
+---@param obj any
+---@param cls table
+---@return boolean
+function M.isinstance(obj, cls)
+  if type(obj) ~= "table" then return false end
+  local mt = getmetatable(obj)
+  while mt do
+    if mt == cls then return true end
+    mt = rawget(mt, "__parent")
+  end
+  return false
+end
+
+local function nn(v)
+  if v == null then return nil end
+  return v
+end
+
+local block_classes = {
+  text = M.TextBlock, thinking = M.ThinkingBlock, tool_use = M.ToolUseBlock, tool_result = M.ToolResultBlock,
+}
+
+-- Blocks already have the typed shape on the wire: give them their class in
+-- place (no copy).  is_error null becomes nil.
+local function parse_blocks(content)
+  if type(content) ~= "table" then return nn(content) end
+  for i = 1, #content do
+    local b = content[i]
+    if type(b) == "table" and getmetatable(b) == nil then
+      local cls = block_classes[b.type] or M.ContentBlock
+      if b.is_error == null then b.is_error = nil end
+      setmetatable(b, cls)
+    end
+  end
+  return content
+end
+M.parse_blocks = parse_blocks
+
+local function parse_user(f)
+  local m = f.message
+  if type(m) ~= "table" then
+    errors.raise("MessageParseError", "user message without a message object", { data = f })
+  end
+  return setmetatable({
+    type = "user",
+    content = parse_blocks(m.content),
+    uuid = nn(f.uuid),
+    parent_tool_use_id = nn(f.parent_tool_use_id),
+    tool_use_result = nn(f.tool_use_result),
+    session_id = nn(f.session_id),
+  }, M.UserMessage)
+end
+
+local function parse_assistant(f)
+  local m = f.message
+  if type(m) ~= "table" then
+    errors.raise("MessageParseError", "assistant message without a message object", { data = f })
+  end
+  return setmetatable({
+    type = "assistant",
+    content = parse_blocks(m.content) or json.array(),
+    model = nn(m.model),
+    parent_tool_use_id = nn(f.parent_tool_use_id),
+    error = nn(f.error),
+    usage = nn(m.usage),
+    message_id = nn(m.id),
+    stop_reason = nn(m.stop_reason),
+    session_id = nn(f.session_id),
+    uuid = nn(f.uuid),
+  }, M.AssistantMessage)
+end
+
+local system_classes = {
+  task_started = M.TaskStartedMessage,
+  task_progress = M.TaskProgressMessage,
+  task_notification = M.TaskNotificationMessage,
+}
+
+local function parse_system(f)
+  local cls = system_classes[f.subtype]
+  local msg = { type = "system", subtype = nn(f.subtype), data = f }
+  if cls then
+    -- typed subtypes also get their fields at top level
+    for k, v in pairs(f) do
+      if msg[k] == nil and v ~= null then msg[k] = v end
+    end
+  end
+  return setmetatable(msg, cls or M.SystemMessage)
+end
+
+local function parse_result(f)
+  return setmetatable({
+    type = "result",
+    subtype = nn(f.subtype),
+    duration_ms = nn(f.duration_ms),
+    duration_api_ms = nn(f.duration_api_ms),
+    is_error = nn(f.is_error) or false,
+    num_turns = nn(f.num_turns),
+    session_id = nn(f.session_id),
+    stop_reason = nn(f.stop_reason),
+    total_cost_usd = nn(f.total_cost_usd),
+    usage = nn(f.usage),
+    result = nn(f.result),
+    structured_output = nn(f.structured_output),
+    model_usage = nn(f.modelUsage),
+    permission_denials = nn(f.permission_denials),
+    errors = nn(f.errors),
+    terminal_reason = nn(f.terminal_reason),
+    api_error_status = nn(f.api_error_status),
+    uuid = nn(f.uuid),
+  }, M.ResultMessage)
+end
+
+local function parse_stream_event(f)
+  return setmetatable({
+    type = "stream_event",
+    uuid = nn(f.uuid),
+    session_id = nn(f.session_id),
+    event = f.event,
+    parent_tool_use_id = nn(f.parent_tool_use_id),
+  }, M.StreamEvent)
+end
+
+local parsers = {
+  user = parse_user,
+  assistant = parse_assistant,
+  system = parse_system,
+  result = parse_result,
+  stream_event = parse_stream_event,
+}
+
+--- A decoded stdout frame to a typed message.
+---@param frame table
+---@return table
+function M.parse(frame)
+  if type(frame) ~= "table" then
+    return setmetatable({ type = "unknown", data = frame }, M.Message)
+  end
+  local p = parsers[frame.type]
+  if p then return p(frame) end
+  -- pass-through: raw fields, type as sent
+  if getmetatable(frame) == nil then setmetatable(frame, M.Message) end
+  return frame
+end
+
+return M

@@ -1,0 +1,352 @@
+--- Options: validation, and the CLI's argv and environment (PROTOCOL.md §1).
+--
+-- Policy lives here, in Lua; the C core spawns exactly the argv it is given.
+-- Every check runs before anything is spawned, so a typo in an option key or
+-- a bad value is an InvalidOptionError that names it, never a confusing CLI
+-- failure.  Valued flags that carry user data use `--flag=value` when the
+-- value starts with "-", so a value can never be read as another flag.
+--
+--   local opts = options.validate({ model = "claude-sonnet-4-5" })
+--   local argv = options.argv(opts, "/path/to/claude")
+
+local errors = require("claude_agent_sdk.errors")
+local json = require("claude_agent_sdk.json")
+local core = require("claude_agent_sdk.core")
+
+local M = {}
+
+M.VERSION = "0.1.0"
+M.DEFAULT_MAX_BUFFER_SIZE = 64 * 1024 * 1024
+
+M.PERMISSION_MODES = {
+  default = true, acceptEdits = true, plan = true, bypassPermissions = true, dontAsk = true, auto = true,
+}
+local EFFORTS = { low = true, medium = true, high = true, xhigh = true, max = true }
+
+local function bad(key, msg)
+  errors.raise("InvalidOptionError", ("invalid option %s: %s"):format(key, msg), { option = key })
+end
+
+local function is_list_of_strings(v)
+  if type(v) ~= "table" then return false end
+  local n = 0
+  for k, s in pairs(v) do
+    n = n + 1
+    if type(k) ~= "number" or type(s) ~= "string" then return false end
+  end
+  return n == #v
+end
+
+-- Checkers: each takes (key, value) and raises on a bad value.
+local function kind(t)
+  return function(key, v)
+    if type(v) ~= t then bad(key, ("expected a %s, got %s"):format(t, type(v))) end
+  end
+end
+local string_ = kind("string")
+local boolean_ = kind("boolean")
+local function function_(key, v)
+  if type(v) ~= "function" then bad(key, "expected a function, got " .. type(v)) end
+end
+local function positive_int(key, v)
+  if type(v) ~= "number" or v < 1 or v ~= math.floor(v) then bad(key, "expected a positive integer") end
+end
+local function non_negative(key, v)
+  if type(v) ~= "number" or v < 0 or v ~= v then bad(key, "expected a non-negative number") end
+end
+local function string_list(key, v)
+  if not is_list_of_strings(v) then bad(key, "expected a list of strings") end
+end
+local function string_map(key, v)
+  if type(v) ~= "table" then bad(key, "expected a table of NAME = value") end
+  for k, s in pairs(v) do
+    if type(k) ~= "string" or k == "" or k:find("=", 1, true) then bad(key, "bad variable name " .. tostring(k)) end
+    if type(s) ~= "string" and s ~= false then
+      bad(key, ("%s must be a string (or false to unset)"):format(k))
+    end
+  end
+end
+local function table_(key, v)
+  if type(v) ~= "table" then bad(key, "expected a table") end
+end
+
+local function system_prompt_check(key, v)
+  if type(v) == "string" then return end
+  if type(v) == "table" and v.type == "preset" and v.preset == "claude_code"
+    and (v.append == nil or type(v.append) == "string") then return end
+  if type(v) == "table" and v.type == "file" and type(v.path) == "string" then return end
+  bad(key, 'expected a string, {type="preset", preset="claude_code", append=?} or {type="file", path=}')
+end
+
+local function tools_check(key, v)
+  if is_list_of_strings(v) then return end
+  if type(v) == "table" and v.type == "preset" and v.preset == "claude_code" then return end
+  bad(key, 'expected a list of tool names or {type="preset", preset="claude_code"}')
+end
+
+local function permission_mode_check(key, v)
+  if type(v) ~= "string" or not M.PERMISSION_MODES[v] then
+    bad(key, ("unknown permission mode %q (one of default, acceptEdits, plan, bypassPermissions, dontAsk, auto)")
+      :format(tostring(v)))
+  end
+end
+
+local function thinking_check(key, v)
+  if type(v) ~= "table" then bad(key, "expected a table") end
+  if v.type == "adaptive" or v.type == "disabled" then return end
+  if v.type == "enabled" then
+    positive_int(key .. ".budget_tokens", v.budget_tokens)
+    return
+  end
+  bad(key, 'type must be "adaptive", "enabled" or "disabled"')
+end
+
+local function effort_check(key, v)
+  if not EFFORTS[v] then bad(key, "expected one of low, medium, high, xhigh, max") end
+end
+
+local function output_format_check(key, v)
+  if type(v) ~= "table" or v.type ~= "json_schema" or type(v.schema) ~= "table" then
+    bad(key, 'expected {type="json_schema", schema={...}}')
+  end
+end
+
+local function extra_args_check(key, v)
+  if type(v) ~= "table" then bad(key, "expected a table of flag = value") end
+  for flag, val in pairs(v) do
+    if type(flag) ~= "string" or not flag:match("^[%w][%w%-_]*$") then
+      bad(key, "bad flag name " .. tostring(flag) .. " (give it without leading dashes)")
+    end
+    if val ~= true and val ~= false and type(val) ~= "string" and val ~= json.null then
+      bad(key, flag .. " must be true (a bare flag), false (omitted) or a string value")
+    end
+  end
+end
+
+local function mcp_servers_check(key, v)
+  if type(v) == "string" then return end
+  if type(v) ~= "table" then bad(key, "expected a table of name = config, or a path/JSON string") end
+  for name, cfg in pairs(v) do
+    if type(name) ~= "string" or type(cfg) ~= "table" then bad(key, "expected name = config table") end
+    if cfg.type == "sdk" or cfg.instance ~= nil then
+      bad(key, "in-process SDK MCP servers are not supported yet")
+    end
+  end
+end
+
+local function plugins_check(key, v)
+  if type(v) ~= "table" then bad(key, "expected a list") end
+  for _, p in ipairs(v) do
+    if type(p) ~= "table" or p.type ~= "local" or type(p.path) ~= "string" then
+      bad(key, 'each plugin must be {type="local", path=...}')
+    end
+  end
+end
+
+local function unsupported_yet(key)
+  bad(key, "not supported by this version of the SDK yet")
+end
+
+--- Every option key and its checker; a key not here is an error.
+local CHECKS = {
+  system_prompt = system_prompt_check,
+  model = string_,
+  fallback_model = string_,
+  permission_mode = permission_mode_check,
+  permission_prompt_tool_name = string_,
+  allowed_tools = string_list,
+  disallowed_tools = string_list,
+  tools = tools_check,
+  max_turns = positive_int,
+  max_budget_usd = non_negative,
+  cwd = string_,
+  cli_path = string_,
+  env = string_map,
+  extra_args = extra_args_check,
+  add_dirs = string_list,
+  settings = function(key, v) if type(v) ~= "string" and type(v) ~= "table" then bad(key, "expected a path, JSON text or a table") end end,
+  setting_sources = string_list,
+  mcp_servers = mcp_servers_check,
+  strict_mcp_config = boolean_,
+  include_partial_messages = boolean_,
+  include_hook_events = boolean_,
+  continue_conversation = boolean_,
+  resume = string_,
+  session_id = string_,
+  fork_session = boolean_,
+  enable_file_checkpointing = boolean_,
+  betas = string_list,
+  thinking = thinking_check,
+  max_thinking_tokens = positive_int,
+  effort = effort_check,
+  output_format = output_format_check,
+  plugins = plugins_check,
+  agents = table_,
+  max_buffer_size = positive_int,
+  stderr = function_,
+  control_timeout = non_negative,  -- seconds a control request may wait (default 60)
+  initialize_timeout = non_negative, -- seconds the initialize handshake may wait (default 60)
+  -- later issues: callbacks over the control protocol
+  can_use_tool = unsupported_yet,
+  hooks = unsupported_yet,
+  user = unsupported_yet,
+  sandbox = unsupported_yet,
+}
+M.KNOWN = CHECKS
+
+--- Check an options table; returns a shallow copy with defaults filled in.
+---@param opts table|nil
+---@return table
+function M.validate(opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then
+    errors.raise("InvalidOptionError", "options must be a table, got " .. type(opts))
+  end
+  local out = {}
+  for k, v in pairs(opts) do
+    local check = CHECKS[k]
+    if type(k) ~= "string" or not check then
+      errors.raise("InvalidOptionError", ("unknown option %q"):format(tostring(k)), { option = k })
+    end
+    check(k, v)
+    out[k] = v
+  end
+  if out.model and out.fallback_model and out.model == out.fallback_model then
+    bad("fallback_model", "must differ from model")
+  end
+  out.max_buffer_size = out.max_buffer_size or M.DEFAULT_MAX_BUFFER_SIZE
+  return out
+end
+
+-- "--flag value", or one token "--flag=value" when value starts with "-".
+local function add_valued(argv, flag, value)
+  value = tostring(value)
+  if value:sub(1, 1) == "-" then
+    argv[#argv + 1] = flag .. "=" .. value
+  else
+    argv[#argv + 1] = flag
+    argv[#argv + 1] = value
+  end
+end
+
+local function number_text(n)
+  if n == math.floor(n) and math.abs(n) < 2 ^ 53 then return ("%d"):format(n) end
+  return ("%.17g"):format(n)
+end
+
+--- The argv for the CLI at `cli`, in the Python SDK's order (PROTOCOL.md §1.4).
+---@param o table  validated options
+---@param cli string  path of the executable
+---@return string[]
+function M.argv(o, cli)
+  local a = { cli, "--output-format", "stream-json", "--verbose" }
+  local sp = o.system_prompt
+  if sp == nil then
+    a[#a + 1] = "--system-prompt"
+    a[#a + 1] = ""
+  elseif type(sp) == "string" then
+    add_valued(a, "--system-prompt", sp)
+  elseif sp.type == "file" then
+    add_valued(a, "--system-prompt-file", sp.path)
+  elseif sp.append then
+    add_valued(a, "--append-system-prompt", sp.append)
+  end
+  if o.tools ~= nil then
+    if o.tools.type == "preset" then
+      add_valued(a, "--tools", "default")
+    else
+      a[#a + 1] = "--tools"
+      a[#a + 1] = table.concat(o.tools, ",")
+    end
+  end
+  if o.allowed_tools and #o.allowed_tools > 0 then add_valued(a, "--allowedTools", table.concat(o.allowed_tools, ",")) end
+  if o.max_turns then add_valued(a, "--max-turns", number_text(o.max_turns)) end
+  if o.max_budget_usd then add_valued(a, "--max-budget-usd", number_text(o.max_budget_usd)) end
+  if o.disallowed_tools and #o.disallowed_tools > 0 then
+    add_valued(a, "--disallowedTools", table.concat(o.disallowed_tools, ","))
+  end
+  if o.model then add_valued(a, "--model", o.model) end
+  if o.fallback_model then add_valued(a, "--fallback-model", o.fallback_model) end
+  if o.betas and #o.betas > 0 then add_valued(a, "--betas", table.concat(o.betas, ",")) end
+  if o.permission_prompt_tool_name then add_valued(a, "--permission-prompt-tool", o.permission_prompt_tool_name) end
+  if o.permission_mode then add_valued(a, "--permission-mode", o.permission_mode) end
+  if o.continue_conversation then a[#a + 1] = "--continue" end
+  if o.resume then a[#a + 1] = "--resume=" .. o.resume end
+  if o.session_id then a[#a + 1] = "--session-id=" .. o.session_id end
+  if o.settings ~= nil then
+    add_valued(a, "--settings", type(o.settings) == "table" and json.encode(o.settings) or o.settings)
+  end
+  for _, dir in ipairs(o.add_dirs or {}) do add_valued(a, "--add-dir", dir) end
+  if o.mcp_servers ~= nil then
+    if type(o.mcp_servers) == "string" then
+      add_valued(a, "--mcp-config", o.mcp_servers)
+    elseif next(o.mcp_servers) ~= nil then
+      add_valued(a, "--mcp-config", json.encode({ mcpServers = o.mcp_servers }))
+    end
+  end
+  if o.include_partial_messages then a[#a + 1] = "--include-partial-messages" end
+  if o.include_hook_events then a[#a + 1] = "--include-hook-events" end
+  if o.strict_mcp_config then a[#a + 1] = "--strict-mcp-config" end
+  if o.fork_session then a[#a + 1] = "--fork-session" end
+  if o.setting_sources ~= nil then a[#a + 1] = "--setting-sources=" .. table.concat(o.setting_sources, ",") end
+  for _, p in ipairs(o.plugins or {}) do add_valued(a, "--plugin-dir", p.path) end
+  if o.extra_args then
+    local flags = {}
+    for flag in pairs(o.extra_args) do flags[#flags + 1] = flag end
+    table.sort(flags) -- a stable argv is easier to read and to test
+    for _, flag in ipairs(flags) do
+      local v = o.extra_args[flag]
+      if v == true or v == json.null then
+        a[#a + 1] = "--" .. flag
+      elseif type(v) == "string" then
+        add_valued(a, "--" .. flag, v)
+      end
+    end
+  end
+  local th = o.thinking
+  if th then
+    if th.type == "adaptive" then add_valued(a, "--thinking", "adaptive")
+    elseif th.type == "disabled" then add_valued(a, "--thinking", "disabled")
+    else add_valued(a, "--max-thinking-tokens", number_text(th.budget_tokens)) end
+    if th.display and th.type ~= "disabled" then add_valued(a, "--thinking-display", th.display) end
+  elseif o.max_thinking_tokens then
+    add_valued(a, "--max-thinking-tokens", number_text(o.max_thinking_tokens))
+  end
+  if o.effort then add_valued(a, "--effort", o.effort) end
+  if o.output_format then add_valued(a, "--json-schema", json.encode(o.output_format.schema)) end
+  a[#a + 1] = "--input-format"
+  a[#a + 1] = "stream-json"
+  return a
+end
+
+--- The child's whole environment as a list of "NAME=value" (PROTOCOL.md §1.6).
+---@param o table  validated options
+---@param base table|nil  NAME = value to start from (default: this process's environment)
+---@return string[]
+function M.env(o, base)
+  local env = {}
+  for k, v in pairs(base or core.environ()) do env[k] = v end
+  env.CLAUDECODE = nil -- the child must not think it runs nested inside Claude Code
+  env.CLAUDE_CODE_ENTRYPOINT = "sdk-lua"
+  for k, v in pairs(o.env or {}) do
+    if v == false then env[k] = nil else env[k] = v end
+  end
+  env.CLAUDE_AGENT_SDK_VERSION = M.VERSION
+  if o.enable_file_checkpointing then env.CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING = "true" end
+  if o.cwd then env.PWD = o.cwd end
+  local list = {}
+  for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
+  table.sort(list)
+  return list
+end
+
+--- The fields the initialize request carries for these options.
+---@param o table
+---@return table
+function M.initialize_fields(o)
+  local f = { hooks = json.null }
+  if o.agents and next(o.agents) then f.agents = o.agents end
+  return f
+end
+
+return M

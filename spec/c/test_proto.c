@@ -1,0 +1,276 @@
+/* test_proto.c - the protocol state machine without a process: responses
+ * matched by id, error responses, timeouts, the exit failing every pending
+ * request at once, cancelled requests answered by nobody, stream order kept
+ * for decode errors, turn and task tracking. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cas_error.h"
+#include "cas_proto.h"
+#include "ctest.h"
+
+static cJSON *frame(const char *text) {
+  cJSON *t = cJSON_Parse(text);
+  if (!t) {
+    printf("# bad test JSON: %s\n", text);
+    exit(2);
+  }
+  return t;
+}
+
+static void feed(cas_proto_t *p, const char *text) { CHECK_EQ_INT(cas_proto_on_frame(p, frame(text)), CAS_OK); }
+
+static void respond_to(cas_proto_t *p, const char *id, const char *payload_json) {
+  char buf[512];
+  snprintf(buf, sizeof buf,
+           "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"%s\"%s%s}}",
+           id, payload_json ? ",\"response\":" : "", payload_json ? payload_json : "");
+  feed(p, buf);
+}
+
+/* The last line written to out, parsed. */
+static cJSON *last_out(cas_proto_t *p) {
+  cas_buf_t *o = cas_proto_out(p);
+  size_t end, start;
+  char *copy;
+  cJSON *t;
+  if (o->len == 0) return NULL;
+  end = o->len - 1; /* the '\n' */
+  start = end;
+  while (start > 0 && o->data[start - 1] != '\n') start--;
+  copy = (char *)malloc(end - start + 1);
+  memcpy(copy, o->data + start, end - start);
+  copy[end - start] = '\0';
+  t = cJSON_Parse(copy);
+  free(copy);
+  return t;
+}
+
+static void test_request_frame_shape(void) {
+  cas_proto_t *p;
+  char id[40];
+  cJSON *out, *fields = cJSON_CreateObject();
+  cas_proto_new(&p);
+  cJSON_AddStringToObject(fields, "mode", "plan");
+  CHECK_EQ_INT(cas_proto_request(p, "set_permission_mode", fields, -1, id), CAS_OK);
+  CHECK(strncmp(id, "req_1_", 6) == 0);
+  out = last_out(p);
+  CHECK(out != NULL);
+  CHECK(strcmp(cJSON_GetObjectItem(out, "type")->valuestring, "control_request") == 0);
+  CHECK(strcmp(cJSON_GetObjectItem(out, "request_id")->valuestring, id) == 0);
+  CHECK(strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "request"), "subtype")->valuestring,
+               "set_permission_mode") == 0);
+  CHECK(strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "request"), "mode")->valuestring, "plan") == 0);
+  CHECK(cas_proto_out(p)->data[cas_proto_out(p)->len - 1] == '\n');
+  cJSON_Delete(out);
+  cas_proto_free(p);
+}
+
+static void test_responses_matched_by_id(void) {
+  cas_proto_t *p;
+  char a[40], b[40];
+  const cJSON *res;
+  const char *err;
+  cas_proto_new(&p);
+  cas_proto_request(p, "interrupt", NULL, -1, a);
+  cas_proto_request(p, "initialize", NULL, -1, b);
+  CHECK(strcmp(a, b) != 0);
+  CHECK_EQ_INT(cas_proto_pending_count(p), 2);
+  /* answered out of order */
+  respond_to(p, b, "{\"commands\":[1,2]}");
+  CHECK_EQ_INT(cas_proto_response(p, a, &res, &err), CAS_REQ_PENDING);
+  CHECK_EQ_INT(cas_proto_response(p, b, &res, &err), CAS_REQ_DONE);
+  CHECK(res && cJSON_GetArraySize(cJSON_GetObjectItem(res, "commands")) == 2);
+  /* no "response" key: an empty object */
+  respond_to(p, a, NULL);
+  CHECK_EQ_INT(cas_proto_response(p, a, &res, &err), CAS_REQ_DONE);
+  CHECK(res && cJSON_IsObject(res) && res->child == NULL);
+  /* an unknown id is ignored and counted */
+  respond_to(p, "req_99_x", NULL);
+  CHECK_EQ_INT(cas_proto_unmatched_responses(p), 1);
+  cas_proto_forget(p, a);
+  CHECK_EQ_INT(cas_proto_response(p, a, &res, &err), CAS_EINVAL);
+  cas_proto_free(p);
+}
+
+static void test_error_response(void) {
+  cas_proto_t *p;
+  char id[40], buf[256];
+  const cJSON *res;
+  const char *err;
+  cas_proto_new(&p);
+  cas_proto_request(p, "mcp_reconnect", NULL, -1, id);
+  snprintf(buf, sizeof buf,
+           "{\"type\":\"control_response\",\"response\":{\"subtype\":\"error\",\"request_id\":\"%s\","
+           "\"error\":\"Server not found: x\"}}", id);
+  feed(p, buf);
+  CHECK_EQ_INT(cas_proto_response(p, id, &res, &err), CAS_EREMOTE);
+  CHECK(err && strcmp(err, "Server not found: x") == 0);
+  CHECK(res == NULL);
+  cas_proto_free(p);
+}
+
+static void test_exit_fails_all_pending_at_once(void) {
+  cas_proto_t *p;
+  char ids[5][40];
+  const char *err;
+  int i;
+  cas_proto_new(&p);
+  for (i = 0; i < 5; i++) cas_proto_request(p, "interrupt", NULL, 1000000, ids[i]);
+  respond_to(p, ids[2], NULL);
+  cas_proto_on_exit(p, "Claude Code process exited with code 1; stderr: boom");
+  for (i = 0; i < 5; i++) {
+    int st = cas_proto_response(p, ids[i], NULL, &err);
+    if (i == 2) {
+      CHECK_EQ_INT(st, CAS_REQ_DONE);
+    } else {
+      CHECK_EQ_INT(st, CAS_EEXIT);
+      CHECK(err && strstr(err, "code 1") && strstr(err, "boom"));
+    }
+  }
+  CHECK_EQ_INT(cas_proto_pending_count(p), 0);
+  CHECK_EQ_INT(cas_proto_next_deadline(p), -1);
+  /* a request after the exit fails at once and writes nothing */
+  {
+    char late[40];
+    size_t before = cas_proto_out(p)->len;
+    CHECK_EQ_INT(cas_proto_request(p, "interrupt", NULL, -1, late), CAS_OK);
+    CHECK_EQ_INT(cas_proto_response(p, late, NULL, &err), CAS_EEXIT);
+    CHECK_EQ_INT(cas_proto_out(p)->len, before);
+  }
+  cas_proto_free(p);
+}
+
+static void test_deadlines(void) {
+  cas_proto_t *p;
+  char a[40], b[40];
+  cas_proto_new(&p);
+  cas_proto_request(p, "interrupt", NULL, 100, a);
+  cas_proto_request(p, "interrupt", NULL, 50, b);
+  CHECK_EQ_INT(cas_proto_next_deadline(p), 50);
+  CHECK_EQ_INT(cas_proto_expire(p, 49), 0);
+  CHECK_EQ_INT(cas_proto_expire(p, 50), 1);
+  CHECK_EQ_INT(cas_proto_response(p, b, NULL, NULL), CAS_ETIMEOUT);
+  CHECK_EQ_INT(cas_proto_next_deadline(p), 100);
+  /* a late answer to the timed-out request is ignored */
+  respond_to(p, b, NULL);
+  CHECK_EQ_INT(cas_proto_response(p, b, NULL, NULL), CAS_ETIMEOUT);
+  CHECK_EQ_INT(cas_proto_unmatched_responses(p), 1);
+  cas_proto_free(p);
+}
+
+static void test_inbound_requests_and_cancel(void) {
+  cas_proto_t *p;
+  cas_item_t *it;
+  cJSON *out;
+  size_t before;
+  cas_proto_new(&p);
+  feed(p, "{\"type\":\"control_request\",\"request_id\":\"u1\",\"request\":{\"subtype\":\"can_use_tool\"}}");
+  feed(p, "{\"type\":\"control_request\",\"request_id\":\"u2\",\"request\":{\"subtype\":\"hook_callback\"}}");
+  feed(p, "{\"type\":\"control_cancel_request\",\"request_id\":\"u1\"}");
+  feed(p, "{\"type\":\"control_cancel_request\",\"request_id\":\"nobody\"}"); /* ignored */
+  CHECK_EQ_INT(cas_proto_requests_queued(p), 3);
+  it = cas_proto_pop_request(p);
+  CHECK(it && it->kind == CAS_ITEM_REQUEST);
+  cas_item_free(it);
+  it = cas_proto_pop_request(p);
+  CHECK(it && it->kind == CAS_ITEM_REQUEST);
+  cas_item_free(it);
+  it = cas_proto_pop_request(p);
+  CHECK(it && it->kind == CAS_ITEM_CANCEL && strcmp(it->text, "u1") == 0);
+  cas_item_free(it);
+  /* the cancelled request gets no answer; the other one does, once */
+  before = cas_proto_out(p)->len;
+  CHECK_EQ_INT(cas_proto_respond(p, "u1", cJSON_CreateObject(), NULL), 1);
+  CHECK_EQ_INT(cas_proto_out(p)->len, before);
+  CHECK_EQ_INT(cas_proto_respond(p, "u2", NULL, "it broke"), CAS_OK);
+  out = last_out(p);
+  CHECK(out && strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "response"), "subtype")->valuestring,
+                      "error") == 0);
+  CHECK(out && strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "response"), "error")->valuestring,
+                      "it broke") == 0);
+  CHECK(out && strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "response"), "request_id")->valuestring,
+                      "u2") == 0);
+  cJSON_Delete(out);
+  CHECK_EQ_INT(cas_proto_respond(p, "u2", NULL, NULL), 1); /* answered already */
+  cas_proto_free(p);
+}
+
+static void test_stream_order_and_kinds(void) {
+  cas_proto_t *p;
+  cas_item_t *it;
+  cas_proto_new(&p);
+  feed(p, "{\"type\":\"system\",\"subtype\":\"init\"}");
+  cas_proto_on_decode_error(p, CAS_EJSON, "{not json", 9);
+  feed(p, "{\"type\":\"keep_alive\"}");
+  feed(p, "{\"type\":\"transcript_mirror\",\"entries\":[]}");
+  feed(p, "{\"type\":\"brand_new_type\",\"x\":1}");
+  cas_proto_on_fatal(p, CAS_ELINE, "too long");
+  CHECK_EQ_INT(cas_proto_messages_queued(p), 4);
+  it = cas_proto_pop_message(p);
+  CHECK(it->kind == CAS_ITEM_MESSAGE);
+  cas_item_free(it);
+  it = cas_proto_pop_message(p);
+  CHECK(it->kind == CAS_ITEM_DECODE_ERROR && it->code == CAS_EJSON && strcmp(it->text, "{not json") == 0);
+  cas_item_free(it);
+  it = cas_proto_pop_message(p);
+  CHECK(it->kind == CAS_ITEM_MESSAGE &&
+        strcmp(cJSON_GetObjectItem(it->json, "type")->valuestring, "brand_new_type") == 0);
+  cas_item_free(it);
+  it = cas_proto_pop_message(p);
+  CHECK(it->kind == CAS_ITEM_FATAL && it->code == CAS_ELINE);
+  cas_item_free(it);
+  CHECK(cas_proto_pop_message(p) == NULL);
+  cas_proto_free(p);
+}
+
+static void test_turn_tracking(void) {
+  cas_proto_t *p;
+  cas_proto_new(&p);
+  feed(p, "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}");
+  CHECK_EQ_INT(cas_proto_results_seen(p), 1);
+  CHECK(cas_proto_last_error_result(p) == NULL);
+  feed(p, "{\"type\":\"result\",\"subtype\":\"error_max_turns\",\"is_error\":true,\"errors\":[\"max\"]}");
+  CHECK(cas_proto_last_error_result(p) != NULL);
+  /* session_state_changed does not count as a newer message */
+  feed(p, "{\"type\":\"system\",\"subtype\":\"session_state_changed\",\"state\":\"idle\"}");
+  CHECK(cas_proto_last_error_result(p) != NULL);
+  /* any other message does */
+  feed(p, "{\"type\":\"assistant\",\"message\":{}}");
+  CHECK(cas_proto_last_error_result(p) == NULL);
+  CHECK_EQ_INT(cas_proto_results_seen(p), 2);
+  /* background agents */
+  feed(p, "{\"type\":\"system\",\"subtype\":\"task_started\",\"task_id\":\"t1\",\"task_type\":\"local_agent\"}");
+  feed(p, "{\"type\":\"system\",\"subtype\":\"task_started\",\"task_id\":\"t2\",\"task_type\":\"local_bash\"}");
+  feed(p, "{\"type\":\"system\",\"subtype\":\"task_started\",\"task_id\":\"t3\",\"task_type\":\"local_workflow\"}");
+  CHECK_EQ_INT(cas_proto_tasks_in_flight(p), 2);
+  feed(p, "{\"type\":\"system\",\"subtype\":\"task_notification\",\"task_id\":\"t1\",\"status\":\"completed\"}");
+  feed(p, "{\"type\":\"system\",\"subtype\":\"task_updated\",\"task_id\":\"t3\",\"patch\":{\"status\":\"killed\"}}");
+  CHECK_EQ_INT(cas_proto_tasks_in_flight(p), 0);
+  while (cas_proto_messages_queued(p)) cas_item_free(cas_proto_pop_message(p));
+  cas_proto_free(p);
+}
+
+static void test_send_line_rules(void) {
+  cas_proto_t *p;
+  cas_proto_new(&p);
+  CHECK_EQ_INT(cas_proto_send_line(p, "{\"a\":1}\n{\"b\":2}", 15), CAS_EINVAL);
+  CHECK_EQ_INT(cas_proto_send_line(p, "", 0), CAS_EINVAL);
+  CHECK_EQ_INT(cas_proto_out(p)->len, 0);
+  CHECK_EQ_INT(cas_proto_send_line(p, "{\"a\":1}", 7), CAS_OK);
+  CHECK_EQ_INT(cas_proto_out(p)->len, 8);
+  cas_proto_free(p);
+}
+
+int main(void) {
+  RUN(test_request_frame_shape);
+  RUN(test_responses_matched_by_id);
+  RUN(test_error_response);
+  RUN(test_exit_fails_all_pending_at_once);
+  RUN(test_deadlines);
+  RUN(test_inbound_requests_and_cancel);
+  RUN(test_stream_order_and_kinds);
+  RUN(test_turn_tracking);
+  RUN(test_send_line_rules);
+  return ctest_done();
+}
