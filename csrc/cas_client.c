@@ -34,6 +34,8 @@ struct cas_client {
   int exited;     /* reaped */
   int finished;   /* reaped, pipes drained, pending failed */
   int discard;    /* shutting down or dead: stop parsing stdout */
+  int at_eof;     /* stdout ended: what the framer returns now is the tail */
+  unsigned long truncated; /* unparsable tails at EOF, dropped */
   int stage;      /* shutdown ladder */
   int grace_ms, term_ms;
   int64_t stage_deadline;
@@ -128,9 +130,11 @@ int cas_client_exit_code(const cas_client_t *c, int *signo) {
   return c->exit_code;
 }
 
-void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson) {
+void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson,
+                        unsigned long *truncated) {
   if (blank) *blank = c->out.blank;
   if (nonjson) *nonjson = c->out.nonjson;
+  if (truncated) *truncated = c->truncated;
 }
 
 /* --- writing ---------------------------------------------------------------------- */
@@ -193,6 +197,7 @@ static void cas__handle_line(cas_client_t *c, const char *line, size_t len) {
   cJSON *tree = NULL;
   int rc = cas_json_parse(line, len, c->max_depth, &tree);
   if (rc == CAS_OK) (void)cas_proto_on_frame(c->proto, tree);
+  else if (c->at_eof) c->truncated++; /* a crash cut the last frame short: it cannot be completed */
   else (void)cas_proto_on_decode_error(c->proto, rc, line, len);
 }
 
@@ -252,6 +257,7 @@ static int cas__read_pipe(cas_client_t *c, int which, size_t *budget) {
       if (n > 0) (void)cas_framer_commit(f, (size_t)n);
     }
     if (n == 0) {
+      if (which == CAS_STDOUT) c->at_eof = 1;
       cas_framer_eof(f);
       if (which == CAS_STDOUT) cas__drain_stdout_lines(c);
       else cas__drain_stderr_lines(c);
@@ -274,6 +280,7 @@ static void cas__finish(cas_client_t *c) {
   (void)cas__read_pipe(c, CAS_STDOUT, &budget);
   (void)cas__read_pipe(c, CAS_STDERR, &budget);
   /* A grandchild may hold the pipes open; the CLI itself is gone, so end. */
+  c->at_eof = 1;
   cas_framer_eof(&c->out);
   cas__drain_stdout_lines(c);
   cas_framer_eof(&c->err);

@@ -96,7 +96,9 @@ int cas_client_pid(const cas_client_t *c);
 int cas_client_exit_code(const cas_client_t *c, int *signo);
 /* The kept tail of stderr (not NUL-terminated). */
 const char *cas_client_stderr_tail(const cas_client_t *c, size_t *len);
-/* Lines skipped as blank / non-JSON on stdout. */
-void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson);
+/* Lines skipped on stdout: blank, non-JSON, and a final line cut short by the
+ * exit (it can never be completed, so it is dropped, as the Python SDK does). */
+void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson,
+                        unsigned long *truncated);
 
 #endif

@@ -97,6 +97,7 @@ int cas_framer_feed(cas_framer_t *f, const void *data, size_t n) {
 
   if (f->err) return f->err;
   if (n == 0) return CAS_OK;
+  if (!data) return CAS_EINVAL;
   p = cas_framer_space(f, n, NULL);
   if (!p) return CAS_ENOMEM;
   memcpy(p, data, n);

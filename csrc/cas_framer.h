@@ -12,6 +12,8 @@
  *                    `nonjson`, e.g. "[SandboxDebug] ...").  A line, or an
  *                    unterminated tail, longer than max_line bytes is an error
  *                    (CAS_ELINE) that sticks: the stream is dead after it.
+ *                    Lines are returned without surrounding whitespace, so
+ *                    they start with '{'.
  *   CAS_FRAMER_TEXT  stderr.  Trailing whitespace is trimmed, blank lines are
  *                    skipped, every other line is returned.  A tail longer
  *                    than max_line is returned as a line of its own (never an

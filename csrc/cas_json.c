@@ -264,6 +264,11 @@ static int cas_json_literal(const unsigned char **pp, const unsigned char *end,
   return CAS_OK;
 }
 
+/* Is the innermost of `depth` open containers an object? */
+static int cas_json_in_object(const unsigned char *stack, int depth) {
+  return (stack[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+}
+
 /* The one-pass check of a whole line.  On success *vend is where the value
  * ends (before trailing whitespace), to be compared with cJSON's idea of it. */
 static int cas_json_check(const unsigned char *s, size_t len, int limit, size_t *lone,
@@ -272,7 +277,7 @@ static int cas_json_check(const unsigned char *s, size_t len, int limit, size_t 
    * is 125 bytes instead of a recursion. */
   unsigned char stack[(CJSON_NESTING_LIMIT + 7) / 8];
   const unsigned char *p = s, *end = s + len;
-  int depth = 0, rc = CAS_EJSON;
+  int depth = 0, rc = CAS_EJSON, obj;
 
 value:
   p = cas_json_ws(p, end);
@@ -284,23 +289,17 @@ value:
       rc = CAS_EDEPTH;
       goto fail;
     }
-    if (*p == '{') stack[depth / 8] |= (unsigned char)(1u << (depth % 8));
+    obj = *p == '{';
+    if (obj) stack[depth / 8] |= (unsigned char)(1u << (depth % 8));
     else stack[depth / 8] &= (unsigned char)~(1u << (depth % 8));
     depth++;
     p = cas_json_ws(p + 1, end);
-    if (stack[(depth - 1) / 8] & (1u << ((depth - 1) % 8))) {
-      if (p < end && *p == '}') {
-        p++;
-        depth--;
-        goto after;
-      }
-      goto key;
-    }
-    if (p < end && *p == ']') {
+    if (p < end && *p == (obj ? '}' : ']')) {
       p++;
       depth--;
       goto after;
     }
+    if (obj) goto key;
     goto value;
   case '"':
     p++;
@@ -339,7 +338,7 @@ after:
   }
   p = cas_json_ws(p, end);
   if (p == end) goto fail;
-  if (stack[(depth - 1) / 8] & (1u << ((depth - 1) % 8))) {
+  if (cas_json_in_object(stack, depth)) {
     if (*p == ',') {
       p = cas_json_ws(p + 1, end);
       goto key;

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+/* Depth counts open containers: a scalar is 0, [] and {} are 1, [[]] is 2; a
+ * depth equal to the limit is accepted.  Limits above CJSON_NESTING_LIMIT
+ * (1000) act as that limit. */
 #define CAS_JSON_MAX_DEPTH 512
 
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, nothing

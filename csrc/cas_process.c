@@ -126,10 +126,11 @@ static int set_nonblock(int fd) {
   return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static long now_ms(void) {
+/* long long: a 32-bit long holds only 24 days of uptime in milliseconds. */
+static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *env_path(const char *const *envp) {
@@ -221,10 +222,11 @@ static void child_run(const child_plan_t *c) {
   sigset_t none;
   int sig, i, err, saw_eacces = 0;
 
-  /* Dispositions a host set to SIG_IGN survive exec; handlers do not, but
-   * resetting everything is simplest.  Signals are still blocked here, so no
-   * host handler can run in the child.  (Some numbers are reserved by libc
-   * or cannot be changed; their EINVAL is ignored.) */
+  /* Dispositions a host set to SIG_IGN survive exec, so they must go.  The
+   * host's handlers go too: exec would drop them, but a signal arriving
+   * between the unmask below and exec would otherwise run host code in the
+   * child.  Signals are blocked until then.  (Numbers libc reserves refuse
+   * with EINVAL, which is harmless.) */
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);
@@ -617,10 +619,10 @@ static int reap(cas_process_t *p, int flags) {
 int cas_process_poll_exit(cas_process_t *p) { return reap(p, WNOHANG); }
 
 int cas_process_wait_exit(cas_process_t *p, int timeout_ms) {
-  long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+  long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
   long nap = 1;
   for (;;) {
-    long left;
+    long long left;
     int r = cas_process_poll_exit(p);
     if (r != 0) return r;
     left = timeout_ms < 0 ? -1 : deadline - now_ms();
@@ -633,7 +635,7 @@ int cas_process_wait_exit(cas_process_t *p, int timeout_ms) {
       if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR) return CAS_ESYS;
     } else {
       struct timespec ts;
-      long s = left >= 0 && left < nap ? left : nap;
+      long s = left >= 0 && left < nap ? (long)left : nap;
       ts.tv_sec = 0;
       ts.tv_nsec = s * 1000000L;
       nanosleep(&ts, NULL);
@@ -664,9 +666,9 @@ int cas_process_signal(cas_process_t *p, int sig) {
 void cas_process_free(cas_process_t *p) {
   if (!p) return;
   if (cas_process_poll_exit(p) == 0) {
-    cas_process_signal(p, SIGKILL);
-    /* SIGKILL cannot be caught or ignored: this wait is short. */
-    reap(p, 0);
+    /* SIGKILL cannot be caught or ignored: this wait is short.  Should the
+     * kill itself fail, leave a zombie rather than hang the host. */
+    if (cas_process_signal(p, SIGKILL) == 0) reap(p, 0);
   }
   close_fd(&p->fds[CAS_STDIN]);
   close_fd(&p->fds[CAS_STDOUT]);

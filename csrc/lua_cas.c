@@ -35,16 +35,14 @@
 /* --- Lua 5.1 / LuaJIT compatibility (the whole shim) --------------------------- */
 #if LUA_VERSION_NUM < 502
 #define lua_rawlen(L, i) lua_objlen(L, (i))
-static void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
-  for (; l->name; l++) {
-    int i;
-    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
-    lua_pushcclosure(L, l->func, nup);
-    lua_setfield(L, -(nup + 2), l->name);
-  }
-  lua_pop(L, nup);
-}
 #endif
+/* luaL_setfuncs without upvalues; LuaJIT has it, PUC 5.1 does not. */
+static void lcas_setfuncs(lua_State *L, const luaL_Reg *l) {
+  for (; l->name; l++) {
+    lua_pushcfunction(L, l->func);
+    lua_setfield(L, -2, l->name);
+  }
+}
 #if LUA_VERSION_NUM >= 503
 #define CAS_HAS_INTEGERS 1
 #endif
@@ -684,8 +682,8 @@ static int lcas_client_timeout(lua_State *L) {
 static int lcas_client_stats(lua_State *L) {
   lcas_client *u = lcas_check(L);
   cas_proto_t *p = cas_client_proto(u->c);
-  unsigned long blank, nonjson;
-  cas_client_skipped(u->c, &blank, &nonjson);
+  unsigned long blank, nonjson, truncated;
+  cas_client_skipped(u->c, &blank, &nonjson, &truncated);
   lua_createtable(L, 0, 8);
   lua_pushnumber(L, (lua_Number)cas_proto_results_seen(p));
   lua_setfield(L, -2, "results");
@@ -701,6 +699,8 @@ static int lcas_client_stats(lua_State *L) {
   lua_setfield(L, -2, "blank_lines");
   lua_pushnumber(L, (lua_Number)nonjson);
   lua_setfield(L, -2, "nonjson_lines");
+  lua_pushnumber(L, (lua_Number)truncated);
+  lua_setfield(L, -2, "truncated_lines");
   lua_pushnumber(L, (lua_Number)cas_proto_unmatched_responses(p));
   lua_setfield(L, -2, "unmatched_responses");
   return 1;
@@ -762,7 +762,7 @@ int luaopen_claude_agent_sdk_core(lua_State *L) {
 
   luaL_newmetatable(L, CLIENT_MT);
   lua_newtable(L);
-  luaL_setfuncs(L, client_methods, 0);
+  lcas_setfuncs(L, client_methods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, lcas_client_gc);
   lua_setfield(L, -2, "__gc");
@@ -782,7 +782,7 @@ int luaopen_claude_agent_sdk_core(lua_State *L) {
   }
 
   lua_newtable(L);
-  luaL_setfuncs(L, module_funcs, 0);
+  lcas_setfuncs(L, module_funcs);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "array_mt");
   lua_pushlightuserdata(L, NULL);

@@ -67,7 +67,7 @@ static void test_messages_then_exit(void) {
   it = cas_proto_pop_stderr(cas_client_proto(c));
   CHECK(it && strcmp(it->text, "it failed") == 0);
   cas_item_free(it);
-  cas_client_skipped(c, &blank, &nonjson);
+  cas_client_skipped(c, &blank, &nonjson, NULL);
   CHECK_EQ_INT(blank, 1);
   CHECK_EQ_INT(nonjson, 1);
   /* writing to the finished client is refused, not a crash */

@@ -338,6 +338,64 @@ static void test_lone_surrogates(void) {
   cJSON_Delete(root);
 }
 
+static void test_string_scan_every_position(void) {
+  /* Each kind of byte the string scan must stop at, at every offset of a
+   * 48-byte string, so the 16- and 8-byte steps meet it at every alignment. */
+  static const struct {
+    const char *ins;
+    int rc;
+    const char *val;
+  } cases[] = {
+    {"\\\"", CAS_OK, "\""},
+    {"\\\\", CAS_OK, "\\"},
+    {"\\n", CAS_OK, "\n"},
+    {"\\u00e9", CAS_OK, "\xC3\xA9"},
+    {"\xC3\xA9", CAS_OK, "\xC3\xA9"},
+    {"\xF0\x9F\x98\x80", CAS_OK, "\xF0\x9F\x98\x80"},
+    {"\x7F", CAS_OK, "\x7F"},
+    {"\x1F", CAS_EJSON, NULL},
+    {"\t", CAS_EJSON, NULL},
+    {"\xC0\x80", CAS_EUTF8, NULL},
+    {"\xED\xA0\x80", CAS_EUTF8, NULL},
+    {"\\q", CAS_EJSON, NULL},
+    {"\"", CAS_EJSON, NULL}, /* ends the string early: garbage follows */
+  };
+  size_t c, at;
+  int bad = 0;
+
+  for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    for (at = 0; at <= 48; at++) {
+      char in[128], want[128];
+      size_t k = strlen(cases[c].ins), n = 0;
+      cJSON *root = NULL;
+      int rc;
+
+      in[n++] = '"';
+      memset(in + n, 'a', at);
+      n += at;
+      memcpy(in + n, cases[c].ins, k);
+      n += k;
+      memset(in + n, 'b', 48 - at);
+      n += 48 - at;
+      in[n++] = '"';
+      rc = parse_n(in, n, 0, &root);
+      if (rc != cases[c].rc) bad++;
+      if (rc == CAS_OK && cases[c].val) {
+        memset(want, 'a', at);
+        strcpy(want + at, cases[c].val);
+        memset(want + strlen(want), 'b', 48 - at);
+        want[at + strlen(cases[c].val) + 48 - at] = '\0';
+        if (!cJSON_IsString(root) || strcmp(root->valuestring, want) != 0) bad++;
+      }
+      cJSON_Delete(root);
+      /* The same string cut just before its closing quote (except where
+       * the inserted quote would close it). */
+      if (cases[c].val && parse_n(in, n - 1, 0, &root) != CAS_EJSON) bad++;
+    }
+  }
+  CHECK_EQ_INT(bad, 0);
+}
+
 static void test_bad_arguments(void) {
   cJSON *root = (cJSON *)1;
 
@@ -573,6 +631,7 @@ int main(void) {
   RUN(test_invalid_json);
   RUN(test_whitespace_and_exact_length);
   RUN(test_lone_surrogates);
+  RUN(test_string_scan_every_position);
   RUN(test_bad_arguments);
   RUN(test_out_of_memory);
   RUN(test_mutations);

@@ -85,6 +85,7 @@ end
 ---@field last_user_text string the text of the last user message that has prompt text ("" if none)
 ---@field tool_results ClaudeTestingToolResult[] the tool_result blocks of the last user message
 ---@field is_tool_result boolean whether the last user message returns tool results
+---@field history_text string every user prompt and assistant text of the request, oldest first, one per line
 ---@field side string|nil the kind of CLI side request this is (see script.side_kind), nil for a conversation turn
 
 ---@param body table the decoded request body
@@ -101,11 +102,24 @@ function M.request(body, info)
     max_tokens = tonumber(body.max_tokens), stream = body.stream == true,
     last_user_text = "", tool_results = {}, is_tool_result = false,
   }
+  local history = {}
   for _, tool in ipairs(type(body.tools) == "table" and body.tools or {}) do
     if type(tool) == "table" and tool.name then
       req.tools[#req.tools + 1] = tool.name
     end
   end
+  for _, m in ipairs(messages) do
+    local text
+    if type(m) == "table" and m.role == "user" then
+      text = user_text(m.content)
+    elseif type(m) == "table" and m.role == "assistant" then
+      text = block_text(m.content)
+    end
+    if text and text ~= "" then
+      history[#history + 1] = text
+    end
+  end
+  req.history_text = table.concat(history, "\n")
   local last_user_seen = false
   for i = #messages, 1, -1 do
     local m = messages[i]
@@ -133,15 +147,22 @@ function M.request(body, info)
 end
 
 ---@param req ClaudeTestingRequest
----@return string|nil kind "title" | "quota" | ... for a request the CLI makes for itself, nil for a turn
+---@return string|nil kind "title" or "quota" for a request the CLI makes for itself, nil for a conversation turn
 --- Example: `if script.side_kind(req) then ... end`
 function M.side_kind(req)
-  -- Filled in from the CLI's observed behaviour; see the notes in testing.lua.
+  -- What CLI 2.1.197 was seen to send besides the turns themselves: a session-title request (only without
+  -- CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC) with no tools, a title-writing system prompt and a JSON schema
+  -- asking for {"title": ...}. Older CLIs probed the quota with max_tokens = 1.
+  local body = req.body
   if req.max_tokens == 1 then
     return "quota"
   end
-  if #req.tools == 0 and req.system:find("Generate a concise", 1, true) then
-    return "title"
+  if #req.tools == 0 then
+    local format = type(body.output_config) == "table" and body.output_config.format
+    local props = type(format) == "table" and type(format.schema) == "table" and format.schema.properties
+    if (type(props) == "table" and props.title ~= nil) or req.system:find("sentence-case title", 1, true) then
+      return "title"
+    end
   end
   return nil
 end
@@ -223,7 +244,17 @@ end
 --- Built-in answers to the CLI's own side requests (kind in req.side).
 function M.side_reply(req)
   if req.side == "title" then
-    return { text = "Offline conversation" }
+    -- A few words of the session the CLI quotes, as the JSON object its schema asks for.
+    local session = req.last_user_text:match("<session>%s*(.-)%s*</session>") or req.last_user_text
+    local words = {}
+    for w in session:gmatch("%S+") do
+      if #words == 6 then
+        break
+      end
+      words[#words + 1] = w
+    end
+    local title = #words > 0 and table.concat(words, " ") or "Offline session"
+    return { text = json.encode({ title = title }) }
   end
   return { text = "ok" }
 end
@@ -279,6 +310,17 @@ local function copy(t)
 end
 
 -- About four bytes a token, like English text; the CLI only adds these up for its cost report.
+-- A text given as a list of strings streams one delta per element (`_pieces`, never sent as a field).
+local function pieces_block(block, field, value)
+  if type(value) == "table" then
+    block[field] = table.concat(value)
+    block._pieces = value
+  else
+    block[field] = tostring(value)
+  end
+  return block
+end
+
 local function estimate_tokens(bytes)
   return math.max(1, math.floor((bytes + 3) / 4))
 end
@@ -316,10 +358,11 @@ function Script:normalize(reply, req)
     end
   else
     if reply.thinking then
-      content[#content + 1] = { type = "thinking", thinking = reply.thinking, signature = reply.signature }
+      content[#content + 1] = pieces_block({ type = "thinking", signature = reply.signature }, "thinking",
+        reply.thinking)
     end
     if reply.text then
-      content[#content + 1] = { type = "text", text = reply.text }
+      content[#content + 1] = pieces_block({ type = "text" }, "text", reply.text)
     end
     local uses = reply.tool_use
     if uses and uses[1] == nil then

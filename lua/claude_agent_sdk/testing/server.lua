@@ -247,12 +247,18 @@ function ModelServer:record(req, body, side)
     for k, v in pairs(req.headers) do
       headers[k] = REDACT[k] and "<redacted>" or v
     end
+    local line = json.encode({
+      time = os.time(), method = req.method, path = req.path, target = req.target, headers = headers, side = side,
+    })
+    if body ~= nil then
+      -- The body as the client sent it (a JSON text has no raw newlines outside its whitespace), so the log
+      -- keeps what a re-encoding would lose, such as `[]` versus `{}`.
+      local text = type(body) == "table" and req.body:gsub("[\r\n]+", " ") or json.encode(body)
+      line = '{"body":' .. text .. "," .. line:sub(2)
+    end
     local f = io.open(self.log, "a")
     if f then
-      f:write(json.encode({
-        time = os.time(), method = req.method, path = req.path, target = req.target, headers = headers,
-        body = body, side = side,
-      }), "\n")
+      f:write(line, "\n")
       f:close()
     end
   end

@@ -5,7 +5,8 @@
 --- `message_start`, `ping`, then per content block `content_block_start`, its deltas (`text_delta`,
 --- `thinking_delta` + one `signature_delta`, `input_json_delta` for `tool_use`; none for other block types),
 --- `content_block_stop`; then `message_delta` (stop_reason, usage) and `message_stop`. Texts are cut into deltas of
---- at most `msg.chunk_size` characters, always on UTF-8 character boundaries (no limit: one delta per block).
+--- at most `msg.chunk_size` characters, always on UTF-8 character boundaries (no limit: one delta per block),
+--- unless the block lists its own pieces in `_pieces` (one delta each; fields starting with "_" are never sent).
 --- `sse.format(event)` gives the wire text, `event: NAME\ndata: JSON\n\n`, as the API writes it.
 --- `sse.message_body(msg)` is the non-streaming JSON object. `msg` is a normalized reply from script.lua:
 --- `{ id, model, content = blocks, stop_reason, usage, chunk_size }`.
@@ -65,6 +66,17 @@ local function usage_of(msg, output_tokens)
   }
 end
 
+-- A copy of a block without our private "_" fields.
+local function public_fields(block)
+  local out = {}
+  for k, v in pairs(block) do
+    if type(k) ~= "string" or k:sub(1, 1) ~= "_" then
+      out[k] = v
+    end
+  end
+  return out
+end
+
 -- The empty shape of a block for content_block_start, and its deltas.
 local function block_events(index, block, chunk_size, out)
   local kind = block.type
@@ -74,13 +86,13 @@ local function block_events(index, block, chunk_size, out)
   if kind == "text" then
     out[#out + 1] = { event = "content_block_start",
       data = { type = "content_block_start", index = index, content_block = { type = "text", text = "" } } }
-    for _, piece in ipairs(M.split_utf8(block.text or "", chunk_size)) do
+    for _, piece in ipairs(block._pieces or M.split_utf8(block.text or "", chunk_size)) do
       delta({ type = "text_delta", text = piece })
     end
   elseif kind == "thinking" then
     out[#out + 1] = { event = "content_block_start", data = { type = "content_block_start", index = index,
       content_block = { type = "thinking", thinking = "", signature = "" } } }
-    for _, piece in ipairs(M.split_utf8(block.thinking or "", chunk_size)) do
+    for _, piece in ipairs(block._pieces or M.split_utf8(block.thinking or "", chunk_size)) do
       delta({ type = "thinking_delta", thinking = piece })
     end
     delta({ type = "signature_delta", signature = block.signature or "" })
@@ -93,7 +105,7 @@ local function block_events(index, block, chunk_size, out)
   else
     -- Other block types (redacted_thinking, web_search_tool_result, ...) arrive whole in their start event.
     out[#out + 1] = { event = "content_block_start",
-      data = { type = "content_block_start", index = index, content_block = block } }
+      data = { type = "content_block_start", index = index, content_block = public_fields(block) } }
   end
   out[#out + 1] = { event = "content_block_stop", data = { type = "content_block_stop", index = index } }
 end
@@ -130,8 +142,12 @@ end
 ---@return table body the non-streaming Messages API response object
 --- Example: `local body = json.encode(sse.message_body(msg))`
 function M.message_body(msg)
+  local content = json.array()
+  for i, block in ipairs(msg.content) do
+    content[i] = public_fields(block)
+  end
   return {
-    id = msg.id, type = "message", role = "assistant", model = msg.model, content = json.array(msg.content),
+    id = msg.id, type = "message", role = "assistant", model = msg.model, content = content,
     stop_reason = msg.stop_reason or "end_turn", stop_sequence = msg.stop_sequence or json.null,
     usage = usage_of(msg),
   }

@@ -1,0 +1,131 @@
+-- The Lua API against a scripted fake CLI (spec/support/fake_cli): failures
+-- the real CLI cannot be made to produce on demand.
+local claude = require("claude_agent_sdk")
+local errors = claude.errors
+
+local FAKE = (os.getenv("PWD") or ".") .. "/spec/support/fake_cli"
+
+local function client(mode, extra)
+  local o = { cli_path = FAKE, env = { FAKE_MODE = mode } }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return claude.ClaudeSDKClient.new(o)
+end
+
+local function alive(pid)
+  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true or os.execute("kill -0 " .. pid .. " 2>/dev/null") == 0
+end
+
+describe("against the fake CLI", function()
+  it("a CLI that exits before initialize fails connect at once with exit code and stderr", function()
+    local c = client("exit_before_init")
+    local t0 = os.time()
+    local ok, err = pcall(c.connect, c)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "ProcessError"), tostring(err))
+    assert.are.equal(2, err.exit_code)
+    assert.truthy(err.stderr:find("refuses to start", 1, true))
+    assert.truthy(tostring(err):find("refuses to start", 1, true))
+    assert.is_true(os.time() - t0 <= 2)
+    c:disconnect()
+  end)
+
+  it("a crash mid-line delivers every complete message, then a ProcessError", function()
+    local c = client("crash_mid_turn")
+    c:connect()
+    c:query("hi")
+    local got = {}
+    local ok, err = pcall(function()
+      for msg in c:receive_messages() do got[#got + 1] = msg end
+    end)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "ProcessError"), tostring(err))
+    assert.are.equal(9, err.exit_code)
+    assert.are.equal("system", got[1].type)
+    assert.are.equal("assistant", got[2].type)
+    assert.are.equal("partial answer", got[2].content[1].text)
+    assert.are.equal(2, #got)
+    assert.are.equal(1, c._core:stats().truncated_lines)
+    -- a later control request fails at once, not after a timeout
+    local ok2, err2 = pcall(c.interrupt, c)
+    assert.is_false(ok2)
+    assert.is_true(errors.is(err2, "ClaudeSDKError"))
+    c:disconnect()
+  end)
+
+  it("garbage, blank lines, CRLF and unknown types/subtypes/blocks do not break the stream", function()
+    local c = client("garbage")
+    c:connect()
+    c:query("hello")
+    local types = {}
+    local last
+    for msg in c:receive_response() do
+      types[#types + 1] = msg.type .. (msg.subtype and ("/" .. msg.subtype) or "")
+      last = msg
+    end
+    assert.are.same({ "brand_new_type", "system/brand_new_subtype", "system/init", "assistant", "assistant",
+      "result/success" }, types)
+    assert.are.equal("result", last.type)
+    c:disconnect()
+  end)
+
+  it("a control request that is never answered times out with ControlTimeoutError", function()
+    local c = client("silent", { control_timeout = 0.3 })
+    c:connect()
+    local ok, err = pcall(c.interrupt, c)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "ControlTimeoutError"), tostring(err))
+    c:disconnect()
+  end)
+
+  it("an error result followed by a non-zero exit raises ResultError with the payload", function()
+    local got = {}
+    local ok, err = pcall(function()
+      for msg in claude.query({ prompt = "x", options = { cli_path = FAKE, env = { FAKE_MODE = "error_result" } } }) do
+        got[#got + 1] = msg
+      end
+    end)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "ResultError"), tostring(err))
+    assert.is_true(errors.is(err, "ProcessError"))
+    assert.are.equal(1, err.exit_code)
+    assert.truthy(err.message:find("the fake CLI failed on purpose", 1, true))
+    assert.are.equal("error_during_execution", err.subtype)
+    assert.are.equal("result", got[#got].type) -- the result itself was delivered first
+  end)
+
+  it("answers a control request the SDK has no handler for with an error, and goes on", function()
+    local c = client("ask")
+    c:connect()
+    c:query("go")
+    local text
+    for msg in c:receive_response() do
+      if msg.type == "assistant" then text = msg.content[1].text end
+    end
+    assert.truthy(text:find('"subtype":"error"', 1, true))
+    assert.truthy(text:find("canUseTool callback is not provided", 1, true))
+    c:disconnect()
+  end)
+
+  it("stderr lines reach the stderr callback, and a throwing callback does not stop the session", function()
+    local lines = {}
+    local c = client("exit_before_init", { stderr = function(l)
+      lines[#lines + 1] = l
+      error("callback bug")
+    end })
+    assert.is_false(pcall(c.connect, c))
+    assert.are.same({ "fatal: the fake CLI refuses to start" }, lines)
+  end)
+
+  it("disconnect is idempotent and leaves no process", function()
+    local c = client("normal")
+    c:connect()
+    local pid = c:pid()
+    assert.is_true(alive(pid))
+    c:disconnect()
+    c:disconnect()
+    assert.is_false(alive(pid))
+    local ok, err = pcall(c.query, c, "x")
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "CLIConnectionError"))
+  end)
+end)
