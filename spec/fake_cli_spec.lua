@@ -77,6 +77,26 @@ describe("against the fake CLI", function()
     c:disconnect()
   end)
 
+  it("receive_response{timeout=} raises TimeoutError and loses nothing", function()
+    local c = client("silent")
+    c:connect()
+    c:query("anyone there?")
+    local ok, err = pcall(function()
+      for _ in c:receive_response({ timeout = 0.2 }) do end
+    end)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "TimeoutError"), tostring(err))
+    c:disconnect()
+    -- a stream with messages queued: the timeout only counts while waiting
+    c = client("normal")
+    c:connect()
+    c:query("hi")
+    local got = {}
+    for m in c:receive_response({ timeout = 5 }) do got[#got + 1] = m.type end
+    assert.are.same({ "system", "assistant", "result" }, got)
+    c:disconnect()
+  end)
+
   it("an error result followed by a non-zero exit raises ResultError with the payload", function()
     local got = {}
     local ok, err = pcall(function()

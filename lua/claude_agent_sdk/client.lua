@@ -241,8 +241,10 @@ function Client:query(prompt, session_id)
   end
 end
 
--- The next typed message, nil at the end of the stream.
-function Client:_next_message()
+-- The next typed message, nil at the end of the stream.  With a deadline
+-- (core.now() milliseconds) a TimeoutError is raised when it passes; what
+-- arrives later stays queued for the next call.
+function Client:_next_message(deadline)
   local c = self._core
   if not c then return nil end
   while true do
@@ -260,29 +262,51 @@ function Client:_next_message()
       local code_, signo = c:exit_code()
       if code_ ~= 0 or signo ~= 0 or self._fatal then self:_raise_exit_error() end
       return nil
+    elseif deadline then
+      local left = deadline - core.now()
+      if left <= 0 then
+        errors.raise("TimeoutError", "no message from Claude Code within the timeout")
+      end
+      self:_pump(math.ceil(left))
     else
       self:_pump(-1)
     end
   end
 end
 
---- Every message until the CLI's stdout ends.
----   for msg in client:receive_messages() do ... end
----@return fun(): table|nil
-function Client:receive_messages()
-  self:_require_core("receive_messages")
-  return function() return self:_next_message() end
+local function deadline_of(opts)
+  if opts == nil then return nil end
+  if type(opts) ~= "table" or (opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout < 0)) then
+    errors.raise("ClaudeSDKError", "expected { timeout = seconds }")
+  end
+  return opts.timeout and core.now() + opts.timeout * 1000 or nil
 end
 
---- Messages up to and including the next ResultMessage.
----   for msg in client:receive_response() do ... end
+--- Every message until the CLI's stdout ends.  With `{ timeout = s }` the
+--- whole iteration may take at most s seconds, then TimeoutError is raised
+--- (nothing is lost: later messages wait for the next receive).
+---   for msg in client:receive_messages() do ... end
+---@param opts {timeout: number}|nil
 ---@return fun(): table|nil
-function Client:receive_response()
+function Client:receive_messages(opts)
+  self:_require_core("receive_messages")
+  local deadline = deadline_of(opts)
+  return function() return self:_next_message(deadline) end
+end
+
+--- Messages up to and including the next ResultMessage; `{ timeout = s }` as
+--- for receive_messages.
+---   for msg in client:receive_response() do ... end
+---   for msg in client:receive_response({ timeout = 10 }) do ... end
+---@param opts {timeout: number}|nil
+---@return fun(): table|nil
+function Client:receive_response(opts)
   self:_require_core("receive_response")
+  local deadline = deadline_of(opts)
   local done = false
   return function()
     if done then return nil end
-    local m = self:_next_message()
+    local m = self:_next_message(deadline)
     if m == nil or m.type == "result" then done = true end
     return m
   end

@@ -24,6 +24,7 @@ local parents = {
   CLIJSONDecodeError = "ClaudeSDKError",
   MessageParseError = "ClaudeSDKError",
   ControlTimeoutError = "ClaudeSDKError",
+  TimeoutError = "ClaudeSDKError",
   ControlError = "ClaudeSDKError",
   InvalidOptionError = "ClaudeSDKError",
 }

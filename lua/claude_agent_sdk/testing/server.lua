@@ -106,8 +106,10 @@ function ModelServer:start()
   return self.port
 end
 
---- Close the listener and every connection and timer. Safe to call twice.
---- Example: `server:stop()`
+--- Close the listener and every connection and timer. Safe to call twice. The handles finish closing on the
+--- loop's next turn: in a plain script, run `uv.run("nowait")` (or keep the loop running) before exiting, since
+--- luv 1.44 crashes at exit on a handle that is still closing.
+--- Example: `server:stop(); uv.run("nowait")`
 function ModelServer:stop()
   if self.listener and not self.listener:is_closing() then
     self.listener:close()
