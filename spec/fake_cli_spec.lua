@@ -136,6 +136,52 @@ describe("against the fake CLI", function()
     assert.are.same({ "fatal: the fake CLI refuses to start" }, lines)
   end)
 
+  it("frames multi-byte UTF-8 written one byte at a time, with CRLF line ends", function()
+    local c = client("bytes")
+    c:connect()
+    c:query("x")
+    local text
+    for m in c:receive_response() do
+      if m.type == "assistant" then text = m.content[1].text end
+    end
+    assert.are.equal("h\195\169llo \226\156\147 \240\159\142\137 done", text)
+    c:disconnect()
+  end)
+
+  it("delivers a line up to max_buffer_size and kills the session past it", function()
+    local c = client("huge", { env = { FAKE_MODE = "huge", FAKE_SIZE = "3000000" } })
+    c:connect()
+    c:query("x")
+    local len
+    for m in c:receive_response() do
+      if m.type == "assistant" then len = #m.content[1].text end
+    end
+    assert.are.equal(3000000, len)
+    c:disconnect()
+
+    c = client("huge", { env = { FAKE_MODE = "huge", FAKE_SIZE = "5000" }, max_buffer_size = 4096 })
+    c:connect()
+    c:query("x")
+    local ok, err = pcall(function() for _ in c:receive_response() do end end)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "CLIJSONDecodeError"), tostring(err))
+    assert.truthy(tostring(err):find("maximum buffer size of 4096", 1, true))
+    -- the session is dead, not hung: the next call fails at once
+    local ok2, err2 = pcall(c.interrupt, c)
+    assert.is_false(ok2)
+    assert.is_true(errors.is(err2, "ClaudeSDKError"), tostring(err2))
+    c:disconnect()
+  end)
+
+  it("parses a final line without a newline at EOF", function()
+    local got = {}
+    for m in claude.query({ prompt = "x", options = { cli_path = FAKE, env = { FAKE_MODE = "no_newline" } } }) do
+      got[#got + 1] = m
+    end
+    assert.are.equal("result", got[#got].type)
+    assert.are.equal("no newline", got[#got].result)
+  end)
+
   it("disconnect is idempotent and leaves no process", function()
     local c = client("normal")
     c:connect()

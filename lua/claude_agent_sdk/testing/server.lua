@@ -101,6 +101,11 @@ function ModelServer:start()
     error("cannot listen: " .. tostring(err), 2)
   end
   self.listener = tcp
+  -- A client that hangs up mid-stream (an interrupted CLI) must cost an EPIPE, not the process: libuv writes
+  -- with plain write(), and SIGPIPE kills by default. A handler (not SIG_IGN) is restored when this closes.
+  self.sigpipe = uv.new_signal()
+  self.sigpipe:start("sigpipe", function() end)
+  self.sigpipe:unref()
   self.port = tcp:getsockname().port
   self.url = "http://" .. self.host .. ":" .. self.port
   return self.port
@@ -111,8 +116,13 @@ end
 --- luv 1.44 crashes at exit on a handle that is still closing.
 --- Example: `server:stop(); uv.run("nowait")`
 function ModelServer:stop()
-  if self.listener and not self.listener:is_closing() then
-    self.listener:close()
+  if not self.listener then
+    return
+  end
+  for _, h in ipairs({ self.listener, self.sigpipe }) do
+    if not h:is_closing() then
+      h:close()
+    end
   end
   for conn in pairs(self.conns) do
     self:close_conn(conn)
