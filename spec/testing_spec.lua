@@ -342,8 +342,8 @@ describe("testing.sse", function()
       "content_block_stop",
       "content_block_start", "content_block_delta:text_delta", "content_block_delta:text_delta", "content_block_stop",
       "content_block_start", "content_block_delta:input_json_delta", "content_block_delta:input_json_delta",
-      "content_block_delta:input_json_delta", "content_block_delta:input_json_delta", "content_block_delta:input_json_delta",
-      "content_block_delta:input_json_delta", "content_block_stop",
+      "content_block_delta:input_json_delta", "content_block_delta:input_json_delta",
+      "content_block_delta:input_json_delta", "content_block_delta:input_json_delta", "content_block_stop",
       "message_delta:", "message_stop" }, names)
     local json_text = ""
     for _, ev in ipairs(events) do
@@ -426,6 +426,7 @@ describe("testing.script", function()
 
   it("tries rules in order, retires rules after `times`, then uses the default, then the echo", function()
     local s = script.new({
+      { match = "hello", reply = function() return nil end },   -- passes every request on
       { match = "hello", reply = "first", times = 1 },
       { match = function(req) return req.index == 5 end, reply = "fifth" },
       { match = "hello", reply = function(req) return { text = "again: " .. req.last_user_text } end },
@@ -438,6 +439,13 @@ describe("testing.script", function()
     assert.are.equal("again: hello", ask("hello", 1))
     assert.are.equal("fifth", ask("anything", 5))
     assert.are.equal("You said: other", ask("other", 2))
+    local both = script.new({ { match = { text = "DEPLOY", system = "reviewer" }, reply = "reviewed" } })
+    local function ask_both(system)
+      return both:answer(script.request({ system = system, messages = { { role = "user", content = "deploy it" } } }))
+        .message.content[1].text
+    end
+    assert.are.equal("reviewed", ask_both("You are a Reviewer."))
+    assert.are.equal("You said: deploy it", ask_both("You are a writer."))
     local with_default = script.new({ default = function(req) return "D:" .. req.last_user_text end })
     assert.are.equal("D:x", with_default:answer(script.request({ messages = { { role = "user", content = "x" } } }))
       .message.content[1].text)
@@ -460,6 +468,8 @@ describe("testing.script", function()
 
   it("rejects malformed scripts and replies", function()
     assert.has_error(function() script.new({ { match = "x" } }) end)
+    assert.has_error(function() script.new({ { match = { patern = "x" }, reply = "y" } }) end,
+      'rule 1: unknown match key "patern" (use pattern, text, tool_result or system)')
     local s = script.new({ { match = "x", reply = 42 } })
     assert.has_error(function() s:answer(script.request({ messages = { { role = "user", content = "x" } } })) end)
   end)
@@ -541,19 +551,16 @@ describe("ModelServer over raw TCP", function()
     assert.matches("^text/event%-stream", r.headers["content-type"])
     assert.are.equal("chunked", r.headers["transfer-encoding"])
     local events = parse_sse(r.body)
-    local names = {}
-    for _, ev in ipairs(events) do
-      names[#names + 1] = ev.event
+    local names, raws = {}, {}
+    for i, ev in ipairs(events) do
+      names[i], raws[i] = ev.event, ev.raw
       assert.are.equal(ev.event, ev.data.type)
     end
     assert.are.same({ "message_start", "ping", "content_block_start", "content_block_delta", "content_block_stop",
       "message_delta", "message_stop" }, names)
-    -- Nothing but whole events in the body.
-    assert.are.equal(#r.body, #table.concat((function()
-      local raws = {}
-      for i, ev in ipairs(events) do raws[i] = ev.raw end
-      return raws
-    end)()))
+    -- Nothing but whole events in the body, one per chunk.
+    assert.are.equal(r.body, table.concat(raws))
+    assert.are.same(raws, r.chunks)
     local start = events[1].data.message
     assert.are.equal("assistant", start.role)
     assert.are.equal("claude-test", start.model)
@@ -632,6 +639,19 @@ describe("ModelServer over raw TCP", function()
     assert.is_true(cjson.decode(r.body).input_tokens > 100)
     r = exchange(server, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", nil, true)
     assert.are.equal(200, r.status)
+    r = exchange(server, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert.are.same({ ok = true }, cjson.decode(r.body))
+    -- HEAD answers carry no body, so a second request on the connection is read correctly.
+    local c = connect(server.port)
+    c.send("HEAD /elsewhere HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    local both
+    wait_until(function()
+      both = parse_responses(c.data, { true })
+      return #both == 2
+    end, 5000)
+    c.close()
+    assert.are.equal(404, both[1].status)
+    assert.are.equal('{"ok":true}', both[2].body)
     r = exchange(server, "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
     assert.are.equal(404, r.status)
     assert.are.equal("not_found_error", cjson.decode(r.body).error.type)
@@ -697,7 +717,7 @@ describe("ModelServer over raw TCP", function()
     assert.is_true((c.reads[1].t - c.sent_at) / 1e6 >= 140)
   end)
 
-  it("survives a client that hangs up mid-stream, even with a reset (no SIGPIPE death)", function()
+  it("survives a client that hangs up mid-stream, even with a reset", function()
     local c = connect(server.port)
     c.send(post("/v1/messages", messages_body("slow", true)))
     assert.is_true(wait_until(function() return c.data:find("content_block_start", 1, true) ~= nil end, 5000))
@@ -709,6 +729,14 @@ describe("ModelServer over raw TCP", function()
     local r = exchange(server, post("/v1/messages", messages_body("hello", false)))
     assert.are.equal(200, r.status)
     assert.are.equal(0, #server.errors)
+  end)
+
+  it("keeps SIGPIPE from killing the process while it runs (a write to a vanished client is EPIPE)", function()
+    -- Without the server's handler the default action would end this very test run.
+    assert.are.equal(0, uv.kill(uv.os_getpid(), "sigpipe"))
+    wait_until(function() return false end, 50)
+    local r = exchange(server, post("/v1/messages", messages_body("hello", false)))
+    assert.are.equal(200, r.status)
   end)
 
   it("records every request, and logs each as one JSON line with the key redacted", function()
@@ -826,6 +854,12 @@ describe("claude-offline-model and spawn_server", function()
     local ok, err = pcall(testing.spawn_server, { script = dir .. "/bad.lua", stderr = false })
     assert.is_false(ok)
     assert.matches("did not start", tostring(err))
+  end)
+
+  it("spawn_server reports an interpreter that cannot start", function()
+    local ok, err = pcall(testing.spawn_server, { lua = "/nonexistent/lua" })
+    assert.is_false(ok)
+    assert.matches("cannot start the interpreter", tostring(err))
   end)
 
   it("cli_env points the CLI at the server from a fresh HOME", function()
@@ -960,7 +994,8 @@ describe("the real claude CLI against the offline model server", function()
       { match = "run echo", reply = { tool_use = { name = "Bash", input = { command = "echo hi" } } } },
       { match = { tool_result = "hi" }, reply = "The command printed hi." },
       { match = "think", reply = { thinking = "Let me think about it.", text = "Thought it through." } },
-      { match = "fail", reply = { status = 400, error = { type = "invalid_request_error", message = "scripted 400" } } },
+      { match = "fail",
+        reply = { status = 400, error = { type = "invalid_request_error", message = "scripted 400" } } },
     } })
     server:start()
   end)

@@ -35,6 +35,7 @@ Script format: the file returns a table of rules, tried in order; the first that
     { match = { pattern = "^[Hh]i%f[%W]" }, reply = "Hello!" },  -- Lua pattern on the prompt
     { match = "weather", reply = { tool_use = { name = "Bash", input = { command = "echo sunny" } } } },
     { match = { tool_result = "sunny" }, reply = "It is sunny." },   -- a tool result coming back
+    { match = { text = "deploy", system = "reviewer" }, reply = "LGTM" },  -- every key given must hold
     { match = "think", reply = { thinking = "Let me see...", text = "Done." } },
     { match = "slow", reply = { text = "one two three", chunk_size = 4, delay_ms = 200 } },
     { match = "fail", reply = { status = 400, error = { type = "invalid_request_error", message = "no" } } },
@@ -42,7 +43,10 @@ Script format: the file returns a table of rules, tried in order; the first that
       reply = function(req) return { text = "first request: " .. req.last_user_text } end },
     default = function(req) return "You said: " .. req.last_user_text end,
   }
-A string or pattern match looks only at requests carrying a new prompt, not at those returning tool results.
+A match string is a case-insensitive substring; a match table may hold pattern (a Lua pattern), text,
+tool_result and system (substrings of the prompt, of a returned tool result, of the system prompt).
+String, text and pattern matches look only at requests carrying a new prompt, not at those returning tool
+results, so a rule that calls a tool is not asked again by the tool's own result.
 "times = N" retires a rule after N answers. Without a default, the server echoes the prompt (or the tool
 results), so a conversation always finishes.
 
@@ -50,10 +54,14 @@ A reply is: a string (one text block); { text = }; { thinking = , text = }; { to
 id = } } or a list of them (stop_reason "tool_use", ids "toolu_offline_N" when not given); { content = { blocks },
 stop_reason = , usage = , model = }; or { status = 400|429|500|529, error = { type = , message = } }. Knobs on any
 reply: delay_ms (pause before each streamed delta), chunk_size (characters per delta, cut on UTF-8 boundaries),
-first_byte_delay_ms (pause before the response starts), headers (extra response headers).
+first_byte_delay_ms (pause before the response starts), headers (extra response headers). A text or thinking
+given as a list of strings streams one delta per string: { text = { "1", ", 2", ", 3" }, delay_ms = 300 }.
 A function reply or match gets `req`: body, messages, system, model, tools (names), max_tokens, stream,
-last_user_text, tool_results ({ tool_use_id, text, is_error }), is_tool_result, index (how many /v1/messages
-requests came before), path, headers, side.
+last_user_text, history_text (all prompts and answers so far), tool_results ({ tool_use_id, text, is_error }),
+is_tool_result, index (how many /v1/messages requests came before), path, headers, side. A reply function
+that returns nil passes the request on to the next rule.
+The CLI retries 429 and 5xx answers (10 times, with backoff) unless CLAUDE_CODE_MAX_RETRIES says otherwise;
+cli_env sets it to 0.
 The CLI's own side requests (e.g. max_tokens = 1 quota probes, title generation) are answered by the
 script's `side` entry when present, else built in; they never consume the rules.
 ]]

@@ -98,6 +98,7 @@ function M.spawn_server(opts)
   if not proc then
     stdin:close()
     stdout:close()
+    uv.run("nowait")
     error("spawn_server: cannot start the interpreter: " .. tostring(pid), 2)
   end
 

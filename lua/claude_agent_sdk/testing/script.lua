@@ -13,6 +13,8 @@
 ---   { match = "2+2", reply = "2 + 2 = 4." }               -- case-insensitive substring of the prompt
 ---   { match = { pattern = "^hi" }, reply = ... }           -- Lua pattern on the prompt
 ---   { match = { tool_result = "sunny" }, reply = ... }     -- substring of a tool result being returned
+---   { match = { text = "deploy", system = "reviewer" } }   -- table keys: pattern, text, tool_result, system
+---                                                          -- (substrings, case-insensitive); all given must hold
 ---   { match = function(req) return req.index == 0 end, reply = function(req) return { text = "..." } end }
 ---   { match = ..., reply = ..., times = 1 }                -- the rule retires after answering once
 ---   default = function(req) return "You said: " .. req.last_user_text end
@@ -37,33 +39,20 @@ local function is_injected(text)
   return text:match("^%s*<system%-reminder>") ~= nil
 end
 
-local function block_text(content)
+-- The text of a message's content (a string, or its text blocks joined by "\n"); `prompt_only` leaves out the
+-- text the CLI injected.
+local function block_text(content, prompt_only)
   if type(content) == "string" then
-    return content
-  end
-  local out = {}
-  if type(content) == "table" then
-    for _, b in ipairs(content) do
-      if type(b) == "table" and b.type == "text" and type(b.text) == "string" then
-        out[#out + 1] = b.text
-      end
-    end
-  end
-  return table.concat(out, "\n")
-end
-
--- The prompt text of one user message: its text blocks minus injected ones, or nil when there is none.
-local function user_text(content)
-  if type(content) == "string" then
-    return (not is_injected(content) and content ~= "") and content or nil
+    return (prompt_only and is_injected(content)) and "" or content
   end
   local out = {}
   for _, b in ipairs(type(content) == "table" and content or {}) do
-    if type(b) == "table" and b.type == "text" and type(b.text) == "string" and not is_injected(b.text) then
+    if type(b) == "table" and b.type == "text" and type(b.text) == "string"
+      and not (prompt_only and is_injected(b.text)) then
       out[#out + 1] = b.text
     end
   end
-  return #out > 0 and table.concat(out, "\n") or nil
+  return table.concat(out, "\n")
 end
 
 ---@class ClaudeTestingToolResult
@@ -109,14 +98,11 @@ function M.request(body, info)
     end
   end
   for _, m in ipairs(messages) do
-    local text
-    if type(m) == "table" and m.role == "user" then
-      text = user_text(m.content)
-    elseif type(m) == "table" and m.role == "assistant" then
-      text = block_text(m.content)
-    end
-    if text and text ~= "" then
-      history[#history + 1] = text
+    if type(m) == "table" and (m.role == "user" or m.role == "assistant") then
+      local text = block_text(m.content, m.role == "user")
+      if text ~= "" then
+        history[#history + 1] = text
+      end
     end
   end
   req.history_text = table.concat(history, "\n")
@@ -135,8 +121,8 @@ function M.request(body, info)
         end
         req.is_tool_result = #req.tool_results > 0
       end
-      local text = user_text(m.content)
-      if text then
+      local text = block_text(m.content, true)
+      if text ~= "" then
         req.last_user_text = text
         break
       end
@@ -167,6 +153,13 @@ function M.side_kind(req)
   return nil
 end
 
+local MATCH_KEYS = { pattern = true, text = true, tool_result = true, system = true }
+
+-- Case-insensitive plain substring search.
+local function contains(haystack, needle)
+  return haystack:lower():find(needle:lower(), 1, true) ~= nil
+end
+
 -- Does a rule's `match` accept the request?
 local function matches(match, req)
   local kind = type(match)
@@ -175,18 +168,18 @@ local function matches(match, req)
   elseif kind == "function" then
     return match(req) and true or false
   elseif kind == "string" then
-    return not req.is_tool_result and req.last_user_text:lower():find(match:lower(), 1, true) ~= nil
+    return not req.is_tool_result and contains(req.last_user_text, match)
   elseif kind == "table" then
     if match.pattern and (req.is_tool_result or not req.last_user_text:find(match.pattern)) then
       return false
     end
-    if match.text and not matches(match.text, req) then
+    if match.text and (req.is_tool_result or not contains(req.last_user_text, match.text)) then
       return false
     end
     if match.tool_result then
       local found = false
       for _, r in ipairs(req.tool_results) do
-        if r.text:lower():find(match.tool_result:lower(), 1, true) then
+        if contains(r.text, match.tool_result) then
           found = true
         end
       end
@@ -194,7 +187,7 @@ local function matches(match, req)
         return false
       end
     end
-    if match.system and not req.system:lower():find(match.system:lower(), 1, true) then
+    if match.system and not contains(req.system, match.system) then
       return false
     end
     return true
@@ -222,11 +215,23 @@ function M.new(rules)
     if type(rule) ~= "table" or rule.reply == nil then
       error(string.format("rule %d must be a table with a reply", i), 2)
     end
+    if type(rule.match) == "table" then
+      for key in pairs(rule.match) do
+        if not MATCH_KEYS[key] then
+          -- A misspelt key would otherwise match every request.
+          error(string.format("rule %d: unknown match key %q (use pattern, text, tool_result or system)", i,
+            tostring(key)), 2)
+        end
+      end
+    end
   end
   return setmetatable({ rules = rules, used = {}, tool_ids = 0, message_ids = 0 }, Script)
 end
 
---- The built-in default: echo the prompt, or report the tool results, so any conversation finishes.
+---@param req ClaudeTestingRequest
+---@return string text the built-in default: the prompt echoed, or the tool results reported, so that any
+--- conversation finishes
+--- Example: `default = function(req) return "Offline: " .. testing.echo(req) end`
 function M.echo(req)
   if req.is_tool_result then
     local parts = {}
@@ -241,7 +246,9 @@ function M.echo(req)
   return "You said: " .. req.last_user_text
 end
 
---- Built-in answers to the CLI's own side requests (kind in req.side).
+---@param req ClaudeTestingRequest a side request (req.side is set)
+---@return table reply the built-in answer: `{"title": ...}` JSON text for a title request, else "ok"
+--- Example: `side = function(req) return script.side_reply(req) end`
 function M.side_reply(req)
   if req.side == "title" then
     -- A few words of the session the CLI quotes, as the JSON object its schema asks for.

@@ -6,7 +6,8 @@
 --- `server:stop()` closes the listener, every connection and every timer; it is idempotent. Endpoints:
 ---   POST /v1/messages[?query]        a script reply: SSE when the body says "stream": true, else one JSON message
 ---   POST /v1/messages/count_tokens   {"input_tokens": N} (about four bytes a token)
----   GET or HEAD /                    200 {"ok": true}
+---   GET /                            200 {"ok": true}
+---   HEAD (any path)                  headers only: 200 for /, else 404 (the CLI sends HEAD / to warm up)
 ---   anything else                    404 with an API-style JSON error
 --- Connections are kept alive (HTTP/1.1) and their requests answered in order. Every request is appended to
 --- `server.requests` as `{ method, path, target, headers, body, side }` (`body` the decoded JSON, or the raw string
@@ -124,6 +125,7 @@ function ModelServer:stop()
       h:close()
     end
   end
+  self.listener, self.sigpipe = nil, nil
   for conn in pairs(self.conns) do
     self:close_conn(conn)
   end
@@ -177,7 +179,7 @@ function ModelServer:pump(conn)
   local req = table.remove(conn.queue, 1)
   conn.busy = true
   local steps = self:respond(req)
-  self:run_steps(conn, steps, 1, function()
+  self:run_steps(conn, steps, 1, false, function()
     conn.busy = false
     if not req.keep_alive then
       conn.sock:read_stop()
@@ -190,32 +192,27 @@ function ModelServer:pump(conn)
   end)
 end
 
--- Write steps in order: `{ data = string, delay = ms }`, each delay a pause before its data.
-function ModelServer:run_steps(conn, steps, i, done)
-  local out = {}
-  while steps[i] do
-    local step = steps[i]
-    if step.delay and step.delay > 0 and not step.waited then
-      break
-    end
-    out[#out + 1] = step.data
-    i = i + 1
-  end
+-- Write steps[i..] in order; each step is `{ data = string, delay = ms }`, the delay a pause before its data
+-- (`waited`: steps[i]'s pause is over). Consecutive steps without a pause go out in one write.
+function ModelServer:run_steps(conn, steps, i, waited, done)
   if conn.closed then
     return
+  end
+  local out = {}
+  while steps[i] and (waited or (steps[i].delay or 0) <= 0) do
+    out[#out + 1] = steps[i].data
+    i, waited = i + 1, false
   end
   if #out > 0 then
     conn.sock:write(table.concat(out))
   end
-  local step = steps[i]
-  if not step then
+  if not steps[i] then
     done()
     return
   end
   conn.timer = conn.timer or self.uv.new_timer()
-  conn.timer:start(step.delay, 0, function()
-    step.waited = true
-    self:run_steps(conn, steps, i, done)
+  conn.timer:start(steps[i].delay, 0, function()
+    self:run_steps(conn, steps, i, true, done)
   end)
 end
 
@@ -224,27 +221,27 @@ function ModelServer:next_request_id()
   return "req_offline_" .. self.request_ids
 end
 
+-- Copy the fields of `from` (may be nil) into `into`; returns `into`.
+local function merge(into, from)
+  for k, v in pairs(from or {}) do
+    into[k] = v
+  end
+  return into
+end
+
 local function json_response(status, body, keep_alive, extra)
   local text = json.encode(body)
-  local headers = {
+  return http.head(status, merge({
     ["Content-Type"] = "application/json", ["Content-Length"] = #text,
     ["Connection"] = keep_alive and "keep-alive" or "close",
-  }
-  for k, v in pairs(extra or {}) do
-    headers[k] = v
-  end
-  return http.head(status, headers) .. text
+  }, extra)) .. text
 end
 
 function ModelServer:error_response(status, etype, message, keep_alive, extra)
   local rid = self:next_request_id()
-  local headers = { ["request-id"] = rid }
-  for k, v in pairs(extra or {}) do
-    headers[k] = v
-  end
   return json_response(status, {
     type = "error", error = { type = etype, message = message }, request_id = rid,
-  }, keep_alive, headers)
+  }, keep_alive, merge({ ["request-id"] = rid }, extra))
 end
 
 local REDACT = { ["x-api-key"] = true, ["authorization"] = true }
@@ -291,10 +288,13 @@ function ModelServer:respond(req)
   end
   self:record(req, body, api_req and api_req.side)
   local ka = req.keep_alive
-  if (req.method == "GET" or req.method == "HEAD") and req.path == "/" then
-    local text = req.method == "HEAD" and "" or '{"ok":true}'
-    return { { data = http.head(200, { ["Content-Type"] = "application/json", ["Content-Length"] = 11,
-      ["Connection"] = ka and "keep-alive" or "close" }) .. text } }
+  if req.method == "HEAD" then
+    -- The CLI's connection warm-up. A HEAD answer has headers only, whatever the path.
+    return { { data = http.head(req.path == "/" and 200 or 404, { ["Content-Type"] = "application/json",
+      ["Content-Length"] = 0, ["Connection"] = ka and "keep-alive" or "close" }) } }
+  end
+  if req.method == "GET" and req.path == "/" then
+    return { { data = json_response(200, { ok = true }, ka) } }
   end
   if req.method == "POST" and req.path == "/v1/messages/count_tokens" then
     local n = math.max(1, math.floor(#req.body / 4))
@@ -323,20 +323,14 @@ function ModelServer:respond(req)
   end
   local msg = reply.message
   if not api_req.stream then
-    local extra = { ["request-id"] = self:next_request_id() }
-    for k, v in pairs(reply.headers or {}) do
-      extra[k] = v
-    end
-    return { { delay = first, data = json_response(200, sse.message_body(msg), ka, extra) } }
+    return { { delay = first, data = json_response(200, sse.message_body(msg), ka,
+      merge({ ["request-id"] = self:next_request_id() }, reply.headers)) } }
   end
-  local headers = {
+  local headers = merge({
     ["Content-Type"] = "text/event-stream; charset=utf-8", ["Cache-Control"] = "no-cache",
     ["Transfer-Encoding"] = "chunked", ["Connection"] = ka and "keep-alive" or "close",
     ["request-id"] = self:next_request_id(),
-  }
-  for k, v in pairs(reply.headers or {}) do
-    headers[k] = v
-  end
+  }, reply.headers)
   local steps = { { delay = first, data = http.head(200, headers) } }
   for _, ev in ipairs(sse.events(msg)) do
     local delay = ev.event == "content_block_delta" and reply.delay_ms or 0
