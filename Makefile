@@ -39,7 +39,7 @@ MODULE := $(MOD_DIR)/core.so
 DEPS := $(ROOT)/.deps
 CLI_VERSION ?= 2.1.197
 
-.PHONY: all module test c-test lua-test setup demo env clean examples-test
+.PHONY: all module test c-test setup demo env clean
 
 all: module
 
