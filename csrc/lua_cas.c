@@ -380,6 +380,13 @@ static int lcas_executable(lua_State *L) {
   return 1;
 }
 
+/* Sleep without a loop (the host backend's idle wait). */
+static int lcas_sleep(lua_State *L) {
+  int ms = (int)luaL_checknumber(L, 1);
+  if (ms > 0) poll(NULL, 0, ms);
+  return 0;
+}
+
 static int lcas_now(lua_State *L) {
   lua_pushnumber(L, (lua_Number)cas_now_ms());
   return 1;
@@ -674,6 +681,11 @@ static int lcas_client_pollfds(lua_State *L) {
   return 1;
 }
 
+static int lcas_client_queued(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)cas_proto_messages_queued(cas_client_proto(lcas_check(L)->c)));
+  return 1;
+}
+
 static int lcas_client_timeout(lua_State *L) {
   lua_pushinteger(L, cas_client_timeout(lcas_check(L)->c));
   return 1;
@@ -735,6 +747,7 @@ static const luaL_Reg client_methods[] = {
   {"stderr_tail", lcas_client_stderr_tail},
   {"pollfds", lcas_client_pollfds},
   {"timeout", lcas_client_timeout},
+  {"queued", lcas_client_queued},
   {"stats", lcas_client_stats},
   {"last_error_result", lcas_client_last_error_result},
   {"free", lcas_client_gc},
@@ -747,6 +760,7 @@ static const luaL_Reg module_funcs[] = {
   {"decode", lcas_decode},
   {"utf8_valid", lcas_utf8_valid},
   {"now", lcas_now},
+  {"sleep", lcas_sleep},
   {"environ", lcas_environ},
   {"executable", lcas_executable},
   {NULL, NULL}

@@ -3,8 +3,10 @@
 -- Mirrors the Python SDK's ClaudeSDKClient (DESIGN.md §3).  The C core owns
 -- the process and the protocol state; this file turns its results into typed
 -- messages and typed errors, and decides how to wait.  All waiting goes
--- through `_wait`/`_pump`, the one place that blocks (on the core's poll) in a
--- plain script.
+-- through `_wait`: inside a task (claude.run / claude.spawn) it yields the
+-- task and the loop driver (driver.lua) wakes it; in a plain script it blocks
+-- on the core's poll.  Inside Neovim nothing may block the editor, so a wait
+-- outside a task is an error there.
 --
 --   local client = claude.ClaudeSDKClient.new({ model = "claude-sonnet-4-5" })
 --   client:connect()
@@ -19,6 +21,9 @@ local options_mod = require("claude_agent_sdk.options")
 local cli = require("claude_agent_sdk.cli")
 local messages = require("claude_agent_sdk.messages")
 local control = require("claude_agent_sdk.control")
+local async = require("claude_agent_sdk.async")
+local loop = require("claude_agent_sdk.loop")
+local driver = require("claude_agent_sdk.driver")
 
 local null = json.null
 
@@ -115,13 +120,13 @@ end
 
 function Client:_dispatch()
   local c = self._core
-  while true do
+  while self._core == c do
     local kind, v = c:next_request()
     if not kind then break end
     control.dispatch(self, kind, v)
   end
   local cb = self.options.stderr
-  while true do
+  while self._core == c do -- a callback may have disconnected
     local line = c:next_stderr()
     if not line then break end
     if cb then
@@ -134,9 +139,40 @@ function Client:_dispatch()
   end
 end
 
---- Block until cond() is true (pumping in between).
-function Client:_wait(cond)
-  while not cond() do self:_pump(-1) end
+--- Wait until cond() holds (true) or deadline_ms (core.now() time) passes
+--- (false).  Yields inside a task; blocks on the core's poll otherwise.  A
+--- client that gets disconnected meanwhile ends the wait (true): callers
+--- re-check self._core.
+function Client:_wait(cond, deadline)
+  if not self._core or cond() then return true end
+  if async.current() then
+    local ok = driver.attach(self):wait(cond, deadline)
+    local err = self._io_error
+    if err then
+      self._io_error = nil
+      error(err, 0)
+    end
+    return ok ~= false
+  end
+  if loop.current().name == "nvim" then
+    errors.raise("ClaudeSDKError", "inside Neovim this call would block the editor: "
+      .. "call it from a task, e.g. claude.run(function() ... end)")
+  end
+  while true do
+    local ms = -1
+    if deadline then
+      ms = deadline - core.now()
+      if ms <= 0 then return false end
+      ms = math.ceil(ms)
+    end
+    self:_pump(ms)
+    if not self._core or cond() then return true end
+  end
+end
+
+-- Writes were queued: let the loop watch stdin until they are out.
+function Client:_kick()
+  if self._driver then self._driver:sync() end
 end
 
 -- Send a control request and wait for its answer.
@@ -145,11 +181,16 @@ function Client:_control(subtype, fields, timeout_s)
   local timeout = timeout_s or self.options.control_timeout or 60
   local id, msg, code = c:request(subtype, fields, math.floor(timeout * 1000))
   if not id then self:_raise_failure(subtype, msg, code) end
+  self:_kick()
   local state, v, ecode
   self:_wait(function()
+    if self._core ~= c then return true end
     state, v, ecode = c:response(id)
     return state ~= "pending"
   end)
+  if self._core ~= c then
+    errors.raise("CLIConnectionError", ("%s: the client was disconnected"):format(subtype))
+  end
   c:forget(id)
   if state == "done" then return v end
   self:_raise_failure(subtype, v, ecode)
@@ -213,6 +254,7 @@ function Client:_send(frame)
     end
     errors.raise("CLIConnectionError", "Cannot write to the CLI: " .. tostring(msg), { code = code })
   end
+  self:_kick()
 end
 
 --- Send a prompt: a string, an array of user-message tables, or an iterator
@@ -245,9 +287,9 @@ end
 -- (core.now() milliseconds) a TimeoutError is raised when it passes; what
 -- arrives later stays queued for the next call.
 function Client:_next_message(deadline)
-  local c = self._core
-  if not c then return nil end
   while true do
+    local c = self._core
+    if not c then return nil end
     local kind, v, code = c:next_message()
     if kind == "message" then
       return messages.parse(v)
@@ -262,14 +304,10 @@ function Client:_next_message(deadline)
       local code_, signo = c:exit_code()
       if code_ ~= 0 or signo ~= 0 or self._fatal then self:_raise_exit_error() end
       return nil
-    elseif deadline then
-      local left = deadline - core.now()
-      if left <= 0 then
-        errors.raise("TimeoutError", "no message from Claude Code within the timeout")
-      end
-      self:_pump(math.ceil(left))
-    else
-      self:_pump(-1)
+    elseif not self:_wait(function()
+      return self._core ~= c or c:queued() > 0 or c:finished()
+    end, deadline) then
+      errors.raise("TimeoutError", "no message from Claude Code within the timeout")
     end
   end
 end
@@ -342,25 +380,91 @@ function Client:get_server_info()
 end
 
 -- Release the core (the process must be finished or is killed by free).
+-- The driver stops watching the fds before the core closes them, and wakes
+-- its waiters, who find the client gone.
 function Client:_teardown()
-  if self._core then
-    self._core:free()
-    self._core = nil
-  end
+  local c = self._core
+  self._core = nil
   self._closed = true
+  if self._driver then self._driver:close() end
+  if c then c:free() end
 end
 
 --- End the session: close stdin, give the CLI 5 s to exit, then SIGTERM, then
---- SIGKILL.  Idempotent; never leaves a process behind.
+--- SIGKILL.  Idempotent; never leaves a process behind.  Inside a task it
+--- yields while the CLI exits; other tasks waiting on the client wake up and
+--- find it closed (their iterators end).
 function Client:disconnect()
   local c = self._core
   if not c then
     self._closed = true
     return
   end
+  if self._closing then
+    -- another task is already disconnecting: wait for it to finish
+    if async.current() then self:_wait(function() return self._core ~= c end) end
+    return
+  end
   self._closing = true
-  c:close(GRACE_MS, TERM_MS)
-  self:_teardown()
+  if async.current() then
+    c:shutdown(GRACE_MS, TERM_MS)
+    self:_kick()
+    self:_wait(function() return self._core ~= c or c:finished() end)
+  else
+    if self._driver then self._driver:close() end
+    c:close(GRACE_MS, TERM_MS)
+  end
+  if self._core == c then self:_teardown() end
+end
+
+--- Host-loop mode: do the I/O that is ready, waiting at most timeout_ms (0:
+--- never block), answer the CLI's requests, wake tasks waiting on this client
+--- and run due timers; then hand queued messages to options.on_message if set.
+--- Returns how many messages are queued for receive_*/receive_nowait.
+---   -- each frame of a game:
+---   client:pump(0)
+---@param timeout_ms number|nil  default 0
+---@return integer
+function Client:pump(timeout_ms)
+  -- Before connect (or after disconnect) there is no I/O, but the frame loop
+  -- still drives timers and tasks (e.g. the task that is connecting).
+  if self._core then self:_pump(timeout_ms or 0) end
+  local d = self._driver
+  if d then
+    d:sync()
+    d:check()
+  end
+  local backend = loop.current()
+  if backend.step then backend.step() end
+  local on_message = self.options.on_message
+  if on_message then
+    while self._core do
+      local m = self:receive_nowait()
+      if m == nil then break end
+      on_message(m)
+    end
+  end
+  return self._core and self._core:queued() or 0
+end
+
+--- The next message if one has arrived, else nil; never waits.  At the end of
+--- the stream it raises what receive_messages would (ProcessError, ...).
+---@return table|nil
+function Client:receive_nowait()
+  local c = self._core
+  if not c then return nil end
+  if c:queued() == 0 and not c:finished() then return nil end
+  return self:_next_message()
+end
+
+--- The fds a host's own poller should watch (read: "r", write: "w") and the
+--- milliseconds until pump must run anyway (-1: no deadline).
+---   local fds, timeout = client:fds()
+---@return table[] fds
+---@return integer timeout_ms
+function Client:fds()
+  local c = self:_require_core("fds")
+  return c:pollfds(), c:timeout()
 end
 
 --- The argv the CLI was started with (for diagnostics and tests).

@@ -25,6 +25,7 @@ local parents = {
   MessageParseError = "ClaudeSDKError",
   ControlTimeoutError = "ClaudeSDKError",
   TimeoutError = "ClaudeSDKError",
+  CancelledError = "ClaudeSDKError",
   ControlError = "ClaudeSDKError",
   InvalidOptionError = "ClaudeSDKError",
 }

@@ -12,6 +12,8 @@ local messages = require("claude_agent_sdk.messages")
 local Client = require("claude_agent_sdk.client")
 local query = require("claude_agent_sdk.query")
 local options = require("claude_agent_sdk.options")
+local async = require("claude_agent_sdk.async")
+local loop = require("claude_agent_sdk.loop")
 
 local M = {}
 
@@ -32,6 +34,26 @@ M.json = json
 function M.isinstance(obj, cls)
   if type(cls) == "string" then return errors.is(obj, cls) end
   return messages.isinstance(obj, cls)
+end
+
+-- the async runtime (luv standalone, Neovim's vim.uv/vim.loop, or a host loop)
+M.run = async.run
+M.spawn = async.spawn
+M.sleep = async.sleep
+M.current_task = async.current
+
+--- Choose the event loop: a luv module, "luv", "nvim", "host", or a backend
+--- table (see loop.lua).  By default Neovim's loop inside Neovim, else luv if
+--- installed, else the host loop.
+---@param what table|string
+function M.use_loop(what) return loop.use(what) end
+
+--- Host-loop mode without a particular client: pump every client that tasks
+--- wait on, run due timers and resume ready tasks.  Never blocks.
+---@return boolean  true if anything ran
+function M.poll()
+  local backend = loop.current()
+  return backend.step and backend.step() or false
 end
 
 for name, cls in pairs(messages.classes) do M[name] = cls end

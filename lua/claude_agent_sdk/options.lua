@@ -184,6 +184,7 @@ local CHECKS = {
   agents = table_,
   max_buffer_size = positive_int,
   stderr = function_,
+  on_message = function_,  -- host-loop mode: pump() hands each message to it
   control_timeout = non_negative,  -- seconds a control request may wait (default 60)
   initialize_timeout = non_negative, -- seconds the initialize handshake may wait (default 60)
   -- later issues: callbacks over the control protocol
