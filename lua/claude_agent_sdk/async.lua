@@ -168,6 +168,8 @@ function Task:wait()
     if M.current() then
       M.suspend(function(wake) self.watchers[#self.watchers + 1] = wake end)
     else
+      -- someone is waiting: a failure is raised here, not reported as unobserved
+      self.watchers[#self.watchers + 1] = function() end
       loop.current().run_until(function() return self.status ~= "running" end)
     end
   end

@@ -41,7 +41,8 @@ local GRACE_MS, TERM_MS = 5000, 5000
 ---@return ClaudeSDKClient
 function Client.new(options)
   local opts = options_mod.validate(options)
-  return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false }, Client)
+  return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false, _inflight = {},
+    _sdk_servers = options_mod.sdk_servers(opts) }, Client)
 end
 
 function Client:__tostring()
@@ -111,19 +112,19 @@ end
 
 --- One round of I/O: pump the core, then answer what the CLI asked and hand
 --- stderr lines to the callback.  Runs callbacks; never raises for them.
-function Client:_pump(timeout_ms)
+function Client:_pump(timeout_ms, in_loop)
   local c = self._core
   local ok, msg, code = c:pump(timeout_ms)
   if not ok then errors.raise("ClaudeSDKError", "I/O failure: " .. tostring(msg), { code = code }) end
-  self:_dispatch()
+  self:_dispatch(in_loop)
 end
 
-function Client:_dispatch()
+function Client:_dispatch(in_loop)
   local c = self._core
   while self._core == c do
     local kind, v = c:next_request()
     if not kind then break end
-    control.dispatch(self, kind, v)
+    control.dispatch(self, kind, v, in_loop)
   end
   local cb = self.options.stderr
   while self._core == c do -- a callback may have disconnected
@@ -232,7 +233,9 @@ function Client:connect(prompt)
   local ok, err = pcall(function()
     local timeout = o.initialize_timeout or math.max(60,
       (tonumber(os.getenv("CLAUDE_CODE_STREAM_CLOSE_TIMEOUT") or "") or 0) / 1000)
-    self._server_info = self:_control("initialize", options_mod.initialize_fields(o), timeout)
+    local fields, callbacks = options_mod.initialize_fields(o)
+    self._hook_callbacks = callbacks
+    self._server_info = self:_control("initialize", fields, timeout)
   end)
   if not ok then
     self:_teardown()

@@ -44,7 +44,7 @@ function Driver:ready()
   if client._core then
     -- Never let an error escape into the loop's callback (luv would end the
     -- process); the waiting tasks get it instead.
-    local ok, err = pcall(client._pump, client, 0)
+    local ok, err = pcall(client._pump, client, 0, true)
     if not ok then client._io_error = err end
   end
   if self.closed then return false end -- a callback disconnected

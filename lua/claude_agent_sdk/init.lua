@@ -13,6 +13,9 @@ local Client = require("claude_agent_sdk.client")
 local query = require("claude_agent_sdk.query")
 local options = require("claude_agent_sdk.options")
 local async = require("claude_agent_sdk.async")
+local permissions = require("claude_agent_sdk.permissions")
+local hooks = require("claude_agent_sdk.hooks")
+local mcp = require("claude_agent_sdk.mcp")
 local loop = require("claude_agent_sdk.loop")
 
 local M = {}
@@ -35,6 +38,13 @@ function M.isinstance(obj, cls)
   if type(cls) == "string" then return errors.is(obj, cls) end
   return messages.isinstance(obj, cls)
 end
+
+-- callbacks: permissions, hooks, in-process MCP tools
+M.PermissionResultAllow = permissions.PermissionResultAllow
+M.PermissionResultDeny = permissions.PermissionResultDeny
+M.HookMatcher = hooks.HookMatcher
+M.tool = mcp.tool
+M.create_sdk_mcp_server = mcp.create_sdk_mcp_server
 
 -- the async runtime (luv standalone, Neovim's vim.uv/vim.loop, or a host loop)
 M.run = async.run

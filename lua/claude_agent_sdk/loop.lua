@@ -23,6 +23,16 @@
 
 local M = {}
 
+-- luv runs every callback on the Lua thread that first required it.  If that
+-- were a task's coroutine, callbacks would run on a suspended coroutine's
+-- stack and crash the host, so luv is loaded here, when the SDK itself is
+-- loaded (normally by the main chunk).  Inside Neovim vim.loop is used.
+local preloaded_luv
+if not (type(rawget(_G, "vim")) == "table" and (_G.vim.uv or _G.vim.loop)) then
+  local ok, uv = pcall(require, "luv")
+  if ok then preloaded_luv = uv end
+end
+
 local function pack(...) return { n = select("#", ...), ... } end
 
 --- A backend over a luv-compatible module; `schedule` decides how callbacks
@@ -67,7 +77,7 @@ end
 --- The luv backend (standalone scripts).
 ---@param uv table|nil  the luv module (default require("luv"))
 function M.luv(uv)
-  uv = uv or require("luv")
+  uv = uv or preloaded_luv or require("luv")
   local b = uv_backend(uv, "luv", function(fn) fn() end)
   function b.run_until(pred)
     while not pred() do
@@ -176,8 +186,7 @@ function M.current()
   if type(vim) == "table" and (vim.uv or vim.loop) and vim.schedule then
     current = M.nvim()
   else
-    local ok, uv = pcall(require, "luv")
-    current = ok and M.luv(uv) or M.host()
+    current = preloaded_luv and M.luv(preloaded_luv) or M.host()
   end
   return current
 end

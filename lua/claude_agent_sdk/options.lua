@@ -12,6 +12,8 @@
 local errors = require("claude_agent_sdk.errors")
 local json = require("claude_agent_sdk.json")
 local core = require("claude_agent_sdk.core")
+local hooks_mod = require("claude_agent_sdk.hooks")
+local mcp = require("claude_agent_sdk.mcp")
 
 local M = {}
 
@@ -128,8 +130,8 @@ local function mcp_servers_check(key, v)
   if type(v) ~= "table" then bad(key, "expected a table of name = config, or a path/JSON string") end
   for name, cfg in pairs(v) do
     if type(name) ~= "string" or type(cfg) ~= "table" then bad(key, "expected name = config table") end
-    if cfg.type == "sdk" or cfg.instance ~= nil then
-      bad(key, "in-process SDK MCP servers are not supported yet")
+    if cfg.type == "sdk" and not mcp.is_sdk_server(cfg) then
+      bad(key, name .. ": an in-process server must be made with claude.create_sdk_mcp_server")
     end
   end
 end
@@ -187,9 +189,8 @@ local CHECKS = {
   on_message = function_,  -- host-loop mode: pump() hands each message to it
   control_timeout = non_negative,  -- seconds a control request may wait (default 60)
   initialize_timeout = non_negative, -- seconds the initialize handshake may wait (default 60)
-  -- later issues: callbacks over the control protocol
-  can_use_tool = unsupported_yet,
-  hooks = unsupported_yet,
+  can_use_tool = function_,
+  hooks = function(_, v) hooks_mod.validate(v) end,
   user = unsupported_yet,
   sandbox = unsupported_yet,
 }
@@ -211,6 +212,9 @@ function M.validate(opts)
     end
     check(k, v)
     out[k] = v
+  end
+  if out.can_use_tool and out.permission_prompt_tool_name then
+    bad("can_use_tool", "cannot be used with permission_prompt_tool_name (the callback needs the stdio prompt tool)")
   end
   if out.model and out.fallback_model and out.model == out.fallback_model then
     bad("fallback_model", "must differ from model")
@@ -269,7 +273,12 @@ function M.argv(o, cli)
   if o.model then add_valued(a, "--model", o.model) end
   if o.fallback_model then add_valued(a, "--fallback-model", o.fallback_model) end
   if o.betas and #o.betas > 0 then add_valued(a, "--betas", table.concat(o.betas, ",")) end
-  if o.permission_prompt_tool_name then add_valued(a, "--permission-prompt-tool", o.permission_prompt_tool_name) end
+  if o.can_use_tool then
+    a[#a + 1] = "--permission-prompt-tool"
+    a[#a + 1] = "stdio"
+  elseif o.permission_prompt_tool_name then
+    add_valued(a, "--permission-prompt-tool", o.permission_prompt_tool_name)
+  end
   if o.permission_mode then add_valued(a, "--permission-mode", o.permission_mode) end
   if o.continue_conversation then a[#a + 1] = "--continue" end
   if o.resume then a[#a + 1] = "--resume=" .. o.resume end
@@ -282,7 +291,12 @@ function M.argv(o, cli)
     if type(o.mcp_servers) == "string" then
       add_valued(a, "--mcp-config", o.mcp_servers)
     elseif next(o.mcp_servers) ~= nil then
-      add_valued(a, "--mcp-config", json.encode({ mcpServers = o.mcp_servers }))
+      -- in-process servers go by name only; their tools stay in this process
+      local wire = {}
+      for name, cfg in pairs(o.mcp_servers) do
+        wire[name] = mcp.is_sdk_server(cfg) and { type = "sdk", name = name } or cfg
+      end
+      add_valued(a, "--mcp-config", json.encode({ mcpServers = wire }))
     end
   end
   if o.include_partial_messages then a[#a + 1] = "--include-partial-messages" end
@@ -341,13 +355,32 @@ function M.env(o, base)
   return list
 end
 
---- The fields the initialize request carries for these options.
+--- The fields the initialize request carries for these options, and the
+--- hook callbacks by id.
 ---@param o table
----@return table
+---@return table fields
+---@return table callbacks  hook id -> function
 function M.initialize_fields(o)
-  local f = { hooks = json.null }
+  local wire, callbacks = hooks_mod.register(o.hooks)
+  local f = { hooks = wire }
   if o.agents and next(o.agents) then f.agents = o.agents end
-  return f
+  return f, callbacks
+end
+
+--- The in-process MCP servers of the options, by name.
+function M.sdk_servers(o)
+  local list = {}
+  if type(o.mcp_servers) == "table" then
+    for name, cfg in pairs(o.mcp_servers) do
+      if mcp.is_sdk_server(cfg) then list[name] = cfg end
+    end
+  end
+  return list
+end
+
+--- True when the CLI may ask this process something (so stdin must stay open).
+function M.has_callbacks(o)
+  return o.can_use_tool ~= nil or (o.hooks ~= nil and next(o.hooks) ~= nil) or next(M.sdk_servers(o)) ~= nil
 end
 
 return M

@@ -14,6 +14,7 @@
 
 local Client = require("claude_agent_sdk.client")
 local errors = require("claude_agent_sdk.errors")
+local options_mod = require("claude_agent_sdk.options")
 
 local M = {}
 
@@ -33,12 +34,14 @@ function M.query(args)
     end
   end
   local client = Client.new(args.options)
+  -- With callbacks the CLI may still ask us something during the turn, so
+  -- stdin stays open until a result arrives with no background agent task in
+  -- flight; without, the input ends right after the prompt.
+  local keep_open = options_mod.has_callbacks(client.options)
   client:connect()
   local ok, err = pcall(function()
     client:query(args.prompt, "")
-    -- No callbacks can be asked anything yet, so end the input now: the CLI
-    -- finishes the turn(s) and exits.
-    client._core:close_stdin()
+    if not keep_open then client._core:close_stdin() end
   end)
   if not ok then
     client:disconnect()
@@ -56,6 +59,9 @@ function M.query(args)
     if msg == nil then
       done = true
       client:disconnect()
+    elseif keep_open and msg.type == "result" and client._core
+      and client._core:stats().tasks_in_flight == 0 then
+      client._core:close_stdin()
     end
     return msg
   end

@@ -1,0 +1,103 @@
+--- Tool permission callbacks: `options.can_use_tool` (PROTOCOL.md §4.10.1).
+--
+-- With a callback set the CLI asks the SDK before each tool use that needs
+-- approval (`--permission-prompt-tool stdio`).  The callback answers with
+-- PermissionResultAllow or PermissionResultDeny (or a plain table with
+-- `behavior`).  An allow always carries `updatedInput`: the original input
+-- when the callback changed nothing, because the CLI rejects an allow
+-- without it.
+--
+--   options.can_use_tool = function(tool_name, input, context)
+--     if tool_name == "Bash" and input.command:find("rm ") then
+--       return claude.PermissionResultDeny({ message = "no deleting" })
+--     end
+--     return claude.PermissionResultAllow({})
+--   end
+
+local errors = require("claude_agent_sdk.errors")
+
+local M = {}
+
+---@class PermissionResultAllow
+---@field behavior string  "allow"
+---@field updated_input table|nil  the input the tool runs with (default: unchanged)
+---@field updated_permissions table[]|nil  PermissionUpdate rules to apply
+
+---@class PermissionResultDeny
+---@field behavior string  "deny"
+---@field message string
+---@field interrupt boolean  also stop the turn
+
+local Allow = { __name = "PermissionResultAllow" }
+Allow.__index = Allow
+local Deny = { __name = "PermissionResultDeny" }
+Deny.__index = Deny
+M.Allow, M.Deny = Allow, Deny
+
+--- Allow the tool use, optionally with a changed input or new rules.
+---   return claude.PermissionResultAllow({ updated_input = { command = "echo safe" } })
+---@param t {updated_input: table|nil, updated_permissions: table[]|nil}|nil
+---@return PermissionResultAllow
+function M.PermissionResultAllow(t)
+  t = t or {}
+  return setmetatable({ behavior = "allow", updated_input = t.updated_input,
+    updated_permissions = t.updated_permissions }, Allow)
+end
+
+--- Deny the tool use; the model is told `message`; `interrupt` ends the turn.
+---   return claude.PermissionResultDeny({ message = "not in this repo", interrupt = false })
+---@param t {message: string|nil, interrupt: boolean|nil}|nil
+---@return PermissionResultDeny
+function M.PermissionResultDeny(t)
+  t = t or {}
+  return setmetatable({ behavior = "deny", message = t.message or "", interrupt = t.interrupt or false }, Deny)
+end
+
+---@class ToolPermissionContext
+---@field suggestions table[]  the CLI's permission_suggestions (PermissionUpdate tables)
+---@field tool_use_id string|nil
+---@field blocked_path string|nil
+---@field decision_reason string|nil
+---@field title string|nil
+---@field display_name string|nil
+---@field description string|nil
+---@field cancelled boolean  true once the CLI cancelled the request (e.g. an interrupt)
+
+--- The context table handed to the callback.
+function M.context(req)
+  local ctx = {
+    suggestions = req.permission_suggestions or {},
+    tool_use_id = req.tool_use_id,
+    blocked_path = req.blocked_path,
+    decision_reason = req.decision_reason,
+    title = req.title,
+    display_name = req.display_name,
+    description = req.description,
+    agent_id = req.agent_id,
+    cancelled = false,
+  }
+  --- True once the CLI has cancelled this request (no answer will be used).
+  function ctx.is_cancelled() return ctx.cancelled end
+  return ctx
+end
+
+--- The wire payload for a callback's answer.
+---@param r table  PermissionResultAllow/Deny or a table with behavior
+---@param input table  the original tool input
+function M.to_wire(r, input)
+  if type(r) ~= "table" then
+    errors.raise("ClaudeSDKError", "can_use_tool must return PermissionResultAllow or PermissionResultDeny, got "
+      .. type(r))
+  end
+  if r.behavior == "allow" then
+    local out = { behavior = "allow", updatedInput = r.updated_input or r.updatedInput or input }
+    local perms = r.updated_permissions or r.updatedPermissions
+    if perms then out.updatedPermissions = perms end
+    return out
+  elseif r.behavior == "deny" then
+    return { behavior = "deny", message = r.message or "", interrupt = r.interrupt and true or false }
+  end
+  errors.raise("ClaudeSDKError", "can_use_tool returned a table without behavior = \"allow\" or \"deny\"")
+end
+
+return M
