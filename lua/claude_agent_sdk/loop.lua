@@ -36,8 +36,11 @@ end
 local function pack(...) return { n = select("#", ...), ... } end
 
 --- A backend over a luv-compatible module; `schedule` decides how callbacks
---- reach user code.
-local function uv_backend(uv, name, schedule)
+--- reach user code.  With a deferring schedule (Neovim), a poll watcher is
+--- paused from the moment it fires until its deferred callback has run:
+--- level-triggered polling would otherwise fire on every loop iteration and
+--- queue the same work again and again.  The callback re-arms it (driver sync).
+local function uv_backend(uv, name, schedule, deferred)
   local b = { name = name, uv = uv }
 
   function b.now()
@@ -63,7 +66,13 @@ local function uv_backend(uv, name, schedule)
     function p:start(events, cb)
       if self.events == events then return end
       self.events = events
-      h:start(events, function() schedule(cb) end)
+      h:start(events, function()
+        if deferred then
+          h:stop()
+          p.events = nil
+        end
+        schedule(cb)
+      end)
     end
     function p:stop() if not h:is_closing() then h:stop() end; self.events = nil end
     function p:close() if not h:is_closing() then h:stop(); h:close() end end
@@ -95,7 +104,7 @@ end
 function M.nvim()
   local vim = _G.vim
   local uv = vim.uv or vim.loop
-  local b = uv_backend(uv, "nvim", vim.schedule)
+  local b = uv_backend(uv, "nvim", vim.schedule, true)
   function b.run_until(pred)
     while not pred() do vim.wait(1000, pred, 10) end
   end
