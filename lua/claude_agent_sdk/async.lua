@@ -62,8 +62,16 @@ local function finish(task, status, res)
   local watchers = task.watchers
   task.watchers = {}
   if status == "failed" and #watchers == 0 then
-    task.reported = true
-    M.on_error(task, res[2])
+    -- Nobody waits yet.  Report it unless someone collects it by the next
+    -- turn of the loop (spawn(fn):wait() on a task that failed at once).
+    local t = loop.current().timer()
+    t:start(0, function()
+      t:close()
+      if not task.reported then
+        task.reported = true
+        M.on_error(task, res[2])
+      end
+    end)
   end
   for _, wake in ipairs(watchers) do wake() end
 end

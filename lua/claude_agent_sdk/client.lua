@@ -413,11 +413,16 @@ function Client:disconnect()
     c:shutdown(GRACE_MS, TERM_MS)
     self:_kick()
     self:_wait(function() return self._core ~= c or c:finished() end)
+    if self._core == c then self:_teardown() end
   else
+    -- Detach first: tasks woken by closing the driver must find the client
+    -- gone, not wait again on a driver that will never wake them.
+    self._core = nil
+    self._closed = true
     if self._driver then self._driver:close() end
     c:close(GRACE_MS, TERM_MS)
+    c:free()
   end
-  if self._core == c then self:_teardown() end
 end
 
 --- Host-loop mode: do the I/O that is ready, waiting at most timeout_ms (0:
