@@ -436,13 +436,16 @@ end
 function Client:pump(timeout_ms)
   -- Before connect (or after disconnect) there is no I/O, but the frame loop
   -- still drives timers and tasks (e.g. the task that is connecting).
-  if self._core then self:_pump(timeout_ms or 0) end
+  -- With the host loop, callbacks start as tasks from here: one that waits
+  -- (a prompt for the player) is resumed by later frames instead of
+  -- stalling this one.
+  local backend = loop.current()
+  if self._core then self:_pump(timeout_ms or 0, backend.name == "host") end
   local d = self._driver
   if d then
     d:sync()
     d:check()
   end
-  local backend = loop.current()
   if backend.step then backend.step() end
   local on_message = self.options.on_message
   if on_message then
@@ -472,7 +475,15 @@ end
 ---@return integer timeout_ms
 function Client:fds()
   local c = self:_require_core("fds")
-  return c:pollfds(), c:timeout()
+  local t = c:timeout()
+  local function earlier(x)
+    if x and x >= 0 and (t < 0 or x < t) then t = x end
+  end
+  -- tasks sleeping or waiting with a timeout need a pump too
+  local backend = loop.current()
+  if backend.next_due then earlier(backend.next_due()) end
+  if self._driver then earlier(self._driver:next_deadline()) end
+  return c:pollfds(), math.ceil(t)
 end
 
 --- The argv the CLI was started with (for diagnostics and tests).

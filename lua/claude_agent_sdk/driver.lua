@@ -105,6 +105,16 @@ function Driver:check()
   return #due > 0
 end
 
+--- Milliseconds until the earliest waiter deadline (-1: none).
+function Driver:next_deadline()
+  local best
+  for w in pairs(self.waiters) do
+    if w.deadline and (not best or w.deadline < best) then best = w.deadline end
+  end
+  if not best then return -1 end
+  return math.max(0, best - self.backend.now())
+end
+
 --- Inside a task: yield until cond() holds (true) or deadline_ms passes
 --- (false).  A closed client counts as "holds": the caller re-checks.
 function Driver:wait(cond, deadline)
