@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -369,6 +370,63 @@ static int lcas_environ(lua_State *L) {
     lua_pushstring(L, eq + 1);
     lua_rawset(L, -3);
   }
+  return 1;
+}
+
+/* The names in a directory (no "." or ".."), or nil, message: for reading
+ * the CLI's session transcripts without requiring luv or lfs.  The DIR is
+ * owned by a userdata so a memory error while filling the table cannot
+ * leak it. */
+static int lcas_dir_gc(lua_State *L) {
+  DIR **d = (DIR **)lua_touserdata(L, 1);
+  if (*d) closedir(*d);
+  *d = NULL;
+  return 0;
+}
+
+static int lcas_listdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR **d = (DIR **)lua_newuserdata(L, sizeof *d);
+  struct dirent *e;
+  int n = 0;
+  *d = NULL;
+  lua_newtable(L); /* metatable with __gc */
+  lua_pushcfunction(L, lcas_dir_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  *d = opendir(path);
+  if (!*d) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_newtable(L);
+  while ((e = readdir(*d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, -2, ++n);
+  }
+  closedir(*d);
+  *d = NULL;
+  return 1;
+}
+
+/* { type = "file"|"directory"|"other", size = n, mtime = ms } or nil, msg. */
+static int lcas_stat(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other");
+  lua_setfield(L, -2, "type");
+  lua_pushnumber(L, (lua_Number)st.st_size);
+  lua_setfield(L, -2, "size");
+  lua_pushnumber(L, (lua_Number)st.st_mtim.tv_sec * 1000 + (lua_Number)(st.st_mtim.tv_nsec / 1000000));
+  lua_setfield(L, -2, "mtime");
   return 1;
 }
 
@@ -763,6 +821,8 @@ static const luaL_Reg module_funcs[] = {
   {"sleep", lcas_sleep},
   {"environ", lcas_environ},
   {"executable", lcas_executable},
+  {"listdir", lcas_listdir},
+  {"stat", lcas_stat},
   {NULL, NULL}
 };
 
