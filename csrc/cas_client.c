@@ -100,6 +100,7 @@ int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *o, int *sys_er
     so.argv = o->argv;
     so.envp = o->envp;
     so.cwd = o->cwd;
+    so.user = o->user;
     rc = cas_process_spawn(&c->proc, &so, sys_errno);
   }
   if (rc != CAS_OK) {

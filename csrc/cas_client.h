@@ -41,6 +41,7 @@ typedef struct {
   const char *const *argv;   /* exactly what is executed; no shell */
   const char *const *envp;   /* the whole environment, NULL to inherit */
   const char *cwd;           /* NULL to inherit */
+  const char *user;          /* NULL: ours; else run the CLI as this user */
   size_t max_buffer_size;    /* longest stdout line; 0 means 64 MiB */
   size_t stderr_tail;        /* bytes of stderr kept for errors; 0 means 8 KiB */
   int stderr_lines;          /* also queue each stderr line for the caller */

@@ -26,6 +26,7 @@ static const cas_err_entry cas_errors[] = {
   {CAS_ESYS, "CAS_ESYS", "system error"},
   {CAS_EREMOTE, "CAS_EREMOTE", "the peer answered with an error"},
   {CAS_EAGAIN, "CAS_EAGAIN", "try again"},
+  {CAS_ENOUSER, "CAS_ENOUSER", "no such user, or not permitted to run as it"},
 };
 
 static const cas_err_entry *cas__err_find(int err) {

@@ -27,7 +27,8 @@ enum {
   CAS_EEXIT = -14,    /* the process exited */
   CAS_ESYS = -15,     /* another system error; see errno where documented */
   CAS_EREMOTE = -16,  /* the peer answered with an error */
-  CAS_EAGAIN = -17    /* nothing to do right now (not a failure) */
+  CAS_EAGAIN = -17,   /* nothing to do right now (not a failure) */
+  CAS_ENOUSER = -18   /* no such user, or no privilege to run as it */
 };
 
 /* A static sentence for err, never NULL ("unknown error" for unknown codes). */

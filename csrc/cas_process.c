@@ -48,6 +48,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <pwd.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -55,7 +57,7 @@
 #endif
 
 /* Where the child failed; sent with errno over the exec-error pipe. */
-enum { STAGE_SETUP = 1, STAGE_CHDIR = 2, STAGE_EXEC = 3 };
+enum { STAGE_SETUP = 1, STAGE_CHDIR = 2, STAGE_EXEC = 3, STAGE_USER = 4 };
 
 typedef struct {
   int stage;
@@ -92,6 +94,9 @@ typedef struct {
   const char *cwd;
   char **paths; /* NULL-terminated candidates for argv[0] */
   int pdeathsig;
+  int as_user;               /* switch to uid/gid before exec */
+  uid_t uid;
+  gid_t gid;
   pid_t parent;
   int fd_in, fd_out, fd_err; /* child ends, all >= 3 */
   int report_fd;             /* write end of the exec-error pipe, >= 3 */
@@ -237,6 +242,12 @@ static void child_run(const child_plan_t *c) {
 
   if (setpgid(0, 0) < 0) child_fail(c, STAGE_SETUP, errno);
 
+  /* Credentials change before PDEATHSIG is set: a change clears it. */
+  if (c->as_user) {
+    if (geteuid() == 0 && setgroups(1, &c->gid) < 0) child_fail(c, STAGE_USER, errno);
+    if (setgid(c->gid) < 0 || setuid(c->uid) < 0) child_fail(c, STAGE_USER, errno);
+  }
+
 #ifdef __linux__
   if (c->pdeathsig > 0) {
     if (prctl(PR_SET_PDEATHSIG, (unsigned long)c->pdeathsig) < 0) child_fail(c, STAGE_SETUP, errno);
@@ -310,6 +321,27 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   plan.parent = getpid();
   plan.close_max = sysconf(_SC_OPEN_MAX);
   if (plan.close_max < 0 || plan.close_max > CAS_CLOSE_LOOP_CAP) plan.close_max = CAS_CLOSE_LOOP_CAP;
+  if (opts->user) {
+    /* Resolved here: getpwnam is not async-signal-safe, so not in the child. */
+    struct passwd pw, *found = NULL;
+    char pwbuf[4096];
+    char *end = NULL;
+    unsigned long num = strtoul(opts->user, &end, 10);
+    int gr = getpwnam_r(opts->user, &pw, pwbuf, sizeof pwbuf, &found);
+    if (gr == 0 && found) {
+      plan.uid = found->pw_uid;
+      plan.gid = found->pw_gid;
+    } else if (end && *end == '\0' && end != opts->user) {
+      plan.uid = (uid_t)num;
+      plan.gid = (gid_t)num;
+      gr = getpwuid_r((uid_t)num, &pw, pwbuf, sizeof pwbuf, &found);
+      if (gr == 0 && found) plan.gid = found->pw_gid;
+    } else {
+      free(p);
+      return CAS_ENOUSER;
+    }
+    plan.as_user = 1;
+  }
   plan.paths = build_paths(opts->argv[0], env_path(opts->envp));
   if (!plan.paths) {
     rc = CAS_ENOMEM;
@@ -369,6 +401,7 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
       err = report.err;
       rc = report.stage == STAGE_CHDIR ? CAS_ENOCWD
            : report.stage == STAGE_EXEC ? map_exec_errno(report.err)
+           : report.stage == STAGE_USER ? CAS_ENOUSER
                                          : CAS_ESPAWN;
     }
     goto fail;

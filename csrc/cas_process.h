@@ -41,6 +41,8 @@ typedef struct {
   const char *const *envp; /* the child's whole environment; NULL: inherit ours */
   const char *cwd;         /* NULL: inherit ours */
   int pdeathsig;           /* 0: SIGKILL; -1: none */
+  const char *user;        /* NULL: ours; else run as this user (name or numeric uid;
+                              needs the privilege to switch: CAS_ENOUSER otherwise) */
 } cas_spawn_opts_t;
 
 enum { CAS_STDIN = 0, CAS_STDOUT = 1, CAS_STDERR = 2 };

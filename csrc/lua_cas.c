@@ -486,10 +486,12 @@ static int lcas_spawn(lua_State *L) {
   lua_getfield(L, 1, "argv");  /* 2 */
   lua_getfield(L, 1, "env");   /* 3 */
   lua_getfield(L, 1, "cwd");   /* 4 */
+  lua_getfield(L, 1, "user");  /* 5 */
   o.argv = lcas_strvec(L, 2, "argv");
   if (!o.argv || !o.argv[0]) return luaL_error(L, "argv must be a non-empty array of strings");
   o.envp = lcas_strvec(L, 3, "env");
   o.cwd = lua_isnil(L, 4) ? NULL : luaL_checkstring(L, 4);
+  o.user = lua_isnil(L, 5) ? NULL : luaL_checkstring(L, 5);
   lua_getfield(L, 1, "max_buffer_size");
   o.max_buffer_size = (size_t)luaL_optnumber(L, -1, 0);
   lua_getfield(L, 1, "stderr_tail");

@@ -182,6 +182,31 @@ describe("against the fake CLI", function()
     assert.are.equal("no newline", got[#got].result)
   end)
 
+  it("runs the CLI as another user with the user option, and names a missing user", function()
+    local h = io.popen("id -u")
+    local me = h:read("*l")
+    h:close()
+    if me ~= "0" then
+      pending("switching users needs root; running as uid " .. tostring(me))
+      return
+    end
+    local c = client("whoami", { user = "nobody" })
+    c:connect()
+    c:query("who am i")
+    local text
+    for m in c:receive_response() do if m.type == "assistant" then text = m.content[1].text end end
+    c:disconnect()
+    local p = io.popen("id -u nobody")
+    local nobody = p:read("*l")
+    p:close()
+    assert.are.equal("uid=" .. nobody, text)
+    local c2 = client("whoami", { user = "no_such_user_here" })
+    local ok, err = pcall(c2.connect, c2)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "CLIConnectionError"))
+    assert.truthy(tostring(err):find("no_such_user_here", 1, true))
+  end)
+
   it("disconnect is idempotent and leaves no process", function()
     local c = client("normal")
     c:connect()

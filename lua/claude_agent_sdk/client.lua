@@ -211,6 +211,7 @@ function Client:connect(prompt)
     argv = argv,
     env = options_mod.env(o),
     cwd = o.cwd,
+    user = o.user,
     max_buffer_size = o.max_buffer_size,
     stderr_lines = o.stderr ~= nil,
   })
@@ -220,6 +221,9 @@ function Client:connect(prompt)
         { cli_path = path })
     elseif code == "ENOCWD" then
       errors.raise("CLIConnectionError", "Working directory does not exist: " .. tostring(o.cwd), { cwd = o.cwd })
+    elseif code == "ENOUSER" then
+      errors.raise("CLIConnectionError", "Cannot run Claude Code as user " .. tostring(o.user)
+        .. ": no such user, or no permission to switch to it", { user = o.user })
     elseif code == "ENOEXEC" then
       errors.raise("CLIConnectionError", "Claude Code at " .. path .. " is not executable", { cli_path = path })
     end
@@ -374,6 +378,80 @@ function Client:set_model(model)
     errors.raise("InvalidOptionError", "model must be a string or nil", { option = "model" })
   end
   self:_control("set_model", { model = model == nil and null or model })
+end
+
+--- Restore the files changed since the user message with this uuid (needs
+--- enable_file_checkpointing and the message's uuid, e.g. from a replayed
+--- user message with extra_args = { ["replay-user-messages"] = true }).
+---@param user_message_id string
+---@param opts {dry_run: boolean|nil}|nil
+---@return table  e.g. { canRewind = true, filesChanged = {...} }
+function Client:rewind_files(user_message_id, opts)
+  if type(user_message_id) ~= "string" then
+    errors.raise("ClaudeSDKError", "rewind_files expects the user message's uuid")
+  end
+  local fields = { user_message_id = user_message_id }
+  if opts and opts.dry_run ~= nil then fields.dry_run = opts.dry_run and true or false end
+  return self:_control("rewind_files", fields)
+end
+
+--- The MCP servers and their status: { mcpServers = { {name, status, tools, ...} } }.
+---@return table
+function Client:get_mcp_status()
+  return self:_control("mcp_status")
+end
+
+--- Reconnect an MCP server by name.
+---@param name string
+function Client:reconnect_mcp_server(name)
+  if type(name) ~= "string" then errors.raise("ClaudeSDKError", "reconnect_mcp_server expects a server name") end
+  self:_control("mcp_reconnect", { serverName = name })
+end
+
+--- Enable or disable an MCP server by name.
+---@param name string
+---@param enabled boolean
+function Client:toggle_mcp_server(name, enabled)
+  if type(name) ~= "string" or type(enabled) ~= "boolean" then
+    errors.raise("ClaudeSDKError", "toggle_mcp_server expects a server name and a boolean")
+  end
+  self:_control("mcp_toggle", { serverName = name, enabled = enabled })
+end
+
+--- Stop a running background task (task_started's task_id).
+---@param task_id string
+function Client:stop_task(task_id)
+  if type(task_id) ~= "string" then errors.raise("ClaudeSDKError", "stop_task expects a task id") end
+  self:_control("stop_task", { task_id = task_id })
+end
+
+--- How the context window is used: categories, totalTokens, maxTokens, percentage, ...
+---@return table
+function Client:get_context_usage()
+  return self:_control("get_context_usage")
+end
+
+--- Set the thinking budget for the next turns (nil: the default).
+---@param n integer|nil
+function Client:set_max_thinking_tokens(n)
+  if n ~= nil and (type(n) ~= "number" or n < 0 or n ~= math.floor(n)) then
+    errors.raise("InvalidOptionError", "max thinking tokens must be a non-negative integer or nil")
+  end
+  self:_control("set_max_thinking_tokens", { max_thinking_tokens = n == nil and null or n })
+end
+
+--- Any control request the CLI supports, by subtype (PROTOCOL.md §3.3):
+--- returns its answer, raises ControlError with the CLI's message, or
+--- ControlTimeoutError after `timeout` seconds (default options.control_timeout or 60).
+---   local settings = client:control("get_settings")
+---@param subtype string
+---@param fields table|nil
+---@param opts {timeout: number|nil}|nil
+---@return table
+function Client:control(subtype, fields, opts)
+  if type(subtype) ~= "string" or subtype == "" then errors.raise("ClaudeSDKError", "control expects a subtype") end
+  if fields ~= nil and type(fields) ~= "table" then errors.raise("ClaudeSDKError", "control fields must be a table") end
+  return self:_control(subtype, fields, opts and opts.timeout)
 end
 
 --- The CLI's answer to initialize (commands, output styles, models, ...), or nil.

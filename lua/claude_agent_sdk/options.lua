@@ -145,10 +145,6 @@ local function plugins_check(key, v)
   end
 end
 
-local function unsupported_yet(key)
-  bad(key, "not supported by this version of the SDK yet")
-end
-
 --- Every option key and its checker; a key not here is an error.
 local CHECKS = {
   system_prompt = system_prompt_check,
@@ -191,8 +187,8 @@ local CHECKS = {
   initialize_timeout = non_negative, -- seconds the initialize handshake may wait (default 60)
   can_use_tool = function_,
   hooks = function(_, v) hooks_mod.validate(v) end,
-  user = unsupported_yet,
-  sandbox = unsupported_yet,
+  user = string_,      -- run the CLI as this OS user (needs the privilege to switch)
+  sandbox = table_,    -- merged into settings as { sandbox = ... }
 }
 M.KNOWN = CHECKS
 
@@ -239,6 +235,38 @@ local function number_text(n)
   return ("%.17g"):format(n)
 end
 
+--- The --settings value: the settings as given (a path or JSON text), or,
+--- when `sandbox` is set, the settings loaded and merged with
+--- { sandbox = ... } and sent as JSON text.
+---@param o table
+---@return string|nil
+function M.settings_value(o)
+  local s = o.settings
+  if o.sandbox == nil then
+    if type(s) == "table" then return json.encode(s) end
+    return s
+  end
+  local base = {}
+  if type(s) == "table" then
+    base = s
+  elseif type(s) == "string" then
+    local text = s
+    if not s:match("^%s*{") then
+      local f = io.open(s, "r")
+      if not f then bad("settings", "cannot read the settings file " .. s) end
+      text = f:read("*a")
+      f:close()
+    end
+    local ok, v = pcall(json.decode, text)
+    if not ok or type(v) ~= "table" then bad("settings", "settings are not a JSON object") end
+    base = v
+  end
+  local merged = {}
+  for k, v in pairs(base) do merged[k] = v end
+  merged.sandbox = o.sandbox
+  return json.encode(merged)
+end
+
 --- The argv for the CLI at `cli`, in the Python SDK's order (PROTOCOL.md §1.4).
 ---@param o table  validated options
 ---@param cli string  path of the executable
@@ -283,9 +311,8 @@ function M.argv(o, cli)
   if o.continue_conversation then a[#a + 1] = "--continue" end
   if o.resume then a[#a + 1] = "--resume=" .. o.resume end
   if o.session_id then a[#a + 1] = "--session-id=" .. o.session_id end
-  if o.settings ~= nil then
-    add_valued(a, "--settings", type(o.settings) == "table" and json.encode(o.settings) or o.settings)
-  end
+  local settings = M.settings_value(o)
+  if settings ~= nil then add_valued(a, "--settings", settings) end
   for _, dir in ipairs(o.add_dirs or {}) do add_valued(a, "--add-dir", dir) end
   if o.mcp_servers ~= nil then
     if type(o.mcp_servers) == "string" then
