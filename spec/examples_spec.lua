@@ -239,4 +239,126 @@ describe("examples/", function()
     uv.run("nowait")
     assert.is_true(refused, "the model server still listens on port " .. port)
   end)
+
+  it("12_interrupt stops the slow count after 2 s, and the same session then tells a joke", function()
+    local out, elapsed = run("12_interrupt.lua")
+    has(out, "User: Count from 1 to 100 slowly")
+    before(out, "User: Count from 1 to 100 slowly", "[Sending interrupt...]")
+    -- The count streams one number every 300 ms: what arrived before the interrupt is printed, cut at 30 chars.
+    matches(out, "\nClaude: 1[%d, ]*%.%.%.\n")
+    before(out, "[Sending interrupt...]", "[Turn ended: error_during_execution]")
+    assert.is_nil(out:find(", 100", 1, true), "the count ran to its end:\n" .. out)
+    before(out, "[Turn ended: error_during_execution]", "User: Never mind, just tell me a joke")
+    has(out, "Claude: Why do programmers prefer dark mode? Because light attracts bugs.")
+    -- The whole count would take 30 s.
+    assert(elapsed < 15, ("took %.1f s"):format(elapsed))
+  end)
+
+  it("13_concurrent receives in the background while it sends three questions, then cancels the receiver", function()
+    local out, elapsed = run("13_concurrent.lua")
+    before(out, "Sending: What is 2 + 2?", "Sending: What is the square root of 144?")
+    before(out, "Sending: What is the square root of 144?", "Sending: What is 10% of 80?")
+    has(out, "Received: SystemMessage")
+    has(out, "Received: AssistantMessage")
+    has(out, "Received: ResultMessage")
+    -- However the CLI groups the questions into turns, every one is answered before the receiver is cancelled.
+    for _, answer in ipairs({ "2 + 2 = 4.", "The square root of 144 is 12.", "10% of 80 is 8." }) do
+      before(out, answer, "Receiver cancelled: ClaudeTask(cancelled)")
+    end
+    matches(out, "Receiver cancelled: ClaudeTask%(cancelled%)\n$")
+    assert(elapsed >= 4, ("took %.1f s; it sleeps 4 s"):format(elapsed))
+  end)
+
+  it("14_game_loop holds a conversation from a 60 Hz frame loop and reports its longest stall", function()
+    local out = run("14_game_loop.lua")
+    matches(out, "%[frame %d+%] Claude: 2 %+ 2 = 4%.\n")
+    matches(out, "%[frame %d+%] Turn done: success\n")
+    matches(out, "\n%d+ frames in %d+%.%d s\n")
+    -- A measurement, printed, not asserted.
+    matches(out, "Longest frame stall: pump%(0%) took %d+%.%d%d ms at most; the longest frame took %d+%.%d%d ms "
+      .. "%(budget 16%.7 ms%)\n$")
+  end)
+
+  it("15_nvim_chat streams the answer into a Neovim buffer and quits when run headless", function()
+    local p = io.popen("command -v nvim 2>/dev/null")
+    local nvim = p and p:read("*l")
+    if p then p:close() end
+    if not nvim or nvim == "" then
+      pending("skipped: nvim is not installed")
+    end
+    local so = io.open(ROOT .. "/build/luajit/claude_agent_sdk/core.so")
+    if not so then
+      pending("skipped: the LuaJIT build of the module is missing (make module LUA=luajit)")
+    end
+    so:close()
+    -- Neovim's own LuaJIT loads the module, whatever SPEC_LUA is.
+    local env, home = testing.cli_env({ url = srv.url })
+    env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
+    env.LUA_CPATH = ROOT .. "/build/luajit/?.so;;"
+    env.CLAUDE_CLI_PATH = CLI
+    env.CLAUDE_EXAMPLE_HEADLESS = "1"
+    local status, out = sh("nvim --headless -u NONE -i NONE -c " .. q("luafile examples/15_nvim_chat.lua"), env)
+    os.execute("rm -rf " .. q(home))
+    assert(status == 0, ("examples/15_nvim_chat.lua exited with status %s; output:\n%s"):format(tostring(status), out))
+    has(out, "You: What is Python?")
+    has(out, "Claude: Python is a high-level, general-purpose programming language")
+    matches(out, "%[success, %$%d+%.%d%d%d%d%]")
+  end)
+
+  it("16_mcp_tools lets the model call two Lua functions as MCP tools and prints the calls and the answer", function()
+    local out = run("16_mcp_tools.lua")
+    has(out, "Tool call: mcp__utils__add ")
+    has(out, "Tool call: mcp__utils__word_count ")
+    has(out, "  [Lua] add(17, 25) -> 42")
+    has(out, '  [Lua] word_count("the quick brown fox jumps over the lazy dog") -> 9')
+    has(out, "Tool result: 42")
+    has(out, "Tool result: 9")
+    has(out, "Claude: 17 + 25 = 42, and the text has 9 words.")
+    has(out, "(turn ended: success)")
+    before(out, "  [Lua] add(17, 25) -> 42", "Claude: 17 + 25 = 42")
+    assert.is_nil(out:find("Tool result (error)", 1, true))
+    -- The model was offered both tools under their MCP names.
+    local offered = false
+    for line in assert(io.open(srv.log)):lines() do
+      if line:find('"name":"mcp__utils__add"', 1, true) and line:find('"name":"mcp__utils__word_count"', 1, true) then
+        offered = true
+      end
+    end
+    assert.is_true(offered, "the model server never saw the two tools offered")
+  end)
+
+  it("17_nvim_permissions answers the permission prompt through vim.ui.select in headless Neovim", function()
+    local p = io.popen("command -v nvim 2>/dev/null")
+    local nvim = p and p:read("*l")
+    if p then p:close() end
+    if not nvim or nvim == "" then
+      pending("skipped: nvim is not installed")
+      return
+    end
+    local so = io.open(ROOT .. "/build/luajit/claude_agent_sdk/core.so")
+    if not so then
+      pending("skipped: the LuaJIT build of the module is missing (make module LUA=luajit)")
+      return
+    end
+    so:close()
+    -- Neovim's own LuaJIT loads the module, whatever SPEC_LUA is.
+    local env, home = testing.cli_env({ url = srv.url })
+    env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
+    env.LUA_CPATH = ROOT .. "/build/luajit/?.so;;"
+    env.CLAUDE_CLI_PATH = CLI
+    env.CLAUDE_EXAMPLE_HEADLESS = "1"
+    local status, out = sh("nvim --headless -u NONE -i NONE -c " .. q("luafile examples/17_nvim_permissions.lua"),
+      env, nil, 60)
+    os.execute("rm -rf " .. q(home))
+    assert(status == 0,
+      ("examples/17_nvim_permissions.lua exited with status %s; output:\n%s"):format(tostring(status), out))
+    has(out, "User: Create an empty file named notes.txt")
+    has(out, "Claude wants to use Bash: touch notes.txt")
+    has(out, "(headless: choosing Allow)")
+    has(out, "You chose: Allow")
+    has(out, "Claude: Done: I created notes.txt.")
+    has(out, "notes.txt exists: yes")
+    before(out, "You chose: Allow", "Claude: Done: I created notes.txt.")
+    assert.is_nil(out:find("Error: ", 1, true))
+  end)
 end)

@@ -11,6 +11,10 @@
 ---     summary of the listing, so one turn shows every kind of content block.
 ---   * "List the files in this directory" (11_message_snippets.lua): a Bash `ls` tool use, then a summary.
 ---   * the subagent of "Start a long-running task" reports at once instead of streaming for about 4 s.
+---   * 'Add A and B, and count the words in "TEXT"' (16_mcp_tools.lua): one turn calling both in-process MCP tools
+---     (mcp__utils__add, mcp__utils__word_count), then an answer built from their results.
+---   * "Create an empty file named NAME" (17_nvim_permissions.lua): a Bash `touch NAME` tool use, which needs
+---     permission, then an answer saying whether the file was created.
 --- `ls` is a read-only command, which the CLI runs without asking for permission in the default mode.
 ---
 --- Run it: `bin/claude-offline-model --script examples/scripts/examples.lua`
@@ -117,6 +121,65 @@ local rules = {
         return "I could not list the files: " .. r.text
       end
       return "This directory contains " .. listing(r.text) .. "."
+    end,
+  },
+  -- 16_mcp_tools.lua: both tools in one turn, then the answer from their results.
+  {
+    match = { pattern = 'dd %-?%d+ and %-?%d+, and count the words in "[^"]*"' },
+    reply = function(req)
+      local a, b, text = req.last_user_text:match('dd (%-?%d+) and (%-?%d+), and count the words in "([^"]*)"')
+      return {
+        text = "I will use your two tools.",
+        tool_use = {
+          { name = "mcp__utils__add", input = { a = tonumber(a), b = tonumber(b) } },
+          { name = "mcp__utils__word_count", input = { text = text } },
+        },
+      }
+    end,
+  },
+  {
+    match = tool_result_for("and count the words in"),
+    reply = function(req)
+      -- Which tool each result belongs to: the tool_use blocks of the last assistant message.
+      local names = {}
+      for _, m in ipairs(req.messages) do
+        if m.role == "assistant" and type(m.content) == "table" then
+          for _, b in ipairs(m.content) do
+            if b.type == "tool_use" then
+              names[b.id] = b.name
+            end
+          end
+        end
+      end
+      local got = {}
+      for _, r in ipairs(req.tool_results) do
+        local name = (names[r.tool_use_id] or "?"):gsub("^mcp__utils__", "")
+        if r.is_error then
+          return "The " .. name .. " tool failed: " .. r.text
+        end
+        got[name] = r.text
+      end
+      local a, b = req.last_user_text:match("dd (%-?%d+) and (%-?%d+)")
+      return ("%s + %s = %s, and the text has %s words."):format(a, b, tostring(got.add), tostring(got.word_count))
+    end,
+  },
+  -- 17_nvim_permissions.lua: a command that needs permission, then whether it ran.
+  {
+    match = { pattern = "reate an empty file named %S+" },
+    reply = function(req)
+      local name = req.last_user_text:match("reate an empty file named ([^%s%.]+%.?%w*)")
+      return { tool_use = { name = "Bash", input = { command = "touch " .. name, description = "Create an empty file" } } }
+    end,
+  },
+  {
+    match = tool_result_for("create an empty file named"),
+    reply = function(req)
+      local r = req.tool_results[1]
+      local name = req.last_user_text:match("reate an empty file named ([^%s%.]+%.?%w*)")
+      if r.is_error then
+        return "I could not create " .. name .. ": " .. r.text
+      end
+      return "Done: I created " .. name .. "."
     end,
   },
 }

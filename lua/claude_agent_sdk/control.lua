@@ -112,7 +112,9 @@ function M.dispatch(client, kind, v, in_loop)
     inflight[id] = nil
     if client._core ~= core then return end -- disconnected meanwhile
     if ok then
-      core:respond(id, payload)
+      -- An answer JSON cannot carry (NaN, a function) must still answer.
+      local sent, err = pcall(core.respond, core, id, payload)
+      if not sent then core:respond(id, nil, "cannot send the callback's answer: " .. error_text(err)) end
     elseif not errors.is(payload, "CancelledError") then
       core:respond(id, nil, error_text(payload))
     end

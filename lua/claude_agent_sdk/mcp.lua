@@ -32,7 +32,12 @@ local SIMPLE_TYPES = { string = true, number = true, integer = true, boolean = t
 local function to_schema(schema)
   if schema == nil then return { type = "object", properties = {} } end
   if type(schema) ~= "table" then errors.raise("ClaudeSDKError", "tool schema must be a table") end
-  if schema.type ~= nil or schema.properties ~= nil or schema["$schema"] ~= nil then return schema end
+  -- A full JSON Schema describes an object; the shorthand may well have an
+  -- argument called "type" (of type "string", say).
+  if schema["$schema"] ~= nil or schema.type == "object" or
+    (schema.type ~= nil and type(schema.properties) == "table") then
+    return schema
+  end
   local props, required = {}, json.array()
   local names = {}
   for k in pairs(schema) do names[#names + 1] = k end

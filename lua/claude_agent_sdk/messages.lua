@@ -8,6 +8,17 @@
 -- `event`).  Unknown types, subtypes and blocks pass through with their raw
 -- fields, never an error.
 --
+-- Typed `system` subtypes (PROTOCOL.md §4.7: task_*, hook_*, status,
+-- informational, thinking_tokens, commands_changed, session_state_changed,
+-- compact_boundary, api_retry, local_command_output, permission_denied,
+-- background_tasks_changed) are SystemMessage subclasses with the frame's
+-- non-null fields copied to the top level and the raw frame in `data`.  The
+-- other top-level types of §4.8 (rate_limit_event, conversation_reset,
+-- tool_progress, tool_use_summary, auth_status, prompt_suggestion) are
+-- Message subclasses with the frame's non-null fields; where the wire uses
+-- camelCase the Python SDK's snake_case name is added (is_authenticating,
+-- rate_limit_info.resets_at, ...).
+--
 --   local m = messages.parse(frame)
 --   if m.type == "assistant" then for _, b in ipairs(m.content) do ... end end
 
@@ -94,11 +105,66 @@ M.TaskProgressMessage = class("TaskProgressMessage", M.SystemMessage,
   { "subtype", "task_id", "description", "usage", "last_tool_name", "tool_use_id", "session_id", "uuid" })
 M.TaskNotificationMessage = class("TaskNotificationMessage", M.SystemMessage,
   { "subtype", "task_id", "status", "summary", "output_file", "usage", "tool_use_id", "session_id", "uuid" })
+M.TaskUpdatedMessage = class("TaskUpdatedMessage", M.SystemMessage,
+  { "subtype", "task_id", "status", "patch", "session_id", "uuid" })
+-- hook_started / hook_response / hook_progress: HookEventMessage as in the
+-- Python SDK (hook_event_name), with one subclass per subtype as in the TS SDK.
+M.HookEventMessage = class("HookEventMessage", M.SystemMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "session_id", "uuid" })
+M.HookStartedMessage = class("HookStartedMessage", M.HookEventMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "session_id", "uuid" })
+M.HookResponseMessage = class("HookResponseMessage", M.HookEventMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "outcome", "exit_code", "output", "stdout", "stderr",
+    "session_id", "uuid" })
+M.HookProgressMessage = class("HookProgressMessage", M.HookEventMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "output", "stdout", "stderr", "session_id", "uuid" })
+M.StatusMessage = class("StatusMessage", M.SystemMessage,
+  { "subtype", "status", "permission_mode", "compact_result", "session_id", "uuid" })
+M.InformationalMessage = class("InformationalMessage", M.SystemMessage,
+  { "subtype", "level", "content", "prevent_continuation", "tool_use_id", "session_id", "uuid" })
+M.ThinkingTokensMessage = class("ThinkingTokensMessage", M.SystemMessage,
+  { "subtype", "estimated_tokens", "estimated_tokens_delta", "session_id", "uuid" })
+M.CommandsChangedMessage = class("CommandsChangedMessage", M.SystemMessage,
+  { "subtype", "commands", "session_id", "uuid" })
+M.SessionStateChangedMessage = class("SessionStateChangedMessage", M.SystemMessage,
+  { "subtype", "state", "session_id", "uuid" })
+M.CompactBoundaryMessage = class("CompactBoundaryMessage", M.SystemMessage,
+  { "subtype", "compact_metadata", "session_id", "uuid" })
+M.APIRetryMessage = class("APIRetryMessage", M.SystemMessage,
+  { "subtype", "attempt", "max_retries", "retry_delay_ms", "error_status", "error", "session_id", "uuid" })
+M.LocalCommandOutputMessage = class("LocalCommandOutputMessage", M.SystemMessage,
+  { "subtype", "content", "session_id", "uuid" })
+M.PermissionDeniedMessage = class("PermissionDeniedMessage", M.SystemMessage,
+  { "subtype", "tool_name", "tool_use_id", "message", "decision_reason_type", "agent_id", "session_id", "uuid" })
+M.BackgroundTasksChangedMessage = class("BackgroundTasksChangedMessage", M.SystemMessage,
+  { "subtype", "tasks", "session_id", "uuid" })
 M.ResultMessage = class("ResultMessage", nil,
   { "subtype", "is_error", "result", "num_turns", "duration_ms", "duration_api_ms", "total_cost_usd",
     "stop_reason", "terminal_reason", "session_id", "usage", "structured_output", "errors" })
 M.StreamEvent = class("StreamEvent", nil, { "event", "session_id", "parent_tool_use_id", "uuid" })
 M.Message = class("Message", nil, { "type" }) -- any other frame type, raw fields
+-- Other top-level types (PROTOCOL.md §4.8): typed, and still Messages, as
+-- when they were passed through raw.
+M.RateLimitInfo = class("RateLimitInfo", nil,
+  { "status", "resets_at", "rate_limit_type", "utilization", "overage_status", "overage_resets_at",
+    "overage_disabled_reason", "is_using_overage" })
+M.RateLimitEvent = class("RateLimitEvent", M.Message, { "rate_limit_info", "session_id", "uuid" })
+M.ConversationResetMessage = class("ConversationResetMessage", M.Message,
+  { "new_conversation_id", "session_id", "uuid" })
+M.ToolProgressMessage = class("ToolProgressMessage", M.Message,
+  { "tool_use_id", "tool_name", "parent_tool_use_id", "elapsed_time_seconds", "task_id", "session_id", "uuid" })
+M.ToolUseSummaryMessage = class("ToolUseSummaryMessage", M.Message,
+  { "summary", "preceding_tool_use_ids", "session_id", "uuid" })
+M.AuthStatusMessage = class("AuthStatusMessage", M.Message,
+  { "is_authenticating", "output", "error", "session_id", "uuid" })
+M.PromptSuggestionMessage = class("PromptSuggestionMessage", M.Message, { "suggestion", "session_id", "uuid" })
+
+-- Read back from the CLI's transcript files (sessions.lua), named like the
+-- Python SDK's dataclasses.
+M.SDKSessionInfo = class("SDKSessionInfo", nil,
+  { "session_id", "summary", "last_modified", "file_size", "custom_title", "first_prompt", "git_branch", "cwd",
+    "tag", "created_at" })
+M.SessionMessage = class("SessionMessage", nil, { "type", "uuid", "session_id", "message", "parent_tool_use_id" })
 
 --- True when obj is an instance of cls or of a class derived from it.
 ---   isinstance(msg, claude.SystemMessage)  -- true for a TaskStartedMessage too
@@ -177,17 +243,50 @@ end
 local system_classes = {
   task_started = M.TaskStartedMessage,
   task_progress = M.TaskProgressMessage,
+  task_updated = M.TaskUpdatedMessage,
   task_notification = M.TaskNotificationMessage,
+  hook_started = M.HookStartedMessage,
+  hook_response = M.HookResponseMessage,
+  hook_progress = M.HookProgressMessage,
+  status = M.StatusMessage,
+  informational = M.InformationalMessage,
+  thinking_tokens = M.ThinkingTokensMessage,
+  commands_changed = M.CommandsChangedMessage,
+  session_state_changed = M.SessionStateChangedMessage,
+  compact_boundary = M.CompactBoundaryMessage,
+  api_retry = M.APIRetryMessage,
+  local_command_output = M.LocalCommandOutputMessage,
+  permission_denied = M.PermissionDeniedMessage,
+  background_tasks_changed = M.BackgroundTasksChangedMessage,
 }
 
+-- Fields derived beyond the copy of the frame's own: the Python SDK's names.
+local system_extras = {
+  task_updated = function(msg, f)
+    -- a patch without a status is not terminal (status nil), as in Python
+    if type(f.patch) ~= "table" then msg.patch = {} end
+    msg.status = nn(msg.patch.status)
+  end,
+  status = function(msg, f) msg.permission_mode = nn(f.permissionMode) end,
+}
+local function hook_extra(msg, f)
+  msg.hook_event_name = nn(f.hook_event) or nn(f.hook_name) or nn(f.hook_event_name) or ""
+end
+system_extras.hook_started = hook_extra
+system_extras.hook_response = hook_extra
+system_extras.hook_progress = hook_extra
+
 local function parse_system(f)
-  local cls = system_classes[f.subtype]
-  local msg = { type = "system", subtype = nn(f.subtype), data = f }
+  local subtype = f.subtype
+  local cls = system_classes[subtype]
+  local msg = { type = "system", subtype = nn(subtype), data = f }
   if cls then
     -- typed subtypes also get their fields at top level
     for k, v in pairs(f) do
       if msg[k] == nil and v ~= null then msg[k] = v end
     end
+    local extra = system_extras[subtype]
+    if extra then extra(msg, f) end
   end
   return setmetatable(msg, cls or M.SystemMessage)
 end
@@ -225,12 +324,56 @@ local function parse_stream_event(f)
   }, M.StreamEvent)
 end
 
+-- The frame's non-null fields in a new table of class cls.
+local function copy_typed(f, cls)
+  local msg = {}
+  for k, v in pairs(f) do
+    if v ~= null then msg[k] = v end
+  end
+  return setmetatable(msg, cls)
+end
+
+local function parse_rate_limit_event(f)
+  local msg = copy_typed(f, M.RateLimitEvent)
+  local info = f.rate_limit_info
+  if type(info) == "table" then
+    -- the wire's camelCase keys stay; the Python SDK's names are added, and
+    -- `raw` is the info as sent
+    local ti = copy_typed(info, M.RateLimitInfo)
+    ti.resets_at = nn(info.resetsAt)
+    ti.rate_limit_type = nn(info.rateLimitType)
+    ti.overage_status = nn(info.overageStatus)
+    ti.overage_resets_at = nn(info.overageResetsAt)
+    ti.overage_disabled_reason = nn(info.overageDisabledReason)
+    ti.is_using_overage = nn(info.isUsingOverage)
+    ti.raw = info
+    msg.rate_limit_info = ti
+  end
+  return msg
+end
+
+local function parse_auth_status(f)
+  local msg = copy_typed(f, M.AuthStatusMessage)
+  msg.is_authenticating = nn(f.isAuthenticating)
+  return msg
+end
+
+local function typed(cls)
+  return function(f) return copy_typed(f, cls) end
+end
+
 local parsers = {
   user = parse_user,
   assistant = parse_assistant,
   system = parse_system,
   result = parse_result,
   stream_event = parse_stream_event,
+  rate_limit_event = parse_rate_limit_event,
+  conversation_reset = typed(M.ConversationResetMessage),
+  tool_progress = typed(M.ToolProgressMessage),
+  tool_use_summary = typed(M.ToolUseSummaryMessage),
+  auth_status = parse_auth_status,
+  prompt_suggestion = typed(M.PromptSuggestionMessage),
 }
 
 --- A decoded stdout frame to a typed message.
