@@ -133,6 +133,28 @@ describe("options", function()
     assert.are.equal("/some/settings.json", a[index_of(a, "--settings") + 1])
   end)
 
+  it("maps skills, task_budget, resume_session_at and forward_subagent_text", function()
+    local a = argv({ skills = { "verify", "deploy" }, allowed_tools = { "Read" }, task_budget = { total = 5000 },
+      resume_session_at = "5e5510a1-7c3b-4d2e-9f00-0123456789ab", resume_drops_turn = "" })
+    assert.are.equal("Read,Skill(verify),Skill(deploy)", a[index_of(a, "--allowedTools") + 1])
+    assert.truthy(index_of(a, "--setting-sources=user,project"))
+    assert.are.equal("5000", a[index_of(a, "--task-budget") + 1])
+    assert.truthy(index_of(a, "--resume-session-at=5e5510a1-7c3b-4d2e-9f00-0123456789ab"))
+    assert.truthy(index_of(a, "--resume-drops-turn="))
+    a = argv({ skills = "all", setting_sources = {} })
+    assert.are.equal("Skill", a[index_of(a, "--allowedTools") + 1])
+    assert.truthy(index_of(a, "--setting-sources="))
+    local f = options.initialize_fields(options.validate({ skills = { "verify" }, forward_subagent_text = true }))
+    assert.are.equal("verify", f.skills[1])
+    assert.is_true(f.forwardSubagentText)
+    for _, bad_opts in ipairs({ { skills = "verify" }, { skills = { "*" } }, { task_budget = 5 },
+      { session_store = {} }, { debug_stderr = "x" } }) do
+      local ok, err = pcall(options.validate, bad_opts)
+      assert.is_false(ok)
+      assert.is_true(errors.is(err, "InvalidOptionError"))
+    end
+  end)
+
   it("sends agents in initialize, never on argv", function()
     local o = options.validate({ agents = { reviewer = { description = "d", prompt = "p" } } })
     local a = table.concat(options.argv(o, "/bin/claude"), " ")

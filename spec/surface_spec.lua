@@ -144,6 +144,9 @@ describe("the whole surface on the real CLI", function()
       extra_args = { ["replay-user-messages"] = true },
       enable_file_checkpointing = true,
       mcp_servers = { calc = claude.create_sdk_mcp_server({ name = "calc", tools = {} }) },
+      task_budget = { total = 50000 },
+      skills = { "verify" },
+      forward_subagent_text = true,
     })
     local c = claude.ClaudeSDKClient.new(o)
     c:connect()
@@ -158,7 +161,7 @@ describe("the whole surface on the real CLI", function()
       "--max-turns", "--max-budget-usd", "--model", "--fallback-model", "--betas", "--permission-mode",
       "--settings", "--setting-sources=", "--add-dir", "--include-partial-messages", "--include-hook-events",
       "--strict-mcp-config", "--plugin-dir", "--max-thinking-tokens", "--effort", "--replay-user-messages",
-      "--mcp-config" }) do
+      "--mcp-config", "--task-budget" }) do
       local found = false
       for _, a in ipairs(got) do if a == flag then found = true end end
       assert.is_true(found, flag .. " missing from the argv")

@@ -127,9 +127,11 @@ function Client:_dispatch(in_loop)
     control.dispatch(self, kind, v, in_loop)
   end
   local cb = self.options.stderr
+  local debug_file = self.options.debug_stderr
   while self._core == c do -- a callback may have disconnected
     local line = c:next_stderr()
     if not line then break end
+    if debug_file then pcall(debug_file.write, debug_file, line, "\n") end
     if cb then
       local ok, err = pcall(cb, line)
       if not ok then
@@ -213,7 +215,7 @@ function Client:connect(prompt)
     cwd = o.cwd,
     user = o.user,
     max_buffer_size = o.max_buffer_size,
-    stderr_lines = o.stderr ~= nil,
+    stderr_lines = o.stderr ~= nil or o.debug_stderr ~= nil,
   })
   if not c then
     if code == "ENOTFOUND" then

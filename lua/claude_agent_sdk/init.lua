@@ -16,6 +16,8 @@ local async = require("claude_agent_sdk.async")
 local permissions = require("claude_agent_sdk.permissions")
 local hooks = require("claude_agent_sdk.hooks")
 local mcp = require("claude_agent_sdk.mcp")
+local sessions = require("claude_agent_sdk.sessions")
+local stream = require("claude_agent_sdk.stream")
 local loop = require("claude_agent_sdk.loop")
 
 local M = {}
@@ -45,6 +47,13 @@ M.PermissionResultDeny = permissions.PermissionResultDeny
 M.HookMatcher = hooks.HookMatcher
 M.tool = mcp.tool
 M.create_sdk_mcp_server = mcp.create_sdk_mcp_server
+
+-- the CLI's session transcripts, and stream_event deltas
+M.list_sessions = sessions.list_sessions
+M.get_session_info = sessions.get_session_info
+M.get_session_messages = sessions.get_session_messages
+M.sessions = sessions
+M.stream = stream
 
 -- the async runtime (luv standalone, Neovim's vim.uv/vim.loop, or a host loop)
 M.run = async.run

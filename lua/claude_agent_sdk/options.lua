@@ -188,6 +188,28 @@ local CHECKS = {
   can_use_tool = function_,
   hooks = function(_, v) hooks_mod.validate(v) end,
   user = string_,      -- run the CLI as this OS user (needs the privilege to switch)
+  resume_session_at = string_,
+  resume_drops_turn = string_,
+  forward_subagent_text = boolean_,
+  task_budget = function(key, v)
+    if type(v) ~= "table" then bad(key, "expected { total = tokens }") end
+    positive_int(key .. ".total", v.total)
+  end,
+  skills = function(key, v)
+    if v == "all" then return end
+    if not is_list_of_strings(v) then bad(key, 'expected a list of skill names or "all"') end
+    for _, name in ipairs(v) do
+      if name == "*" then bad(key, 'use skills = "all" to enable every skill') end
+    end
+  end,
+  debug_stderr = function(key, v)
+    local ok = (type(v) == "userdata" or type(v) == "table") and pcall(function() return v.write end)
+    if not ok or not v.write then bad(key, "expected a file handle (something with :write)") end
+  end,
+  session_store = function(key)
+    bad(key, "session stores (transcript mirroring) are not supported by the Lua SDK; "
+      .. "use list_sessions/get_session_messages to read the CLI's own transcripts")
+  end,
   sandbox = table_,    -- merged into settings as { sandbox = ... }
 }
 M.KNOWN = CHECKS
@@ -233,6 +255,20 @@ end
 local function number_text(n)
   if n == math.floor(n) and math.abs(n) < 2 ^ 53 then return ("%d"):format(n) end
   return ("%.17g"):format(n)
+end
+
+--- allowed_tools plus the Skill entries that `skills` implies.
+---@param o table
+---@return string[]
+function M.effective_allowed_tools(o)
+  local list = {}
+  for _, t in ipairs(o.allowed_tools or {}) do list[#list + 1] = t end
+  if o.skills == "all" then
+    list[#list + 1] = "Skill"
+  elseif type(o.skills) == "table" then
+    for _, name in ipairs(o.skills) do list[#list + 1] = "Skill(" .. name .. ")" end
+  end
+  return list
 end
 
 --- The --settings value: the settings as given (a path or JSON text), or,
@@ -292,12 +328,14 @@ function M.argv(o, cli)
       a[#a + 1] = table.concat(o.tools, ",")
     end
   end
-  if o.allowed_tools and #o.allowed_tools > 0 then add_valued(a, "--allowedTools", table.concat(o.allowed_tools, ",")) end
+  local allowed = M.effective_allowed_tools(o)
+  if #allowed > 0 then add_valued(a, "--allowedTools", table.concat(allowed, ",")) end
   if o.max_turns then add_valued(a, "--max-turns", number_text(o.max_turns)) end
   if o.max_budget_usd then add_valued(a, "--max-budget-usd", number_text(o.max_budget_usd)) end
   if o.disallowed_tools and #o.disallowed_tools > 0 then
     add_valued(a, "--disallowedTools", table.concat(o.disallowed_tools, ","))
   end
+  if o.task_budget then add_valued(a, "--task-budget", number_text(o.task_budget.total)) end
   if o.model then add_valued(a, "--model", o.model) end
   if o.fallback_model then add_valued(a, "--fallback-model", o.fallback_model) end
   if o.betas and #o.betas > 0 then add_valued(a, "--betas", table.concat(o.betas, ",")) end
@@ -330,7 +368,11 @@ function M.argv(o, cli)
   if o.include_hook_events then a[#a + 1] = "--include-hook-events" end
   if o.strict_mcp_config then a[#a + 1] = "--strict-mcp-config" end
   if o.fork_session then a[#a + 1] = "--fork-session" end
-  if o.setting_sources ~= nil then a[#a + 1] = "--setting-sources=" .. table.concat(o.setting_sources, ",") end
+  if o.resume_session_at then a[#a + 1] = "--resume-session-at=" .. o.resume_session_at end
+  if o.resume_drops_turn then a[#a + 1] = "--resume-drops-turn=" .. o.resume_drops_turn end
+  local sources = o.setting_sources
+  if sources == nil and o.skills ~= nil then sources = { "user", "project" } end -- so skills are found
+  if sources ~= nil then a[#a + 1] = "--setting-sources=" .. table.concat(sources, ",") end
   for _, p in ipairs(o.plugins or {}) do add_valued(a, "--plugin-dir", p.path) end
   if o.extra_args then
     local flags = {}
@@ -391,6 +433,8 @@ function M.initialize_fields(o)
   local wire, callbacks = hooks_mod.register(o.hooks)
   local f = { hooks = wire }
   if o.agents and next(o.agents) then f.agents = o.agents end
+  if type(o.skills) == "table" then f.skills = json.array(o.skills) end
+  if o.forward_subagent_text then f.forwardSubagentText = true end
   return f, callbacks
 end
 
