@@ -190,12 +190,20 @@ describe("against the fake CLI", function()
       pending("switching users needs root; running as uid " .. tostring(me))
       return
     end
-    local c = client("whoami", { user = "nobody" })
+    -- The checkout may sit in a directory "nobody" cannot enter (a 0700
+    -- temp dir): give it a copy in a world-readable one.
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 755 '" .. dir .. "' && cp '" .. FAKE .. "' '" .. dir .. "/fake_cli' && chmod 755 '"
+      .. dir .. "/fake_cli'"))
+    local c = claude.ClaudeSDKClient.new({ cli_path = dir .. "/fake_cli", cwd = "/", user = "nobody",
+      env = { FAKE_MODE = "whoami" } })
     c:connect()
     c:query("who am i")
     local text
     for m in c:receive_response() do if m.type == "assistant" then text = m.content[1].text end end
     c:disconnect()
+    os.execute("rm -rf '" .. dir .. "'")
     local p = io.popen("id -u nobody")
     local nobody = p:read("*l")
     p:close()
