@@ -148,7 +148,7 @@ describe("options", function()
     assert.are.equal("verify", f.skills[1])
     assert.is_true(f.forwardSubagentText)
     for _, bad_opts in ipairs({ { skills = "verify" }, { skills = { "*" } }, { task_budget = 5 },
-      { session_store = {} }, { debug_stderr = "x" } }) do
+      { session_store = {} }, { debug_stderr = "x" }, { thinking = { type = "adaptive", display = "loud" } } }) do
       local ok, err = pcall(options.validate, bad_opts)
       assert.is_false(ok)
       assert.is_true(errors.is(err, "InvalidOptionError"))

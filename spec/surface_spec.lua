@@ -139,7 +139,7 @@ describe("the whole surface on the real CLI", function()
       include_hook_events = true,
       strict_mcp_config = true,
       plugins = { { type = "local", path = plugin } },
-      thinking = { type = "enabled", budget_tokens = 2048 },
+      thinking = { type = "enabled", budget_tokens = 2048, display = "summarized" },
       effort = "low",
       extra_args = { ["replay-user-messages"] = true },
       enable_file_checkpointing = true,
@@ -161,7 +161,7 @@ describe("the whole surface on the real CLI", function()
       "--max-turns", "--max-budget-usd", "--model", "--fallback-model", "--betas", "--permission-mode",
       "--settings", "--setting-sources=", "--add-dir", "--include-partial-messages", "--include-hook-events",
       "--strict-mcp-config", "--plugin-dir", "--max-thinking-tokens", "--effort", "--replay-user-messages",
-      "--mcp-config", "--task-budget" }) do
+      "--mcp-config", "--task-budget", "--thinking-display" }) do
       local found = false
       for _, a in ipairs(got) do if a == flag then found = true end end
       assert.is_true(found, flag .. " missing from the argv")

@@ -95,6 +95,9 @@ end
 
 local function thinking_check(key, v)
   if type(v) ~= "table" then bad(key, "expected a table") end
+  if v.display ~= nil and v.display ~= "summarized" and v.display ~= "omitted" then
+    bad(key .. ".display", 'expected "summarized" or "omitted"')
+  end
   if v.type == "adaptive" or v.type == "disabled" then return end
   if v.type == "enabled" then
     positive_int(key .. ".budget_tokens", v.budget_tokens)
