@@ -85,7 +85,37 @@ struct cas_process {
   int exited;
   int exit_code;   /* 0..255, or -1 when killed by a signal / status unknown */
   int term_signal;
+  struct cas_process *live_prev, *live_next; /* in the list of live children */
 };
+
+/* Every child not yet freed, so that an exit of the host that skips the
+ * owners' destructors (Lua's os.exit without closing the state, a C exit())
+ * still takes the children's process groups down: an atexit handler kills
+ * them.  (A host killed outright is covered by PR_SET_PDEATHSIG.)  Hosts
+ * drive the core from one thread, so the list has no lock. */
+static cas_process_t *live_head;
+static int live_hook_installed;
+
+static void kill_live_at_exit(void) {
+  cas_process_t *p;
+  for (p = live_head; p; p = p->live_next)
+    if (!p->exited && p->pid > 0) kill(-p->pid, SIGKILL);
+}
+
+static void live_add(cas_process_t *p) {
+  if (!live_hook_installed) live_hook_installed = atexit(kill_live_at_exit) == 0;
+  p->live_prev = NULL;
+  p->live_next = live_head;
+  if (live_head) live_head->live_prev = p;
+  live_head = p;
+}
+
+static void live_remove(cas_process_t *p) {
+  if (p->live_prev) p->live_prev->live_next = p->live_next;
+  else if (live_head == p) live_head = p->live_next;
+  if (p->live_next) p->live_next->live_prev = p->live_prev;
+  p->live_prev = p->live_next = NULL;
+}
 
 /* Everything the child needs, prepared before fork. */
 typedef struct {
@@ -419,6 +449,7 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   p->fds[CAS_STDOUT] = pout[0];
   p->fds[CAS_STDERR] = perr[0];
   free(plan.paths);
+  live_add(p);
   *out = p;
   return CAS_OK;
 
@@ -698,6 +729,7 @@ int cas_process_signal(cas_process_t *p, int sig) {
 
 void cas_process_free(cas_process_t *p) {
   if (!p) return;
+  live_remove(p);
   if (cas_process_poll_exit(p) == 0) {
     /* SIGKILL cannot be caught or ignored: this wait is short.  Should the
      * kill itself fail, leave a zombie rather than hang the host. */
