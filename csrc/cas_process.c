@@ -86,6 +86,8 @@ struct cas_process {
   int exit_code;   /* 0..255, or -1 when killed by a signal / status unknown */
   int term_signal;
   struct cas_process *live_prev, *live_next; /* in the list of live children */
+  pid_t watchdog;  /* the group's watchdog, or -1 */
+  int guard_fd;    /* write end of its guard pipe (only we hold it), or -1 */
 };
 
 /* Every child not yet freed, so that an exit of the host that skips the
@@ -252,6 +254,84 @@ static void close_range_except(int lo, unsigned hi, long loop_max) {
   for (fd = lo; fd < loop_max && (hi == ~0U || fd <= (long)hi); fd++) close((int)fd);
 }
 
+/* The watchdog: a small process forked (no exec) per child that joins the
+ * child's process group and blocks reading a pipe whose write end only the
+ * host holds.  However the host ends - free, exit(), SIGKILL, a crash - the
+ * kernel closes that end, the read returns, and the watchdog SIGKILLs the
+ * whole group: the CLI and everything it started in its group (tool shells,
+ * MCP servers), which PR_SET_PDEATHSIG alone would leave behind.  Being a
+ * member, it also keeps the group id from being reused, so the kill can never
+ * reach a stranger.  It ignores the SIGTERM of the shutdown ladder so that it
+ * survives to do the final kill.  Only async-signal-safe calls after fork. */
+static void watchdog_run(int guard, pid_t pgid, long close_max) {
+  struct sigaction sa;
+  sigset_t none;
+  char b;
+  int sig;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  for (sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sa.sa_handler = (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE)
+                        ? SIG_IGN : SIG_DFL;
+    sigaction(sig, &sa, NULL);
+  }
+  /* Stay off the host's terminal and files: keep only the guard. */
+  close_range_except(0, (unsigned)guard - 1, close_max);
+  close_range_except(guard + 1, ~0U, close_max);
+  if (setpgid(0, pgid) < 0) _exit(0); /* the group is already gone */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  while (read(guard, &b, 1) != 0) {
+    if (errno != EINTR) break;
+  }
+  kill(-pgid, SIGKILL); /* includes this process */
+  _exit(0);
+}
+
+/* Start the watchdog of group pgid; returns its pid (or -1) and the guard's
+ * write end in *guard_out. */
+static pid_t watchdog_start(pid_t pgid, long close_max, int *guard_out) {
+  int gp[2];
+  sigset_t all, saved;
+  pid_t pid;
+  *guard_out = -1;
+  if (pipe2(gp, O_CLOEXEC) < 0) return -1;
+  /* A host with 0, 1 or 2 closed would hand those out; the watchdog's fd
+   * arithmetic (and our own) wants the guard above them. */
+  if (lift_fd(&gp[0]) < 0 || lift_fd(&gp[1]) < 0) {
+    if (gp[0] >= 0) close(gp[0]);
+    if (gp[1] >= 0) close(gp[1]);
+    return -1;
+  }
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid = fork();
+  if (pid == 0) {
+    close(gp[1]);
+    watchdog_run(gp[0], pgid, close_max);
+  }
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  close(gp[0]);
+  if (pid < 0) {
+    close(gp[1]);
+    return -1;
+  }
+  *guard_out = gp[1];
+  return pid;
+}
+
+/* Release the watchdog: closing the guard makes it kill what is left of the
+ * group (nothing, after a clean exit) and exit; then reap it. */
+static void watchdog_stop(cas_process_t *p) {
+  close_fd(&p->guard_fd);
+  if (p->watchdog > 0) {
+    while (waitpid(p->watchdog, NULL, 0) < 0 && errno == EINTR) {
+    }
+    p->watchdog = -1;
+  }
+}
+
 static void child_run(const child_plan_t *c) {
   struct sigaction sa;
   sigset_t none;
@@ -339,6 +419,8 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   p = calloc(1, sizeof *p);
   if (!p) return CAS_ENOMEM;
   p->pid = -1;
+  p->watchdog = -1;
+  p->guard_fd = -1;
   p->fds[0] = p->fds[1] = p->fds[2] = -1;
   p->exit_fd = -1;
   cas_buf_init(&p->wq);
@@ -436,6 +518,11 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     }
     goto fail;
   }
+
+  /* A watchdog that cannot start leaves PDEATHSIG and the exit hooks as the
+   * only guards: degraded, not fatal. */
+  if (plan.pdeathsig > 0) /* pdeathsig -1: the caller wants the child to outlive it */
+    p->watchdog = watchdog_start(pid, plan.close_max, &p->guard_fd);
 
 #ifdef SYS_pidfd_open
   /* pidfd_open fds are always CLOEXEC.  The pid is ours and not reaped, so
@@ -730,6 +817,8 @@ int cas_process_signal(cas_process_t *p, int sig) {
 void cas_process_free(cas_process_t *p) {
   if (!p) return;
   live_remove(p);
+  /* SIGKILL the group (the watchdog with it), or after a clean exit let the
+   * watchdog sweep what is left of the group; reap it either way. */
   if (cas_process_poll_exit(p) == 0) {
     /* SIGKILL cannot be caught or ignored: this wait is short.  Should the
      * kill itself fail, leave a zombie rather than hang the host. */
@@ -739,6 +828,7 @@ void cas_process_free(cas_process_t *p) {
   close_fd(&p->fds[CAS_STDOUT]);
   close_fd(&p->fds[CAS_STDERR]);
   close_fd(&p->exit_fd);
+  watchdog_stop(p);
   cas_buf_free(&p->wq);
   free(p);
 }

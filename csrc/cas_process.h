@@ -7,6 +7,10 @@
  *   - runs in its own process group (so the whole group can be signalled);
  *   - on Linux gets PR_SET_PDEATHSIG (opts->pdeathsig, default SIGKILL) so it
  *     dies with the host even if the host is killed;
+ *   - has a watchdog in its process group (unless pdeathsig is -1): a tiny
+ *     forked process that SIGKILLs the whole group when the host goes away,
+ *     however it goes, so nothing the child started in its group survives
+ *     the host either (PDEATHSIG reaches the child alone);
  *   - starts with default signal dispositions and an empty signal mask.
  * An exec failure is reported back through a CLOEXEC pipe, and the three
  * causes a user can fix are told apart: CAS_ENOTFOUND (no such program),

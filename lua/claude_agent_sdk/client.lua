@@ -307,6 +307,9 @@ function Client:_next_message(deadline)
     elseif kind == "fatal" then
       self._fatal = errors.new("CLIJSONDecodeError", v, { code = code })
       error(self._fatal, 0)
+    elseif self._fatal then
+      -- the stream is dead (a line over the limit): say so again at once
+      error(self._fatal, 0)
     elseif c:finished() then
       if self._exit_reported or self._closing then return nil end
       self._exit_reported = true

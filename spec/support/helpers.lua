@@ -85,4 +85,107 @@ function M.texts(msgs)
   return table.concat(out, "\n")
 end
 
+-- ---- process and resource probes (spec/faults_spec.lua) ---------------------
+
+local function read_file(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+M.read_file = read_file
+
+--- This process's pid (the one that opens /proc/self).
+function M.self_pid()
+  return tonumber(read_file("/proc/self/stat"):match("^(%d+)"))
+end
+
+--- State letter (R, S, Z, ...) and parent pid of a process, or nil when it does not exist.
+function M.proc_state(pid)
+  local s = read_file("/proc/" .. pid .. "/stat")
+  if not s then return nil end
+  local state, ppid = s:match("^%d+ %(.*%) (%S) (%-?%d+)")
+  return state, tonumber(ppid)
+end
+
+--- True when the process no longer runs: no such pid, or a zombie (dead,
+--- waiting for a parent that may never reap it, e.g. a container's pid 1).
+function M.gone(pid)
+  local state = M.proc_state(pid)
+  return state == nil or state == "Z"
+end
+
+--- Poll until M.gone(pid) or ms pass; returns M.gone(pid).
+function M.wait_gone(pid, ms)
+  local deadline = core.now() + (ms or 3000)
+  while not M.gone(pid) and core.now() < deadline do core.sleep(20) end
+  return M.gone(pid)
+end
+
+--- The children of pid (default: this process) as { {pid=, state=}, ... },
+--- found by scanning /proc (task/*/children is not always there).
+function M.children(pid)
+  pid = pid or M.self_pid()
+  local list = {}
+  for _, name in ipairs(core.listdir("/proc") or {}) do
+    local n = tonumber(name)
+    if n then
+      local state, ppid = M.proc_state(n)
+      if ppid == pid then list[#list + 1] = { pid = n, state = state } end
+    end
+  end
+  return list
+end
+
+--- The live (not zombie) members of process group pgid, as a list of pids.
+function M.group_alive(pgid)
+  local list = {}
+  for _, name in ipairs(core.listdir("/proc") or {}) do
+    local n = tonumber(name)
+    local s = n and read_file("/proc/" .. n .. "/stat")
+    if s then
+      local state, pgrp = s:match("^%d+ %(.*%) (%S) %-?%d+ (%-?%d+)")
+      if tonumber(pgrp) == pgid and state ~= "Z" then list[#list + 1] = n end
+    end
+  end
+  return list
+end
+
+--- Open file descriptors of a process (default: this one), as a sorted list of numbers.
+function M.fds(pid)
+  local list = {}
+  for _, name in ipairs(core.listdir("/proc/" .. (pid or "self") .. "/fd") or {}) do
+    list[#list + 1] = tonumber(name)
+  end
+  table.sort(list)
+  return list
+end
+
+--- A field of /proc/self/status in kB (VmRSS, VmHWM, ...).
+function M.status_kb(field)
+  local s = read_file("/proc/self/status") or ""
+  return tonumber(s:match(field .. ":%s*(%d+)"))
+end
+
+--- A signal mask field of /proc/self/status (SigIgn, SigBlk, SigPnd, ShdPnd) holds signal signo?
+function M.sig_in_mask(field, signo)
+  local s = read_file("/proc/self/status") or ""
+  local hex = s:match(field .. ":%s*(%x+)")
+  if not hex then return nil end
+  -- bit signo-1 of a 64-bit hex mask, read from the last 16 hex digits
+  local digit = #hex - math.floor((signo - 1) / 4)
+  local d = tonumber(hex:sub(digit, digit), 16) or 0
+  return math.floor(d / 2 ^ ((signo - 1) % 4)) % 2 == 1
+end
+
+--- The Lua interpreter running the specs (for child interpreters): SPEC_LUA
+--- when it matches the running one (LUA_CPATH points at that one's module).
+function M.lua_interpreter()
+  local is_jit = rawget(_G, "jit") ~= nil
+  local spec = os.getenv("SPEC_LUA")
+  if spec and spec ~= "" and (spec:find("luajit", 1, true) ~= nil) == is_jit then return spec end
+  return is_jit and "luajit" or "lua5.4"
+end
+
 return M
