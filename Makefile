@@ -7,6 +7,8 @@
 #   make demo            set up, build, and run a real conversation through the real CLI
 #   eval "$(make -s env)"  LUA_PATH / LUA_CPATH for scripts anywhere to require the built tree
 #   make c-test          the C core alone under ASan + UBSan
+#   make fuzz            fuzz framing, JSON and the protocol (libFuzzer, FUZZ_TIME s)
+#   make fuzz-ci         the same for FUZZ_CI_TIME s; prints one TAP line
 
 LUA ?= lua5.4
 CC ?= cc
@@ -39,7 +41,7 @@ MODULE := $(MOD_DIR)/core.so
 DEPS := $(ROOT)/.deps
 CLI_VERSION ?= 2.1.197
 
-.PHONY: all module test c-test setup demo env clean
+.PHONY: all module test c-test fuzz fuzz-ci setup demo env clean
 
 all: module
 
@@ -59,6 +61,44 @@ $(BUILD)/ctest/%: spec/c/%.c $(CORE_SRC) $(CORE_HDR) spec/c/ctest.h
 
 c-test: $(C_TESTS)
 	@sh spec/support/run_c_tests.sh $(C_TESTS)
+
+# --- fuzzing: framer, JSON and protocol under libFuzzer + ASan + UBSan ------------
+# Seeds in spec/fuzz/corpus are copied to build/fuzz/, never written back.
+# FUZZ_SIMD=0 fuzzes the portable JSON string scan instead of the SSE2 one.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_CI_TIME ?= 30
+FUZZ_SIMD ?= 1
+FUZZ_SRC := csrc/cas_error.c csrc/cas_buf.c csrc/cas_framer.c csrc/cas_json.c csrc/cas_proto.c
+FUZZ_HDR := $(FUZZ_SRC:.c=.h)
+FUZZ_DIR := $(BUILD)/fuzz
+ifeq ($(FUZZ_SIMD),0)
+  FUZZ_BIN := $(FUZZ_DIR)/fuzz_frames_nosimd
+  FUZZ_DEFS := -DCAS_JSON_NO_SIMD
+else
+  FUZZ_BIN := $(FUZZ_DIR)/fuzz_frames
+  FUZZ_DEFS :=
+endif
+FUZZ_ARGS := -max_len=65536 -timeout=10 -print_final_stats=1 -dict=spec/fuzz/frames.dict \
+             -artifact_prefix=$(FUZZ_DIR)/artifacts/
+
+$(FUZZ_BIN): spec/fuzz/fuzz_frames.c $(FUZZ_SRC) $(FUZZ_HDR)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(WARN) $(FUZZ_DEFS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	  -fno-omit-frame-pointer -fno-sanitize-recover=all -D_POSIX_C_SOURCE=200809L \
+	  $(CJSON_CFLAGS) -Icsrc -o $@ spec/fuzz/fuzz_frames.c $(FUZZ_SRC) $(CJSON_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	cp spec/fuzz/corpus/* $(FUZZ_DIR)/corpus/
+	$(FUZZ_BIN) $(FUZZ_ARGS) -max_total_time=$(FUZZ_TIME) $(FUZZ_DIR)/corpus
+
+fuzz-ci:
+	@mkdir -p $(FUZZ_DIR)
+	@$(MAKE) -s $(FUZZ_BIN) > $(FUZZ_DIR)/build.log 2>&1 || { \
+	  echo "not ok 1 - fuzz_frames: cannot build with $(FUZZ_CC) and libFuzzer (make setup?)"; \
+	  sed 's/^/# /' $(FUZZ_DIR)/build.log | tail -n 20; exit 1; }
+	@sh spec/support/run_fuzz_ci.sh $(FUZZ_BIN) $(FUZZ_CI_TIME) $(FUZZ_DIR)
 
 # --- everything ------------------------------------------------------------------
 test: setup

@@ -30,6 +30,14 @@ echo "C core (ASan+UBSan): $p passed, $f failed"
 grep -A8 '^not ok ' "$LOG/c.tap" | head -60
 total_p=$((total_p + p)); total_f=$((total_f + f))
 
+# 1b. the C core under libFuzzer for a bounded time (make fuzz runs longer)
+make -s fuzz-ci > "$LOG/fuzz.tap" 2>&1
+count "$LOG/fuzz.tap"
+[ $((p + f)) -eq 0 ] && { f=1; echo "fuzz-ci printed no TAP line:"; tail -5 "$LOG/fuzz.tap"; }
+echo "Fuzzing (libFuzzer, ASan+UBSan): $p passed, $f failed"
+grep -E '^(ok|not ok|#)' "$LOG/fuzz.tap" | head -30
+total_p=$((total_p + p)); total_f=$((total_f + f))
+
 # 2. Lua specs, once per Lua
 for lua in lua5.4 luajit; do
   tag=$lua
