@@ -41,7 +41,7 @@ MODULE := $(MOD_DIR)/core.so
 DEPS := $(ROOT)/.deps
 CLI_VERSION ?= 2.1.197
 
-.PHONY: all module test c-test fuzz fuzz-ci setup demo env clean
+.PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean
 
 all: module
 
@@ -58,6 +58,13 @@ C_TESTS := $(patsubst spec/c/%.c,$(BUILD)/ctest/%,$(wildcard spec/c/test_*.c))
 $(BUILD)/ctest/%: spec/c/%.c $(CORE_SRC) $(CORE_HDR) spec/c/ctest.h
 	@mkdir -p $(BUILD)/ctest
 	$(CC) $(WARN) $(SAN_FLAGS) -D_POSIX_C_SOURCE=200809L $(CJSON_CFLAGS) -Icsrc -o $@ $< $(CORE_SRC) $(CJSON_LIBS)
+
+# the same tests without sanitizers, for valgrind
+VG_TESTS := $(patsubst spec/c/%.c,$(BUILD)/ctest-vg/%,$(wildcard spec/c/test_*.c))
+
+$(BUILD)/ctest-vg/%: spec/c/%.c $(CORE_SRC) $(CORE_HDR) spec/c/ctest.h
+	@mkdir -p $(BUILD)/ctest-vg
+	$(CC) $(WARN) -O1 -g -D_POSIX_C_SOURCE=200809L $(CJSON_CFLAGS) -Icsrc -o $@ $< $(CORE_SRC) $(CJSON_LIBS)
 
 c-test: $(C_TESTS)
 	@sh spec/support/run_c_tests.sh $(C_TESTS)
@@ -100,11 +107,27 @@ fuzz-ci:
 	  sed 's/^/# /' $(FUZZ_DIR)/build.log | tail -n 20; exit 1; }
 	@sh spec/support/run_fuzz_ci.sh $(FUZZ_BIN) $(FUZZ_CI_TIME) $(FUZZ_DIR)
 
+# --- the Lua module under ASan+UBSan, run by a sanitized Lua host ----------------
+ASAN_DIR := $(BUILD)/asan
+ASAN_LUA := $(ASAN_DIR)/lua
+ASAN_MODULE := $(ASAN_DIR)/claude_agent_sdk/core.so
+
+$(ASAN_LUA): spec/support/asan_lua.c
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(WARN) $(SAN_FLAGS) -I/usr/include/lua5.4 -o $@ $< -llua5.4 -lm
+
+$(ASAN_MODULE): $(CORE_SRC) $(BINDING_SRC) $(CORE_HDR)
+	@mkdir -p $(ASAN_DIR)/claude_agent_sdk
+	$(CC) $(WARN) $(SAN_FLAGS) -fPIC -D_POSIX_C_SOURCE=200809L $(CJSON_CFLAGS) -I/usr/include/lua5.4 -shared \
+	  -o $@ $(CORE_SRC) $(BINDING_SRC) $(CJSON_LIBS)
+
+asan-build: $(ASAN_LUA) $(ASAN_MODULE)
+
 # --- everything ------------------------------------------------------------------
 test: setup
 	@$(MAKE) -s module LUA=lua5.4
 	@$(MAKE) -s module LUA=luajit
-	@$(MAKE) -s $(C_TESTS)
+	@$(MAKE) -s $(C_TESTS) $(VG_TESTS) asan-build
 	@sh spec/support/run_all.sh
 
 setup:

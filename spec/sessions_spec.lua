@@ -243,7 +243,9 @@ describe("sessions on hand-written transcripts", function()
   end)
 
   it("reads CLAUDE_CONFIG_DIR when no config_dir is given", function()
-    local interp = jit and "luajit" or "lua5.4"
+    -- the interpreter running this spec (a sanitized host, say), else the usual one
+    local interp = os.getenv("SPEC_LUA")
+    if interp == nil or interp == "" then interp = jit and "luajit" or "lua5.4" end
     local p = io.popen("CLAUDE_CONFIG_DIR='" .. config .. "' " .. interp .. " -e '" ..
       "local s = require(\"claude_agent_sdk.sessions\"); " ..
       "io.write(#s.list_sessions({ directory = \"/proj/alpha\" }))' 2>&1")

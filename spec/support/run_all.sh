@@ -30,6 +30,21 @@ echo "C core (ASan+UBSan): $p passed, $f failed"
 grep -A8 '^not ok ' "$LOG/c.tap" | head -60
 total_p=$((total_p + p)); total_f=$((total_f + f))
 
+# 1a. the same C tests under valgrind (no sanitizers): no error, no leak
+: > "$LOG/c-valgrind.tap"
+vg_c=0
+for t in build/ctest-vg/test_*; do
+  [ -x "$t" ] || continue
+  if ! valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+      --child-silent-after-fork=yes "$t" >> "$LOG/c-valgrind.tap" 2>&1; then
+    vg_c=$((vg_c + 1)); echo "not ok - $t under valgrind (see $LOG/c-valgrind.tap)" >> "$LOG/c-valgrind.tap"
+  fi
+done
+count "$LOG/c-valgrind.tap"
+echo "C core (valgrind): $p passed, $f failed"
+grep -B2 -A10 '^not ok ' "$LOG/c-valgrind.tap" | head -40
+total_p=$((total_p + p)); total_f=$((total_f + f))
+
 # 1b. the C core under libFuzzer for a bounded time (make fuzz runs longer)
 make -s fuzz-ci > "$LOG/fuzz.tap" 2>&1
 count "$LOG/fuzz.tap"
@@ -58,6 +73,53 @@ for lua in lua5.4 luajit; do
   fi
   total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 done
+
+# 3. the Lua specs again with the C module under ASan+UBSan, in a sanitized Lua
+#    5.4 host (build/asan/lua), so memory errors, undefined behaviour and leaks
+#    of the binding and the core show up over the whole suite.  The examples
+#    are plain user scripts for the ordinary interpreters: not in this run.
+out="$LOG/busted-asan.tap"
+if [ -x build/asan/lua ] && [ -f build/asan/claude_agent_sdk/core.so ]; then
+  specs=$(ls spec/*_spec.lua | grep -v examples_spec)
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/spec/?.lua;;" \
+  LUA_CPATH="$ROOT/build/asan/?.so;;" SPEC_LUA="$ROOT/build/asan/lua" \
+    build/asan/lua /usr/bin/busted -o TAP $specs > "$out" 2>&1
+  count "$out"
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out"; then
+    echo "  sanitizer report:"; grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out" | head -40
+    f=$((f + 1))
+  fi
+  echo "Lua specs under ASan+UBSan (lua5.4): $p passed, $f failed, $s skipped"
+  grep -A12 '^not ok ' "$out" | head -60
+  grep -q '^1\.\.' "$out" || { echo "  busted did not finish under ASan:"; tail -20 "$out"; f=$((f + 1)); }
+else
+  echo "Lua specs under ASan+UBSan: the sanitized build is missing (make asan-build)"; p=0; f=1; s=0
+fi
+total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
+
+# 4. and once more under valgrind (memcheck), with the ordinary Lua 5.4 build:
+#    no invalid access, no definite leak.  The examples, the Neovim spec and the
+#    model server's own spec drive other processes, not the module: not here.
+out="$LOG/busted-valgrind.tap"
+if command -v valgrind >/dev/null 2>&1; then
+  specs=$(ls spec/*_spec.lua | grep -v -e examples_spec -e nvim_spec -e testing_spec)
+  rm -f "$LOG"/valgrind.*.log
+  LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/spec/?.lua;;" LUA_CPATH="$ROOT/build/lua5.4/?.so;;" \
+  SPEC_LUA=lua5.4 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+    --log-file="$LOG/valgrind.%p.log" lua5.4 /usr/bin/busted -o TAP $specs > "$out" 2>&1
+  count "$out"
+  vg_errors=$(cat "$LOG"/valgrind.*.log 2>/dev/null | grep -cE '^==[0-9]+== (Invalid|Conditional|Use of|Syscall param|Mismatched|[0-9,]+ bytes in [0-9,]+ blocks are definitely lost)')
+  if [ "$vg_errors" -ne 0 ]; then
+    echo "  valgrind reports $vg_errors problem(s):"; cat "$LOG"/valgrind.*.log | head -60; f=$((f + 1))
+  fi
+  echo "Lua specs under valgrind (lua5.4): $p passed, $f failed, $s skipped; valgrind problems: $vg_errors"
+  grep -A12 '^not ok ' "$out" | head -60
+  grep -q '^1\.\.' "$out" || { echo "  busted did not finish under valgrind:"; tail -20 "$out"; f=$((f + 1)); }
+else
+  echo "Lua specs under valgrind: valgrind is not installed (make setup)"; p=0; f=1; s=0
+fi
+total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]
