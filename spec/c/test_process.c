@@ -456,8 +456,11 @@ static void test_epipe(void) {
     int rc = 0;
     CHECK_EQ_INT(spawn(&p, head, NULL, NULL, NULL), CAS_OK);
     if (!p) return;
-    CHECK_EQ_INT(cas_process_write(p, big, sizeof big), 0);
-    while (now_ms() < deadline) {
+    /* A slow host (valgrind) may find head already gone: then the write
+     * itself reports the EPIPE the flush would have. */
+    rc = cas_process_write(p, big, sizeof big);
+    CHECK(rc == 0 || rc == CAS_EPIPE);
+    while (rc == 0 && now_ms() < deadline) {
       struct pollfd pfd;
       pfd.fd = cas_process_fd(p, CAS_STDIN);
       pfd.events = POLLOUT;
