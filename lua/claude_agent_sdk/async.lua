@@ -79,7 +79,6 @@ end
 -- Resume a suspended task with values (or CANCEL); record how it ends.
 local function step(task, ...)
   if task.status ~= "running" then return end
-  task.wake = nil
   local res = pack(coroutine.resume(task.co, ...))
   if coroutine.status(task.co) == "dead" then
     if res[1] then
@@ -134,7 +133,6 @@ function M.suspend(arm, disarm)
     return unpack(ready, 1, ready.n)
   end
   task.suspended = true
-  task.wake = wake
   local res = pack(coroutine.yield())
   task.suspended = false
   task.disarm = nil

@@ -72,13 +72,13 @@ end
 -- The process is gone (or the stream is dead): ResultError if the last message
 -- was an error result, else ProcessError with the exit code and stderr tail.
 function Client:_exit_error(context)
+  if self._fatal then
+    return self._fatal
+  end
   local c = self._core
   local code, signo = c:exit_code()
   local tail = c:stderr_tail()
   local last = c:last_error_result()
-  if self._fatal then
-    return self._fatal
-  end
   if last then
     local typed = messages.parse(last)
     local text = errors.result_text(last)
