@@ -21,11 +21,7 @@ local h = require("support.helpers")
 local errors = claude.errors
 local CLI, why = h.cli_path()
 
-local function collect(iter)
-  local list = {}
-  for m in iter do list[#list + 1] = m end
-  return list
-end
+local collect = h.collect
 
 local function exists(path)
   local f = io.open(path, "r")

@@ -10,11 +10,7 @@ local json = require("claude_agent_sdk.json")
 local errors = claude.errors
 local CLI, why = h.cli_path()
 
-local function collect(iter)
-  local list = {}
-  for m in iter do list[#list + 1] = m end
-  return list
-end
+local collect = h.collect
 
 local function tmpdir()
   local d = os.tmpname()

@@ -72,6 +72,13 @@ function M.alive(pid, group)
   return r == true or r == 0
 end
 
+--- Every value an iterator yields, in a list (e.g. client:receive_response()).
+function M.collect(iter)
+  local list = {}
+  for m in iter do list[#list + 1] = m end
+  return list
+end
+
 --- The text of all TextBlocks of the assistant messages in a list.
 function M.texts(msgs)
   local out = {}
