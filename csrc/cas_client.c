@@ -17,6 +17,12 @@
 #define CAS_READ_CHUNK 65536
 /* Bound the bytes one pump reads so a frame loop's pump(0) stays short. */
 #define CAS_READ_BUDGET (8u << 20)
+/* One pump stops reading stdout once it has queued this many messages.  A
+ * reader that keeps up pumps only when the queue is empty, so the queue (and
+ * memory) stays this small however long the turn; one that does not still
+ * gets progress on every pump, so a control response behind unread messages
+ * is never stuck. */
+#define CAS_PUMP_MESSAGES 128
 #define CAS_DEFAULT_TAIL 8192
 #define CAS_DEFAULT_MAX_LINE ((size_t)64 << 20)
 
@@ -26,6 +32,7 @@ struct cas_client {
   cas_process_t *proc;
   cas_proto_t *proto;
   cas_framer_t out, err;
+  cas_json_shape_t shape; /* reused by every stdout line's scan */
   cas_buf_t tail;
   size_t tail_cap;
   size_t max_line;
@@ -35,6 +42,7 @@ struct cas_client {
   int finished;   /* reaped, pipes drained, pending failed */
   int discard;    /* shutting down or dead: stop parsing stdout */
   int at_eof;     /* stdout ended: what the framer returns now is the tail */
+  size_t msg_stop; /* this pump reads no more stdout once this many messages queue; 0: no limit */
   unsigned long truncated; /* unparsable tails at EOF, dropped */
   int stage;      /* shutdown ladder */
   int grace_ms, term_ms;
@@ -89,6 +97,7 @@ int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *o, int *sys_er
   c->stderr_lines = o->stderr_lines;
   c->exit_code = -1;
   cas_framer_init(&c->out, CAS_FRAMER_JSON, c->max_line);
+  cas_json_shape_init(&c->shape);
   /* stderr lines are bounded by the tail size, so a flood without newlines
    * cannot grow memory. */
   cas_framer_init(&c->err, CAS_FRAMER_TEXT, c->tail_cap);
@@ -117,6 +126,7 @@ void cas_client_free(cas_client_t *c) {
   if (c->proto) cas_proto_free(c->proto);
   cas_framer_free(&c->out);
   cas_framer_free(&c->err);
+  cas_json_shape_free(&c->shape);
   cas_buf_free(&c->tail);
   free(c);
 }
@@ -194,9 +204,17 @@ int cas_client_close_stdin(cas_client_t *c) {
 
 /* --- reading ----------------------------------------------------------------------- */
 
+/* Most frames are only queued for the caller: one scan validates them and
+ * records their shape, and the line itself is queued.  The few the protocol
+ * acts on are parsed into a tree. */
 static void cas__handle_line(cas_client_t *c, const char *line, size_t len) {
   cJSON *tree = NULL;
-  int rc = cas_json_parse(line, len, c->max_depth, &tree);
+  int rc = cas_json_scan(line, len, c->max_depth, &c->shape);
+  if (rc == CAS_OK) {
+    rc = cas_proto_on_line(c->proto, line, len, &c->shape);
+    if (rc != CAS_PROTO_NEED_TREE) return;
+    rc = cas_json_parse(line, len, c->max_depth, &tree);
+  }
   if (rc == CAS_OK) (void)cas_proto_on_frame(c->proto, tree);
   else if (c->at_eof) c->truncated++; /* a crash cut the last frame short: it cannot be completed */
   else (void)cas_proto_on_decode_error(c->proto, rc, line, len);
@@ -246,6 +264,8 @@ static int cas__read_pipe(cas_client_t *c, int which, size_t *budget) {
     char *space;
     if (cas_process_fd(c->proc, which) < 0) return 1;
     if (*budget == 0) return 0;
+    if (which == CAS_STDOUT && c->msg_stop && cas_proto_messages_queued(c->proto) >= c->msg_stop)
+      return 0;
     if (which == CAS_STDOUT && f->err) {
       /* After an overflow keep the pipe drained (so the CLI is not stuck on a
        * full pipe while it is being killed) but keep nothing. */
@@ -278,6 +298,7 @@ static void cas__finish(cas_client_t *c) {
   size_t tlen, budget = (size_t)CAS_READ_BUDGET * 16;
   int code, signo = 0;
 
+  c->msg_stop = 0; /* the child is gone: take all it wrote */
   (void)cas__read_pipe(c, CAS_STDOUT, &budget);
   (void)cas__read_pipe(c, CAS_STDERR, &budget);
   /* A grandchild may hold the pipes open; the CLI itself is gone, so end. */
@@ -416,6 +437,7 @@ int cas_client_pump(cas_client_t *c, int timeout_ms) {
     n = 0; /* revents are meaningless; deadlines below still run */
   }
 
+  c->msg_stop = cas_proto_messages_queued(c->proto) + CAS_PUMP_MESSAGES;
   if (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDOUT)) & ready)
     (void)cas__read_pipe(c, CAS_STDOUT, &budget);
   if (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDERR)) & ready)

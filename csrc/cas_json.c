@@ -271,17 +271,42 @@ static int cas_json_in_object(const unsigned char *stack, int depth) {
 
 /* The one-pass check of a whole line.  On success *vend is where the value
  * ends (before trailing whitespace), to be compared with cJSON's idea of it. */
+/* Room for one more container count in sh. */
+static int cas_json_shape_grow(cas_json_shape_t *sh) {
+  size_t cap = sh->cap ? sh->cap * 2 : 64;
+  uint32_t *c;
+
+  if (cap > SIZE_MAX / sizeof *c) return CAS_ENOMEM;
+  c = realloc(sh->counts, cap * sizeof *c);
+  if (!c) return CAS_ENOMEM;
+  sh->counts = c;
+  sh->cap = cap;
+  return CAS_OK;
+}
+
+/* With sh, the pass also counts each container's children and finds the
+ * top-level "type" (see cas_json_shape_t); the counting costs one increment
+ * per member, at the places where the grammar already knows one starts. */
+#define CAS_COUNT_CHILD()                                                                    \
+  do {                                                                                       \
+    if (sh) sh->counts[open[depth - 1]]++;                                                   \
+  } while (0)
+
 static int cas_json_check(const unsigned char *s, size_t len, int limit, size_t *lone,
-                          const unsigned char **vend) {
+                          const unsigned char **vend, cas_json_shape_t *sh) {
   /* One bit per open container, set for an object: limit <= 1000, so this
    * is 125 bytes instead of a recursion. */
   unsigned char stack[(CJSON_NESTING_LIMIT + 7) / 8];
-  const unsigned char *p = s, *end = s + len;
-  int depth = 0, rc = CAS_EJSON, obj;
+  /* With sh: the index in sh->counts of each open container. */
+  uint32_t open[CJSON_NESTING_LIMIT];
+  const unsigned char *p = s, *end = s + len, *str;
+  int depth = 0, rc = CAS_EJSON, obj, type_next = 0, is_type;
 
 value:
   p = cas_json_ws(p, end);
   if (p == end) goto fail;
+  is_type = type_next;
+  type_next = 0;
   switch (*p) {
   case '{':
   case '[':
@@ -292,6 +317,11 @@ value:
     obj = *p == '{';
     if (obj) stack[depth / 8] |= (unsigned char)(1u << (depth % 8));
     else stack[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+    if (sh) {
+      if (sh->ncounts == sh->cap && cas_json_shape_grow(sh) < 0) return CAS_ENOMEM;
+      open[depth] = (uint32_t)sh->ncounts;
+      sh->counts[sh->ncounts++] = 0;
+    }
     depth++;
     p = cas_json_ws(p + 1, end);
     if (p < end && *p == (obj ? '}' : ']')) {
@@ -300,10 +330,16 @@ value:
       goto after;
     }
     if (obj) goto key;
+    CAS_COUNT_CHILD();
     goto value;
   case '"':
-    p++;
+    str = ++p;
     if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
+    if (is_type && !sh->type) {
+      sh->type = (const char *)str;
+      sh->type_len = (size_t)(p - 1 - str);
+      sh->type_escaped = memchr(str, '\\', sh->type_len) != NULL;
+    }
     goto after;
   case 't':
     if ((rc = cas_json_literal(&p, end, "true", 4)) < 0) goto fail;
@@ -322,8 +358,11 @@ value:
 
 key:
   if (p == end || *p != '"') goto fail;
-  p++;
+  CAS_COUNT_CHILD();
+  str = ++p;
   if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
+  /* The value after a top-level "type" key is the frame's type. */
+  type_next = sh && depth == 1 && p - str == 5 && memcmp(str, "type", 4) == 0;
   p = cas_json_ws(p, end);
   if (p == end || *p != ':') goto fail;
   p++;
@@ -347,6 +386,7 @@ after:
   } else {
     if (*p == ',') {
       p++;
+      CAS_COUNT_CHILD();
       goto value;
     }
     if (*p != ']') goto fail;
@@ -362,6 +402,7 @@ fail:
     return CAS_EUTF8;
   return rc == CAS_OK ? CAS_EJSON : rc;
 }
+#undef CAS_COUNT_CHILD
 
 /* Rewrite each lone surrogate escape of a checked line to \ufffd.  Outside
  * strings a valid line has no backslash, so every backslash found here starts
@@ -401,7 +442,7 @@ int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out) {
   limit = max_depth ? max_depth : CAS_JSON_MAX_DEPTH;
   if (limit > CJSON_NESTING_LIMIT) limit = CJSON_NESTING_LIMIT;
 
-  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend);
+  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend, NULL);
   if (rc < 0) return rc;
   if (lone) {
     copy = malloc(len);
@@ -426,7 +467,7 @@ int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out) {
   return CAS_OK;
 }
 
-cas_frame_kind cas_frame_classify(const cJSON *root) {
+cas_frame_kind cas_frame_classify_type(const char *type, size_t len) {
   static const struct {
     const char *type;
     cas_frame_kind kind;
@@ -437,13 +478,47 @@ cas_frame_kind cas_frame_classify(const cJSON *root) {
     {"keep_alive", CAS_FRAME_KEEP_ALIVE},
     {"transcript_mirror", CAS_FRAME_TRANSCRIPT_MIRROR},
   };
-  const char *type = cas_json_get_string(root, "type");
   size_t i;
 
   if (!type) return CAS_FRAME_INVALID;
   for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (strcmp(type, kinds[i].type) == 0) return kinds[i].kind;
+    if (strlen(kinds[i].type) == len && memcmp(type, kinds[i].type, len) == 0) return kinds[i].kind;
   return CAS_FRAME_MESSAGE;
+}
+
+cas_frame_kind cas_frame_classify(const cJSON *root) {
+  const char *type = cas_json_get_string(root, "type");
+  return cas_frame_classify_type(type, type ? strlen(type) : 0);
+}
+
+void cas_json_shape_init(cas_json_shape_t *sh) {
+  memset(sh, 0, sizeof *sh);
+}
+
+void cas_json_shape_free(cas_json_shape_t *sh) {
+  free(sh->counts);
+  cas_json_shape_init(sh);
+}
+
+int cas_json_scan(const char *s, size_t len, int max_depth, cas_json_shape_t *sh) {
+  const unsigned char *vend = NULL;
+  size_t lone = 0;
+  int limit, rc;
+
+  if (!sh || max_depth < 0 || (!s && len)) return CAS_EINVAL;
+  sh->ncounts = 0;
+  sh->type = NULL;
+  sh->type_len = 0;
+  sh->type_escaped = 0;
+  if (len == 0) return CAS_EJSON;
+  limit = max_depth ? max_depth : CAS_JSON_MAX_DEPTH;
+  if (limit > CJSON_NESTING_LIMIT) limit = CJSON_NESTING_LIMIT;
+  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend, sh);
+  if (rc < 0) {
+    sh->ncounts = 0;
+    sh->type = NULL;
+  }
+  return rc;
 }
 
 const char *cas_json_get_string(const cJSON *obj, const char *key) {

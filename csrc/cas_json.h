@@ -12,6 +12,7 @@
 #define CAS_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 /* Depth counts open containers: a scalar is 0, [] and {} are 1, [[]] is 2; a
@@ -28,6 +29,33 @@ int cas_utf8_valid(const char *s, size_t len);
  * CAS_EUTF8, CAS_EDEPTH, CAS_EJSON or CAS_ENOMEM with *out = NULL. */
 int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out);
 
+/* What one checking pass learns about a valid line, so that it can be turned
+ * into another representation later (Lua tables, in the binding) in a single
+ * trusting pass with no tree in between and every container presized:
+ *   counts   the number of children of each array and object, in the order
+ *            their opening brackets appear in the line;
+ *   type     the raw bytes of the top-level object's "type" string (NULL when
+ *            the line is not an object with a string "type"), and
+ *            type_escaped when those bytes hold a backslash escape.
+ * A shape is reusable: each scan overwrites it, keeping the counts array. */
+typedef struct {
+  uint32_t *counts;
+  size_t ncounts, cap;
+  const char *type;
+  size_t type_len;
+  int type_escaped;
+} cas_json_shape_t;
+
+void cas_json_shape_init(cas_json_shape_t *sh);
+void cas_json_shape_free(cas_json_shape_t *sh);
+
+/* Check s[0..len) exactly as cas_json_parse() does (same grammar, same
+ * errors, same depth limit) and fill *sh.  Returns 0, CAS_EUTF8, CAS_EDEPTH,
+ * CAS_EJSON or CAS_ENOMEM.  A decoder walking a line that passed may rely on
+ * it being valid: strings end at the first unescaped quote, escapes are
+ * well-formed, and nesting is within max_depth. */
+int cas_json_scan(const char *s, size_t len, int max_depth, cas_json_shape_t *sh);
+
 /* What a parsed stdout frame is, from its "type" member. */
 typedef enum {
   CAS_FRAME_MESSAGE = 0,        /* user, assistant, result, system, ... anything else */
@@ -40,6 +68,8 @@ typedef enum {
 } cas_frame_kind;
 
 cas_frame_kind cas_frame_classify(const cJSON *root);
+/* The same from a scanned line's "type" bytes (see cas_json_shape_t). */
+cas_frame_kind cas_frame_classify_type(const char *type, size_t len);
 
 /* Convenience lookups that tolerate a NULL or non-object `obj`. */
 const char *cas_json_get_string(const cJSON *obj, const char *key); /* NULL unless a string */

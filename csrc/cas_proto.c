@@ -65,6 +65,13 @@ void cas_item_free(cas_item_t *it) {
   free(it);
 }
 
+const cJSON *cas_item_tree(cas_item_t *it) {
+  if (!it) return NULL;
+  if (!it->json && it->kind == CAS_ITEM_MESSAGE && it->text)
+    (void)cas_json_parse(it->text, it->text_len, 0, &it->json);
+  return it->json;
+}
+
 static void cas__queue_push(cas_queue_t *q, cas_item_t *it) {
   it->next = NULL;
   if (q->tail) q->tail->next = it;
@@ -308,6 +315,44 @@ int cas_proto_on_frame(cas_proto_t *p, cJSON *frame) {
   default:
     return cas__on_message(p, frame);
   }
+}
+
+int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_json_shape_t *sh) {
+  cas_item_t *it;
+  size_t text_size, counts_size;
+  char *block;
+
+  if (!sh->type || sh->type_escaped ||
+      cas_frame_classify_type(sh->type, sh->type_len) != CAS_FRAME_MESSAGE ||
+      (sh->type_len == 6 && memcmp(sh->type, "result", 6) == 0) ||
+      (sh->type_len == 6 && memcmp(sh->type, "system", 6) == 0))
+    return CAS_PROTO_NEED_TREE;
+  /* One allocation: the line, its NUL, padding to uint32_t, the counts. */
+  text_size = (len + 1 + sizeof(uint32_t) - 1) / sizeof(uint32_t) * sizeof(uint32_t);
+  if (text_size < len || sh->ncounts > (SIZE_MAX - text_size) / sizeof(uint32_t)) return CAS_ENOMEM;
+  counts_size = sh->ncounts * sizeof(uint32_t);
+  it = (cas_item_t *)calloc(1, sizeof *it);
+  block = it ? (char *)malloc(text_size + counts_size) : NULL;
+  if (!block) {
+    free(it);
+    return CAS_ENOMEM;
+  }
+  memcpy(block, line, len);
+  block[len] = '\0';
+  it->kind = CAS_ITEM_MESSAGE;
+  it->text = block;
+  it->text_len = len;
+  it->counts = (uint32_t *)(void *)(block + text_size);
+  if (counts_size) memcpy(it->counts, sh->counts, counts_size);
+  it->ncounts = sh->ncounts;
+  /* Not a result and not session_state_changed: the newest message is no
+   * longer an error result. */
+  if (p->last_error_result) {
+    cJSON_Delete(p->last_error_result);
+    p->last_error_result = NULL;
+  }
+  cas__queue_push(&p->messages, it);
+  return CAS_OK;
 }
 
 int cas_proto_on_decode_error(cas_proto_t *p, int code, const char *line, size_t len) {

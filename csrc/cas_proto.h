@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "cas_buf.h"
+#include "cas_json.h"
 
 typedef enum {
   CAS_ITEM_MESSAGE = 1,    /* json: a conversation frame (user, assistant, result, ...) */
@@ -39,6 +40,11 @@ typedef enum {
   CAS_ITEM_STDERR          /* text: one line of the CLI's stderr */
 } cas_item_kind;
 
+/* A MESSAGE item holds either a tree (json) or, for the frames the protocol
+ * never looks inside (assistant, user, stream_event, ...), the line itself
+ * (text, NUL-terminated, writable) with the container counts of its scan
+ * (counts[0..ncounts), in the same allocation as text), for a decoder that
+ * builds its own representation in one pass (cas_json_shape_t). */
 typedef struct cas_item {
   struct cas_item *next;
   int kind;
@@ -46,9 +52,15 @@ typedef struct cas_item {
   cJSON *json;
   char *text;
   size_t text_len;
+  uint32_t *counts;
+  size_t ncounts;
 } cas_item_t;
 
 void cas_item_free(cas_item_t *it);
+/* The item's JSON as a tree: it->json, parsed from the line on first use for
+ * a MESSAGE item queued as its line (kept in it->json and freed with the
+ * item).  NULL when the item has no JSON, or when memory ran out. */
+const cJSON *cas_item_tree(cas_item_t *it);
 
 typedef struct cas_queue {
   cas_item_t *head, *tail;
@@ -70,6 +82,13 @@ cas_buf_t *cas_proto_out(cas_proto_t *p);
 /* --- inbound ---------------------------------------------------------------- */
 /* One parsed frame from stdout (ownership taken, even on error). */
 int cas_proto_on_frame(cas_proto_t *p, cJSON *frame);
+/* A valid line scanned by cas_json_scan(), without a tree.  Frames the
+ * protocol acts on (control frames, result, system, or a "type" with escapes)
+ * return CAS_PROTO_NEED_TREE untouched: parse the line and call
+ * cas_proto_on_frame().  Every other frame is queued as a MESSAGE item holding
+ * a copy of the line and its counts. */
+#define CAS_PROTO_NEED_TREE 1
+int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_json_shape_t *sh);
 /* A line that failed to parse: queued as a decode error in stream order. */
 int cas_proto_on_decode_error(cas_proto_t *p, int code, const char *line, size_t len);
 /* The stream is dead (code and a sentence); queued after everything else, and

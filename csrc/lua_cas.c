@@ -19,7 +19,9 @@
  * when all keys are strings; an empty plain table is an object {}.
  */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -32,6 +34,10 @@
 #include "cas_client.h"
 #include "cas_error.h"
 #include "cas_json.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* --- Lua 5.1 / LuaJIT compatibility (the whole shim) --------------------------- */
 #if LUA_VERSION_NUM < 502
@@ -64,12 +70,14 @@ typedef struct {
 typedef struct {
   cJSON *tree;
   char *text;
+  cas_json_shape_t shape;
 } lcas_box;
 
 static int lcas_box_gc(lua_State *L) {
   lcas_box *b = (lcas_box *)lua_touserdata(L, 1);
   if (b->tree) cJSON_Delete(b->tree);
   if (b->text) cJSON_free(b->text);
+  cas_json_shape_free(&b->shape);
   b->tree = NULL;
   b->text = NULL;
   return 0;
@@ -79,6 +87,7 @@ static lcas_box *lcas_newbox(lua_State *L) {
   lcas_box *b = (lcas_box *)lua_newuserdata(L, sizeof *b);
   b->tree = NULL;
   b->text = NULL;
+  cas_json_shape_init(&b->shape);
   luaL_getmetatable(L, BOX_MT);
   lua_setmetatable(L, -2);
   return b;
@@ -159,6 +168,262 @@ static void lcas_push_json(lua_State *L, const cJSON *v, int depth) {
   default:
     lua_pushnil(L);
   }
+}
+
+/* --- scanned line -> Lua (one pass, no tree) ------------------------------------- */
+/* The hot path: a line that cas_json_scan() accepted is walked once, building
+ * each table at its final size from the scan's counts, pushing strings
+ * straight from the line's bytes.  Escaped strings are unescaped in place
+ * (the result is never longer than its escaped form), so nothing is
+ * allocated besides the Lua values.  The line is trusted to be valid; the
+ * checks that remain only keep the walk inside the buffer if that trust were
+ * ever misplaced, and raise instead of reading past it.  The line is owned by
+ * the client userdata's `cur` slot or by a userdata copy, so a Lua error
+ * midway leaks nothing. */
+typedef struct {
+  char *p, *end;           /* cursor; end is the NUL after the line */
+  const uint32_t *counts;  /* children per container, in opening order */
+  size_t ci, nc;
+  int array_mt;            /* stack index of core.array_mt */
+} lcas_dec;
+
+static void lcas_dec_value(lua_State *L, lcas_dec *d);
+
+static void lcas_dec_ws(lcas_dec *d) {
+  while (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r') d->p++;
+}
+
+static void lcas_dec_expect(lua_State *L, lcas_dec *d, char c) {
+  lcas_dec_ws(d);
+  if (d->p >= d->end || *d->p != c) luaL_error(L, "JSON decoder out of step with its scan");
+  d->p++;
+}
+
+/* The next '"' or '\\' at or after p (end when none). */
+static char *lcas_dec_special(char *p, char *end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+    if (m) return p + __builtin_ctz((unsigned)m);
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') p++;
+  return p;
+}
+
+static unsigned lcas_hex4(const char *p) {
+  unsigned v = 0, i, c;
+  for (i = 0; i < 4; i++) {
+    c = (unsigned char)p[i];
+    v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  }
+  return v;
+}
+
+static char *lcas_utf8_put(char *w, unsigned cp) {
+  if (cp < 0x80) {
+    *w++ = (char)cp;
+  } else if (cp < 0x800) {
+    *w++ = (char)(0xC0 | cp >> 6);
+    *w++ = (char)(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *w++ = (char)(0xE0 | cp >> 12);
+    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+    *w++ = (char)(0x80 | (cp & 0x3F));
+  } else {
+    *w++ = (char)(0xF0 | cp >> 18);
+    *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
+    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+    *w++ = (char)(0x80 | (cp & 0x3F));
+  }
+  return w;
+}
+
+/* d->p is at the opening quote. */
+static void lcas_dec_string(lua_State *L, lcas_dec *d) {
+  char *start = d->p + 1, *q = lcas_dec_special(start, d->end), *w;
+
+  if (q < d->end && *q == '"') {
+    lua_pushlstring(L, start, (size_t)(q - start));
+    d->p = q + 1;
+    return;
+  }
+  w = q;
+  while (q < d->end && *q != '"') {
+    char *next;
+    if (*q != '\\') { /* a run without escapes: move it down as a block */
+      next = lcas_dec_special(q, d->end);
+      memmove(w, q, (size_t)(next - q));
+      w += next - q;
+      q = next;
+      continue;
+    }
+    if (d->end - q < 2) break;
+    switch (q[1]) {
+    case 'b': *w++ = '\b'; q += 2; break;
+    case 'f': *w++ = '\f'; q += 2; break;
+    case 'n': *w++ = '\n'; q += 2; break;
+    case 'r': *w++ = '\r'; q += 2; break;
+    case 't': *w++ = '\t'; q += 2; break;
+    case 'u': {
+      unsigned cp;
+      if (d->end - q < 6) goto broken;
+      cp = lcas_hex4(q + 2);
+      q += 6;
+      if (cp >= 0xD800 && cp <= 0xDBFF && d->end - q >= 6 && q[0] == '\\' && q[1] == 'u') {
+        unsigned lo = lcas_hex4(q + 2);
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          q += 6;
+        }
+      }
+      /* A lone surrogate (a string cut inside an emoji) becomes U+FFFD. */
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+      w = lcas_utf8_put(w, cp);
+      break;
+    }
+    default: /* '"', '\\', '/' */
+      *w++ = q[1];
+      q += 2;
+    }
+  }
+  if (q >= d->end) goto broken;
+  lua_pushlstring(L, start, (size_t)(w - start));
+  d->p = q + 1;
+  return;
+broken:
+  luaL_error(L, "JSON decoder out of step with its scan");
+}
+
+static void lcas_dec_number(lua_State *L, lcas_dec *d) {
+  char *s = d->p, *q = s, buf[72], dp;
+  uint64_t v = 0;
+  int digits = 0, neg = *q == '-';
+  size_t n;
+
+  if (neg) q++;
+  while (*q >= '0' && *q <= '9') {
+    v = v * 10 + (uint64_t)(*q++ - '0');
+    digits++;
+  }
+  if (*q != '.' && *q != 'e' && *q != 'E' && digits > 0 && digits <= 18) {
+    /* Integer syntax: an integer (on 5.3+), exactly. */
+#ifdef CAS_HAS_INTEGERS
+    lua_pushinteger(L, neg ? -(lua_Integer)v : (lua_Integer)v);
+#else
+    lua_pushnumber(L, neg ? -(lua_Number)v : (lua_Number)v);
+#endif
+    d->p = q;
+    return;
+  }
+  while ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' || *q == '-') q++;
+  n = (size_t)(q - s);
+  if (n == 0 || n >= sizeof buf) luaL_error(L, "JSON decoder out of step with its scan");
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  /* strtod reads the locale's decimal point; a host may have set one. */
+  dp = localeconv()->decimal_point[0];
+  if (dp != '.') {
+    char *dot = strchr(buf, '.');
+    if (dot) *dot = dp;
+  }
+#ifdef CAS_HAS_INTEGERS
+  if (!memchr(buf, dp, n) && !memchr(buf, 'e', n) && !memchr(buf, 'E', n)) {
+    /* 19+ digits: an integer while it fits, else a float as JSON.parse has it */
+    char *e;
+    long long ll;
+    errno = 0;
+    ll = strtoll(buf, &e, 10);
+    if (errno == 0 && *e == '\0') {
+      lua_pushinteger(L, (lua_Integer)ll);
+      d->p = q;
+      return;
+    }
+  }
+#endif
+  lua_pushnumber(L, (lua_Number)strtod(buf, NULL));
+  d->p = q;
+}
+
+static void lcas_dec_value(lua_State *L, lcas_dec *d) {
+  uint32_t n, i;
+
+  lcas_dec_ws(d);
+  if (d->p >= d->end) luaL_error(L, "JSON decoder out of step with its scan");
+  switch (*d->p) {
+  case '"':
+    lcas_dec_string(L, d);
+    return;
+  case '{':
+    if (d->ci >= d->nc) break;
+    n = d->counts[d->ci++];
+    luaL_checkstack(L, 4, "JSON nested too deeply");
+    lua_createtable(L, 0, (int)n);
+    d->p++;
+    for (i = 0; i < n; i++) {
+      if (i) lcas_dec_expect(L, d, ',');
+      lcas_dec_ws(d);
+      if (*d->p != '"') break;
+      lcas_dec_string(L, d);
+      lcas_dec_expect(L, d, ':');
+      lcas_dec_value(L, d);
+      lua_rawset(L, -3);
+    }
+    lcas_dec_expect(L, d, '}');
+    return;
+  case '[':
+    if (d->ci >= d->nc) break;
+    n = d->counts[d->ci++];
+    luaL_checkstack(L, 4, "JSON nested too deeply");
+    lua_createtable(L, (int)n, 0);
+    d->p++;
+    for (i = 1; i <= n; i++) {
+      if (i > 1) lcas_dec_expect(L, d, ',');
+      lcas_dec_value(L, d);
+      lua_rawseti(L, -2, (int)i);
+    }
+    lcas_dec_expect(L, d, ']');
+    lua_pushvalue(L, d->array_mt);
+    lua_setmetatable(L, -2);
+    return;
+  case 't':
+    lua_pushboolean(L, 1);
+    d->p += 4;
+    return;
+  case 'f':
+    lua_pushboolean(L, 0);
+    d->p += 5;
+    return;
+  case 'n':
+    lua_pushlightuserdata(L, NULL);
+    d->p += 4;
+    return;
+  default:
+    lcas_dec_number(L, d);
+    return;
+  }
+  luaL_error(L, "JSON decoder out of step with its scan");
+}
+
+/* Push the value of text[0..len) (writable, NUL-terminated, accepted by
+ * cas_json_scan with these counts). */
+static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32_t *counts,
+                              size_t nc) {
+  lcas_dec d;
+  luaL_checkstack(L, 4, NULL);
+  lua_pushlightuserdata(L, &array_mt_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  d.p = text;
+  d.end = text + len;
+  d.counts = counts;
+  d.ci = 0;
+  d.nc = nc;
+  d.array_mt = lua_gettop(L);
+  lcas_dec_value(L, &d);
+  lua_remove(L, d.array_mt);
 }
 
 /* --- Lua -> JSON tree (never raises) ---------------------------------------------- */
@@ -338,15 +603,19 @@ static int lcas_encode(lua_State *L) {
   return 1;
 }
 
+/* The same scan and one-pass decode as messages, on a copy of the string
+ * (strings are unescaped in place); the box owns the counts. */
 static int lcas_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   lcas_box *b = lcas_newbox(L);
-  int rc = cas_json_parse(s, len, 0, &b->tree);
+  char *copy;
+  int rc = cas_json_scan(s, len, 0, &b->shape);
   if (rc != CAS_OK) return lcas_fail(L, rc, NULL);
-  lcas_push_json(L, b->tree, 0);
-  cJSON_Delete(b->tree);
-  b->tree = NULL;
+  copy = (char *)lua_newuserdata(L, len + 1);
+  memcpy(copy, s, len + 1);
+  lcas_push_scanned(L, copy, len, b->shape.counts, b->shape.ncounts);
+  cas_json_shape_free(&b->shape);
   return 1;
 }
 
@@ -554,7 +823,8 @@ static int lcas_client_next_message(lua_State *L) {
   if (!it) return 0;
   if (it->kind == CAS_ITEM_MESSAGE) {
     lua_pushliteral(L, "message");
-    lcas_push_json(L, it->json, 0);
+    if (it->json) lcas_push_json(L, it->json, 0);
+    else lcas_push_scanned(L, it->text, it->text_len, it->counts, it->ncounts);
     lcas_release(u);
     return 2;
   }
@@ -865,5 +1135,9 @@ int luaopen_claude_agent_sdk_core(lua_State *L) {
   lua_setfield(L, -2, "null");
   lua_pushinteger(L, CAS_JSON_MAX_DEPTH);
   lua_setfield(L, -2, "max_depth");
+  /* The Lua this module was compiled against ("Lua 5.4", "Lua 5.1" for
+   * LuaJIT): compared with _VERSION by :checkhealth. */
+  lua_pushliteral(L, LUA_VERSION);
+  lua_setfield(L, -2, "lua_version");
   return 1;
 }

@@ -82,6 +82,84 @@ describe("json", function()
     end
   end)
 
+  it("decodes escapes in place: \\u0000, surrogate pairs, a lone surrogate as U+FFFD", function()
+    assert.are.equal("a\0b", json.decode('"a\\u0000b"'))
+    assert.are.equal("\u{1F600}x", json.decode('"\\ud83d\\ude00x"'))
+    assert.are.equal("\u{FFFD}!", json.decode('"\\ud83d!"'))
+    assert.are.equal("\u{FFFD}\u{FFFD}", json.decode('"\\ude00\\ud83d"'))
+    assert.are.equal('q"b\\s/\b\f\n\r\t', json.decode('"q\\"b\\\\s\\/\\b\\f\\n\\r\\t"'))
+    local long = string.rep("ab\\ncd\\\"", 5000)
+    assert.are.equal(string.rep('ab\ncd"', 5000), json.decode('"' .. long .. '"'))
+  end)
+
+  it("reads integers exactly and everything else as a float", function()
+    assert.are.equal(9007199254740993, json.decode("9007199254740993") + 0)
+    assert.are.equal(-9223372036854775807 - 1, json.decode("-9223372036854775808"))
+    assert.are.equal(1e20, json.decode("100000000000000000000"))
+    assert.are.equal(1000, json.decode("1e3"))
+    assert.are.equal(-0.25, json.decode("-2.5E-1"))
+    if math.type then
+      assert.are.equal("integer", math.type(json.decode("9223372036854775807")))
+      assert.are.equal("float", math.type(json.decode("1.0")))
+      assert.are.equal("float", math.type(json.decode("1e3")))
+    end
+  end)
+
+  -- Random documents (escapes, UTF-8, numbers, nesting, whitespace) decoded by
+  -- the core and by lua-cjson must agree value for value.
+  it("agrees with lua-cjson on 3000 random documents", function()
+    local ok_cjson, cjson = pcall(require, "cjson")
+    if not ok_cjson then
+      pending("lua-cjson is not installed for this Lua (Debian: lua-cjson)")
+      return
+    end
+    local seed = 20261121
+    local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end
+    local pieces = { "a", "Z", " ", "0", "\\n", "\\t", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u20ac",
+      "\\ud83d\\ude00", "é", "✓", "🎉", "\\u0041", "\\b", "\\f", "\\r" }
+    local function str()
+      local t = {}
+      for i = 1, rnd(12) do t[i] = pieces[rnd(#pieces) + 1] end
+      return '"' .. table.concat(t) .. '"'
+    end
+    local nums = { "0", "-0", "7", "-12", "3.25", "-1e3", "2E-2", "123456789012", "1.5e300", "0.1" }
+    local ws = { "", "", "", " ", "\n ", "\t" }
+    local gen
+    gen = function(depth)
+      local k = rnd(depth > 4 and 5 or 7)
+      local w = ws[rnd(#ws) + 1]
+      if k == 0 then return str()
+      elseif k == 1 then return nums[rnd(#nums) + 1]
+      elseif k == 2 then return ({ "true", "false", "null" })[rnd(3) + 1]
+      elseif k == 3 then return str()
+      elseif k == 4 then return nums[rnd(#nums) + 1]
+      elseif k == 5 then
+        local t = {}
+        for i = 1, rnd(5) do t[i] = gen(depth + 1) end
+        return "[" .. w .. table.concat(t, w .. "," .. w) .. w .. "]"
+      else
+        local t = {}
+        for i = 1, rnd(5) do t[i] = str() .. w .. ":" .. w .. gen(depth + 1) end
+        return "{" .. w .. table.concat(t, "," .. w) .. "}"
+      end
+    end
+    local function same(a, b, path)
+      if type(a) == "table" and type(b) == "table" then
+        for k, v in pairs(a) do same(v, b[k], path .. "." .. tostring(k)) end
+        for k in pairs(b) do
+          if a[k] == nil then error("extra key " .. path .. "." .. tostring(k)) end
+        end
+      elseif a ~= b then
+        error(("differs at %s: %s vs %s"):format(path, tostring(a), tostring(b)))
+      end
+    end
+    for i = 1, 3000 do
+      local text = gen(0)
+      local ok, err = pcall(same, json.decode(text), cjson.decode(text), "$")
+      if not ok then error(("document %d %s: %s"):format(i, text, err)) end
+    end
+  end)
+
   it("refuses to encode what JSON cannot hold", function()
     local cyc = {}
     cyc.self = cyc

@@ -5,6 +5,7 @@
  * the session, and the shutdown ladder reaching SIGKILL for a child that
  * ignores SIGTERM. */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cas_client.h"
@@ -52,7 +53,13 @@ static void test_messages_then_exit(void) {
     if (!it) break;
     if (kinds[i]) {
       CHECK(it->kind == CAS_ITEM_MESSAGE);
-      CHECK(it->json && strcmp(cJSON_GetObjectItem(it->json, "type")->valuestring, kinds[i]) == 0);
+      /* frames the protocol does not act on are queued as their line */
+      CHECK(!it->json && it->text && it->ncounts == 1);
+      if (it->text) {
+        char want[32];
+        snprintf(want, sizeof want, "\"type\":\"%s\"", kinds[i]);
+        CHECK(strstr(it->text, want) != NULL);
+      }
     } else {
       CHECK(it->kind == CAS_ITEM_DECODE_ERROR && strncmp(it->text, "{bad", 4) == 0);
     }

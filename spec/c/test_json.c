@@ -12,16 +12,92 @@
 #include "cas_json.h"
 #include "ctest.h"
 
-/* Parse the n bytes of s from an exact-size heap copy. */
+/* The children of each container in the order the containers open, as
+ * cas_json_scan() counts them. */
+static void tree_counts(const cJSON *v, uint32_t *out, size_t *n, size_t cap) {
+  const cJSON *ch;
+  uint32_t k = 0;
+  size_t mine;
+
+  if (!cJSON_IsArray(v) && !cJSON_IsObject(v)) return;
+  mine = (*n)++;
+  for (ch = v->child; ch; ch = ch->next) k++;
+  if (mine < cap) out[mine] = k;
+  for (ch = v->child; ch; ch = ch->next) tree_counts(ch, out, n, cap);
+}
+
+/* Parse the n bytes of s from an exact-size heap copy.  Every input also goes
+ * through cas_json_scan(), which must give the same verdict and, for a valid
+ * line, the same container counts as the tree. */
 static int parse_n(const char *s, size_t n, int max_depth, cJSON **out) {
   char *copy = malloc(n ? n : 1);
-  int rc;
+  cas_json_shape_t sh;
+  int rc, src;
 
   if (!copy) return CAS_ENOMEM;
   memcpy(copy, s, n);
   rc = cas_json_parse(copy, n, max_depth, out);
+  cas_json_shape_init(&sh);
+  src = cas_json_scan(copy, n, max_depth, &sh);
+  if (rc != CAS_ENOMEM && src != CAS_ENOMEM) {
+    CHECK_EQ_INT(src, rc);
+    if (rc == CAS_OK && *out) {
+      static uint32_t want[4096];
+      size_t nw = 0;
+      tree_counts(*out, want, &nw, 4096);
+      CHECK(nw == sh.ncounts);
+      if (nw == sh.ncounts && nw <= 4096)
+        CHECK(nw == 0 || memcmp(want, sh.counts, nw * sizeof *want) == 0);
+    }
+  }
+  cas_json_shape_free(&sh);
   free(copy);
   return rc;
+}
+
+/* The scan's view of a frame's top-level "type". */
+static void check_type(const char *line, const char *want, int escaped) {
+  cas_json_shape_t sh;
+  cas_json_shape_init(&sh);
+  CHECK_EQ_INT(cas_json_scan(line, strlen(line), 0, &sh), CAS_OK);
+  if (!want) {
+    CHECK(sh.type == NULL);
+  } else {
+    CHECK(sh.type && sh.type_len == strlen(want) && memcmp(sh.type, want, sh.type_len) == 0);
+    CHECK_EQ_INT(sh.type_escaped, escaped);
+  }
+  cas_json_shape_free(&sh);
+}
+
+static void test_scan_type(void) {
+  check_type("{\"type\":\"assistant\",\"message\":{}}", "assistant", 0);
+  check_type("{\"x\":{\"type\":\"inner\"},\"type\":\"outer\"}", "outer", 0);
+  check_type("{ \"type\" : \"spaced\" }", "spaced", 0);
+  check_type("{\"type\":\"first\",\"type\":\"second\"}", "first", 0); /* as cJSON's lookup */
+  check_type("{\"type\":\"a\\u0062\"}", "a\\u0062", 1);
+  check_type("{\"type\":1}", NULL, 0);
+  check_type("{\"types\":\"x\",\"typ\":\"y\"}", NULL, 0);
+  check_type("[{\"type\":\"x\"}]", NULL, 0);
+  check_type("\"type\"", NULL, 0);
+  CHECK_EQ_INT(cas_frame_classify_type("control_response", 16), CAS_FRAME_CONTROL_RESPONSE);
+  CHECK_EQ_INT(cas_frame_classify_type("control_respons", 15), CAS_FRAME_MESSAGE);
+  CHECK_EQ_INT(cas_frame_classify_type(NULL, 0), CAS_FRAME_INVALID);
+}
+
+/* A shape is reused: a later scan overwrites it, a failed one leaves it empty. */
+static void test_scan_reuse(void) {
+  cas_json_shape_t sh;
+  int i;
+  cas_json_shape_init(&sh);
+  static const char good[] = "{\"type\":\"a\",\"b\":[1,[2,3],{}]}", bad[] = "{\"type\":\"a\",";
+  for (i = 0; i < 3; i++) {
+    CHECK_EQ_INT(cas_json_scan(good, sizeof good - 1, 0, &sh), CAS_OK);
+    CHECK(sh.ncounts == 4 && sh.counts[0] == 2 && sh.counts[1] == 3 && sh.counts[2] == 2 && sh.counts[3] == 0);
+    CHECK_EQ_INT(cas_json_scan(bad, sizeof bad - 1, 0, &sh), CAS_EJSON);
+    CHECK(sh.ncounts == 0 && sh.type == NULL);
+  }
+  CHECK_EQ_INT(cas_json_scan("{}", 2, 0, NULL), CAS_EINVAL);
+  cas_json_shape_free(&sh);
 }
 
 static int parse(const char *s, cJSON **out) {
@@ -639,5 +715,7 @@ int main(void) {
   RUN(test_lookups);
   RUN(test_realistic_frame);
   RUN(test_error_names);
+  RUN(test_scan_type);
+  RUN(test_scan_reuse);
   return ctest_done();
 }

@@ -262,7 +262,62 @@ static void test_send_line_rules(void) {
   cas_proto_free(p);
 }
 
+/* Scan a line and offer it to cas_proto_on_line(); returns its code. */
+static int offer_line(cas_proto_t *p, const char *text) {
+  cas_json_shape_t sh;
+  int rc;
+  cas_json_shape_init(&sh);
+  CHECK_EQ_INT(cas_json_scan(text, strlen(text), 0, &sh), CAS_OK);
+  rc = cas_proto_on_line(p, text, strlen(text), &sh);
+  cas_json_shape_free(&sh);
+  return rc;
+}
+
+/* Frames the protocol acts on need a tree; the rest are queued as lines with
+ * their counts, and the tree can still be had on demand. */
+static void test_lines_without_tree(void) {
+  static const char *need_tree[] = {
+    "{\"type\":\"result\",\"is_error\":true}", "{\"type\":\"system\",\"subtype\":\"init\"}",
+    "{\"type\":\"control_response\",\"response\":{}}", "{\"type\":\"control_request\",\"request_id\":\"x\"}",
+    "{\"type\":\"control_cancel_request\"}", "{\"type\":\"keep_alive\"}", "{\"type\":\"transcript_mirror\"}",
+    "{\"type\":\"resul\\u0074\"}", "{\"no_type\":1}", "[1,2]", NULL};
+  const char *line = "{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}}";
+  cas_proto_t *p;
+  cas_item_t *it;
+  const cJSON *t;
+  int i;
+
+  cas_proto_new(&p);
+  for (i = 0; need_tree[i]; i++) CHECK_EQ_INT(offer_line(p, need_tree[i]), CAS_PROTO_NEED_TREE);
+  CHECK_EQ_INT(cas_proto_messages_queued(p), 0);
+
+  feed(p, "{\"type\":\"result\",\"is_error\":true}");
+  CHECK(cas_proto_last_error_result(p) != NULL);
+  CHECK_EQ_INT(offer_line(p, line), CAS_OK);
+  CHECK(cas_proto_last_error_result(p) == NULL); /* a newer message than the error result */
+  CHECK_EQ_INT(offer_line(p, "{\"type\":\"stream_event\",\"event\":{}}"), CAS_OK);
+  CHECK_EQ_INT(cas_proto_messages_queued(p), 3);
+  cas_item_free(cas_proto_pop_message(p)); /* the result */
+
+  it = cas_proto_pop_message(p);
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && !it->json && it->text_len == strlen(line));
+  if (it) {
+    CHECK(strcmp(it->text, line) == 0 && it->text != line);
+    CHECK(it->ncounts == 4 && it->counts[0] == 2 && it->counts[1] == 1 && it->counts[2] == 1 && it->counts[3] == 2);
+    t = cas_item_tree(it);
+    CHECK(t && strcmp(cas_json_get_string(t, "type"), "assistant") == 0);
+    CHECK(cas_item_tree(it) == t); /* parsed once, kept */
+    cas_item_free(it);
+  }
+  it = cas_proto_pop_message(p);
+  CHECK(it && !it->json && it->ncounts == 2 && it->counts[0] == 2 && it->counts[1] == 0);
+  cas_item_free(it);
+  CHECK(cas_item_tree(NULL) == NULL);
+  cas_proto_free(p);
+}
+
 int main(void) {
+  RUN(test_lines_without_tree);
   RUN(test_request_frame_shape);
   RUN(test_responses_matched_by_id);
   RUN(test_error_response);

@@ -283,6 +283,38 @@ static int tree_equal(const cJSON *a, const cJSON *b) {
   return !x && !y;
 }
 
+/* The scan must agree with the parse and count what the tree holds. */
+static size_t scan_counts_match(const cJSON *v, const cas_json_shape_t *sh, size_t i) {
+  const cJSON *ch;
+  uint32_t k = 0;
+
+  if (!cJSON_IsArray(v) && !cJSON_IsObject(v)) return i;
+  CHECK(i < sh->ncounts);
+  for (ch = v->child; ch; ch = ch->next) k++;
+  CHECK(sh->counts[i] == k);
+  i++;
+  for (ch = v->child; ch; ch = ch->next) i = scan_counts_match(ch, sh, i);
+  return i;
+}
+
+static void scan_checked(const char *line, size_t len, int max_depth, int want, const cJSON *t) {
+  cas_json_shape_t sh;
+  const char *type;
+  int rc;
+
+  cas_json_shape_init(&sh);
+  rc = cas_json_scan(line, len, max_depth, &sh);
+  CHECK(rc == want);
+  if (rc == CAS_OK && t) {
+    CHECK(scan_counts_match(t, &sh, 0) == sh.ncounts);
+    /* The type bytes are cJSON's "type" string when they hold no escape. */
+    type = cas_json_get_string(t, "type");
+    if (sh.type && !sh.type_escaped) CHECK(type && strlen(type) == sh.type_len && memcmp(type, sh.type, sh.type_len) == 0);
+    if (!sh.type) CHECK(type == NULL);
+  }
+  cas_json_shape_free(&sh);
+}
+
 /* Parse one line and hold the result against the references.  Returns the
  * code and the tree (the caller's) on success. */
 static int parse_checked(const char *line, size_t len, int max_depth, cJSON **out) {
@@ -297,6 +329,7 @@ static int parse_checked(const char *line, size_t len, int max_depth, cJSON **ou
     fprintf(stderr, "cas_json_parse: %d (%s), reference: %d, depth limit %d\n", rc,
             cas_err_name(rc), want, max_depth);
   CHECK(rc == want);
+  scan_checked(line, len, max_depth, want, t);
   *out = t;
   if (rc != CAS_OK) {
     CHECK(t == NULL);
