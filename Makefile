@@ -9,6 +9,9 @@
 #   make c-test          the C core alone under ASan + UBSan
 #   make fuzz            fuzz framing, JSON and the protocol (libFuzzer, FUZZ_TIME s)
 #   make fuzz-ci         the same for FUZZ_CI_TIME s; prints one TAP line
+#   make lib             the C core alone as build/clib/libclaude_agent_sdk.{a,so} (no Lua)
+#   make install         headers, both libraries and claude_agent_sdk.pc under PREFIX (/usr/local);
+#                        DESTDIR is honoured; make uninstall removes them again
 
 LUA ?= lua5.4
 CC ?= cc
@@ -41,7 +44,7 @@ MODULE := $(MOD_DIR)/core.so
 DEPS := $(ROOT)/.deps
 CLI_VERSION ?= 2.1.197
 
-.PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean
+.PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean lib install uninstall
 
 all: module
 
@@ -122,6 +125,62 @@ $(ASAN_MODULE): $(CORE_SRC) $(BINDING_SRC) $(CORE_HDR)
 	  -o $@ $(CORE_SRC) $(BINDING_SRC) $(CJSON_LIBS)
 
 asan-build: $(ASAN_LUA) $(ASAN_MODULE)
+
+# --- the C core as a library for C programs (no Lua, no lua_cas.c) ---------------
+# The umbrella header includes the cas_*.h headers with "..." includes, so they
+# resolve beside it once installed under $(INCLUDEDIR)/claude_agent_sdk/.
+# The soname carries only the major version: 0.x makes no ABI promise between
+# minor versions yet, so bump CLIB_MAJOR with any incompatible change.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SDK_VERSION := $(or $(shell sed -n 's/^M\.VERSION = "\(.*\)"$$/\1/p' lua/claude_agent_sdk/options.lua),0.0.0)
+CLIB_MAJOR := 0
+CLIB_BUILD := $(BUILD)/clib
+CLIB_OBJ := $(patsubst csrc/%.c,$(CLIB_BUILD)/obj/%.o,$(CORE_SRC))
+CLIB_A := $(CLIB_BUILD)/libclaude_agent_sdk.a
+CLIB_SONAME := libclaude_agent_sdk.so.$(CLIB_MAJOR)
+CLIB_SO := $(CLIB_BUILD)/libclaude_agent_sdk.so.$(SDK_VERSION)
+CLIB_HDR := csrc/claude_agent_sdk.h $(CORE_HDR)
+# libdir and includedir relative to ${prefix} when they lie under it, so the
+# .pc file stays right for `pkg-config --define-prefix` on a moved tree.
+PC_LIBDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+
+$(CLIB_BUILD)/obj/%.o: csrc/%.c $(CORE_HDR)
+	@mkdir -p $(CLIB_BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(CLIB_A): $(CLIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(CLIB_OBJ)
+
+# -z defs: every symbol resolved at link time, so the .so records its need of
+# libcjson and a C program never has to know about it to load us.
+$(CLIB_SO): $(CLIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(CLIB_SONAME) -Wl,-z,defs \
+	  -o $@ $(CLIB_OBJ) $(CJSON_LIBS)
+
+lib: $(CLIB_A) $(CLIB_SO)
+
+install: lib
+	install -d "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
+	install -m 644 $(CLIB_HDR) "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk/"
+	install -m 644 $(CLIB_A) "$(DESTDIR)$(LIBDIR)/"
+	install -m 755 $(CLIB_SO) "$(DESTDIR)$(LIBDIR)/"
+	ln -sf libclaude_agent_sdk.so.$(SDK_VERSION) "$(DESTDIR)$(LIBDIR)/$(CLIB_SONAME)"
+	ln -sf $(CLIB_SONAME) "$(DESTDIR)$(LIBDIR)/libclaude_agent_sdk.so"
+	sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+	  -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(SDK_VERSION)|' \
+	  csrc/claude_agent_sdk.pc.in > "$(DESTDIR)$(PKGCONFIGDIR)/claude_agent_sdk.pc"
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/libclaude_agent_sdk.a" "$(DESTDIR)$(LIBDIR)/libclaude_agent_sdk.so" \
+	  "$(DESTDIR)$(LIBDIR)/$(CLIB_SONAME)" "$(DESTDIR)$(LIBDIR)/libclaude_agent_sdk.so.$(SDK_VERSION)" \
+	  "$(DESTDIR)$(PKGCONFIGDIR)/claude_agent_sdk.pc"
+	rm -f $(patsubst %,"$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk/%",$(notdir $(CLIB_HDR)))
+	rmdir "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk" 2>/dev/null || true
 
 # --- everything ------------------------------------------------------------------
 test: setup

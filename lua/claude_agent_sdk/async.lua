@@ -28,6 +28,13 @@ local CANCEL = setmetatable({}, { __name = "cancel" })
 ---@class ClaudeTask
 ---@field status string  "running" | "done" | "failed" | "cancelled"
 ---@field name string|nil
+---@field package co thread
+---@field package watchers function[]  woken when the task ends
+---@field package result table  what coroutine.resume returned, packed (n = count)
+---@field package suspended boolean|nil
+---@field package disarm function|nil
+---@field package cancel_requested boolean|nil
+---@field package reported boolean|nil  its error was raised by wait() or reported by on_error
 local Task = {}
 Task.__index = Task
 Task.__name = "ClaudeTask"
@@ -94,6 +101,7 @@ end
 --- Start fn(...) as a task; it runs at once until it first waits.
 ---   local t = claude.spawn(function() ... end)
 ---@param fn function
+---@param ... any  passed to fn
 ---@return ClaudeTask
 function M.spawn(fn, ...)
   if type(fn) ~= "function" then error("spawn expects a function", 2) end
@@ -168,6 +176,8 @@ end
 
 --- Wait for the task to end; return its results or raise its error
 --- (CancelledError if it was cancelled).  Yields inside a task.
+---   local a, b = task:wait()
+---@return any ...  what the task's function returned
 function Task:wait()
   if self.status == "running" then
     if M.current() == self then error("a task cannot wait for itself", 2) end
@@ -184,6 +194,7 @@ end
 
 --- Cancel the task: a CancelledError is raised where it waits.  Returns true
 --- if it was still running.
+---@return boolean
 function Task:cancel()
   if self.status ~= "running" then return false end
   self.cancel_requested = true
@@ -196,6 +207,7 @@ function Task:cancel()
 end
 
 --- True once the task has ended (done, failed or cancelled).
+---@return boolean
 function Task:done()
   return self.status ~= "running"
 end
@@ -205,6 +217,8 @@ end
 --- return the task at once.
 ---   claude.run(function() ... end)
 ---@param fn function
+---@param ... any  passed to fn
+---@return any ...  fn's results; inside Neovim, the ClaudeTask
 function M.run(fn, ...)
   local task = M.spawn(fn, ...)
   if loop.current().name == "nvim" then return task end

@@ -29,6 +29,7 @@ local null = json.null
 
 ---@class ClaudeSDKClient
 ---@field options table  the validated options
+---@field stderr_callback_error any  the last error the options.stderr callback raised (the session goes on)
 local Client = {}
 Client.__index = Client
 Client.__name = "ClaudeSDKClient"

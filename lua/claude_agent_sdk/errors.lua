@@ -12,7 +12,64 @@ local M = {}
 ---@class ClaudeSDKError
 ---@field kind string        the most specific kind, e.g. "CLINotFoundError"
 ---@field message string     the whole sentence (what tostring shows)
+---@field code string|nil    the C core's error code when there is one ("EPIPE", "EJSON", ...)
 local Base = {}
+
+-- The kinds, nested as in `parents` below; each may carry the extra fields listed.
+
+--- The CLI could not be started or reached, or the client is not connected.
+---@class CLIConnectionError : ClaudeSDKError
+---@field cli_path string|nil
+---@field cwd string|nil
+---@field user string|nil
+---@field errno integer|nil
+---@field exit_code integer|nil
+
+--- No `claude` executable was found (or cli_path is not one).
+---@class CLINotFoundError : CLIConnectionError
+
+--- The CLI exited with an error.
+---@class ProcessError : ClaudeSDKError
+---@field exit_code integer|nil
+---@field signal integer|nil    the signal that killed it
+---@field stderr string|nil     the tail of its stderr
+
+--- The CLI exited after an error result: the result's payload.
+---@class ResultError : ProcessError
+---@field result ResultMessage
+---@field subtype string|nil
+---@field errors string[]|nil
+---@field terminal_reason string|nil
+---@field context string|nil
+
+--- A line from the CLI (or given to json.decode) is not valid JSON, or is over max_buffer_size.
+---@class CLIJSONDecodeError : ClaudeSDKError
+---@field line string|nil       the line's head
+---@field request string|nil
+
+--- A frame does not have the shape its type needs.
+---@class MessageParseError : ClaudeSDKError
+---@field data table|nil        the frame
+
+--- A control request got no answer in time.
+---@class ControlTimeoutError : ClaudeSDKError
+---@field request string        its subtype
+
+--- A receive iterator's `{ timeout = s }` passed.
+---@class TimeoutError : ClaudeSDKError
+
+--- The task was cancelled (raised inside it where it waits).
+---@class CancelledError : ClaudeSDKError
+
+--- The CLI answered a control request with an error.
+---@class ControlError : ClaudeSDKError
+---@field request string        its subtype
+---@field error string          the CLI's message
+
+--- An option (or argument) is unknown or has a bad value.
+---@class InvalidOptionError : ClaudeSDKError
+---@field option string|nil     the option's name
+---@field key string|nil        the option's name (sessions functions)
 
 --- parent of each kind; nil for the root
 local parents = {
@@ -82,6 +139,9 @@ function M.is(err, kind)
 end
 
 --- Methods every error has.
+---   if err:is("CLIConnectionError") then ... end
+---@param kind string|nil  default "ClaudeSDKError"
+---@return boolean
 function Base:is(kind) return M.is(self, kind) end
 
 --- The text of a ResultError, as the Python SDK words it: the first available

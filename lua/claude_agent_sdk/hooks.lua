@@ -24,9 +24,18 @@ for e in ([[PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification
   M.EVENTS[e] = true
 end
 
+--- The context a hook callback gets.
+---@class HookContext
+---@field cancelled boolean  true once the CLI cancelled the call
+---@field is_cancelled fun(): boolean
+
+--- A hook function: its return value is the hook output, sent as is (continue, decision, reason,
+--- systemMessage, hookSpecificOutput, ...); nil means {}.
+---@alias HookCallback fun(input: table, tool_use_id: string|nil, context: HookContext): table|nil
+
 ---@class HookMatcher
 ---@field matcher string|nil  tool-name pattern ("Bash", "Write|Edit"); nil matches all
----@field hooks function[]   fn(input, tool_use_id, context) -> output table
+---@field hooks HookCallback[]   fn(input, tool_use_id, context) -> output table
 ---@field timeout number|nil  seconds
 
 local Matcher = { __name = "HookMatcher" }
@@ -34,7 +43,7 @@ Matcher.__index = Matcher
 
 --- A matcher and the functions to run for it.
 ---   claude.HookMatcher({ matcher = "Bash", hooks = { fn }, timeout = 30 })
----@param t {matcher: string|nil, hooks: function[], timeout: number|nil}
+---@param t {matcher: string|nil, hooks: HookCallback[], timeout: number|nil}
 ---@return HookMatcher
 function M.HookMatcher(t)
   if type(t) ~= "table" then errors.raise("ClaudeSDKError", "HookMatcher expects a table") end
@@ -42,6 +51,7 @@ function M.HookMatcher(t)
 end
 
 --- Check options.hooks (raises InvalidOptionError).
+---@param hooks any
 function M.validate(hooks)
   local function bad(msg)
     errors.raise("InvalidOptionError", "invalid option hooks: " .. msg, { option = "hooks" })

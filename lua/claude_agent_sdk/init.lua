@@ -20,6 +20,60 @@ local sessions = require("claude_agent_sdk.sessions")
 local stream = require("claude_agent_sdk.stream")
 local loop = require("claude_agent_sdk.loop")
 
+--- The module table.  The message and block classes and the error kinds are copied in by the loops
+--- below, which LuaLS cannot follow, so they are declared here: a class is the metatable of its
+--- instances (their shapes are in types.lua), a kind is its own name; both are for claude.isinstance.
+---@class ClaudeAgentSDK
+---@field APIRetryMessage table
+---@field AssistantMessage table
+---@field AuthStatusMessage table
+---@field BackgroundTasksChangedMessage table
+---@field CommandsChangedMessage table
+---@field CompactBoundaryMessage table
+---@field ContentBlock table
+---@field ConversationResetMessage table
+---@field HookEventMessage table
+---@field HookProgressMessage table
+---@field HookResponseMessage table
+---@field HookStartedMessage table
+---@field InformationalMessage table
+---@field LocalCommandOutputMessage table
+---@field Message table
+---@field PermissionDeniedMessage table
+---@field PromptSuggestionMessage table
+---@field RateLimitEvent table
+---@field RateLimitInfo table
+---@field ResultMessage table
+---@field SDKSessionInfo table
+---@field SessionMessage table
+---@field SessionStateChangedMessage table
+---@field StatusMessage table
+---@field StreamEvent table
+---@field SystemMessage table
+---@field TaskNotificationMessage table
+---@field TaskProgressMessage table
+---@field TaskStartedMessage table
+---@field TaskUpdatedMessage table
+---@field TextBlock table
+---@field ThinkingBlock table
+---@field ThinkingTokensMessage table
+---@field ToolProgressMessage table
+---@field ToolResultBlock table
+---@field ToolUseBlock table
+---@field ToolUseSummaryMessage table
+---@field UserMessage table
+---@field CLIConnectionError "CLIConnectionError"
+---@field CLIJSONDecodeError "CLIJSONDecodeError"
+---@field CLINotFoundError "CLINotFoundError"
+---@field CancelledError "CancelledError"
+---@field ClaudeSDKError "ClaudeSDKError"
+---@field ControlError "ControlError"
+---@field ControlTimeoutError "ControlTimeoutError"
+---@field InvalidOptionError "InvalidOptionError"
+---@field MessageParseError "MessageParseError"
+---@field ProcessError "ProcessError"
+---@field ResultError "ResultError"
+---@field TimeoutError "TimeoutError"
 local M = {}
 
 local function pack(...) return { n = select("#", ...), ... } end
@@ -64,7 +118,9 @@ M.current_task = async.current
 --- Choose the event loop: a luv module, "luv", "nvim", "host", or a backend
 --- table (see loop.lua).  By default Neovim's loop inside Neovim, else luv if
 --- installed, else the host loop.
+---   claude.use_loop("host")   -- a game's frame loop calls claude.poll() / client:pump(0)
 ---@param what table|string
+---@return ClaudeLoopBackend  the backend now in use
 function M.use_loop(what) return loop.use(what) end
 
 --- Host-loop mode without a particular client: pump every client that tasks
@@ -80,7 +136,7 @@ for kind in pairs(errors.kinds) do M[kind] = kind end
 
 --- Connect, run fn(client), and always disconnect, on every Lua version.
 ---   claude.with_client(opts, function(client) client:query("Hi") ... end)
----@param opts table|nil
+---@param opts ClaudeAgentOptions|nil
 ---@param fn fun(client: ClaudeSDKClient): any
 ---@return any ...  what fn returned
 function M.with_client(opts, fn)

@@ -83,8 +83,36 @@ local function uv_backend(uv, name, schedule, deferred)
   return b
 end
 
+--- A timer of a backend: one-shot; start again to re-arm.
+---@class ClaudeLoopTimer
+---@field start fun(self: ClaudeLoopTimer, ms: number, cb: function)
+---@field stop fun(self: ClaudeLoopTimer)
+---@field close fun(self: ClaudeLoopTimer)
+
+--- A fd watcher of a backend; events as luv's uv_poll ("r", "w", "rw").
+---@class ClaudeLoopPoll
+---@field start fun(self: ClaudeLoopPoll, events: string, cb: function)
+---@field stop fun(self: ClaudeLoopPoll)
+---@field close fun(self: ClaudeLoopPoll)
+
+--- An event-loop backend (see the header): what loop.current() returns and claude.use_loop accepts.
+---@class ClaudeLoopBackend
+---@field name string  "luv", "nvim", "host", or an injected backend's own
+---@field now fun(): number  milliseconds
+---@field timer fun(): ClaudeLoopTimer
+---@field poll fun(fd: integer): ClaudeLoopPoll
+---@field schedule fun(fn: function)  run fn soon, where user code may run
+---@field run_until fun(pred: fun(): boolean)  process events until pred() holds (plain scripts only)
+---@field step (fun(): boolean)|nil  host loop: run what is due; true if anything ran
+---@field next_due (fun(): number)|nil  host loop: milliseconds until something is due (-1: nothing)
+---@field uv table|nil  the luv module of a luv or Neovim backend
+---@field package timers table|nil
+---@field package queue function[]|nil
+---@field package pumps table|nil
+
 --- The luv backend (standalone scripts).
 ---@param uv table|nil  the luv module (default require("luv"))
+---@return ClaudeLoopBackend
 function M.luv(uv)
   uv = uv or preloaded_luv or require("luv")
   local b = uv_backend(uv, "luv", function(fn) fn() end)
@@ -101,6 +129,7 @@ function M.luv(uv)
 end
 
 --- The Neovim backend: vim.uv / vim.loop, user code run via vim.schedule.
+---@return ClaudeLoopBackend
 function M.nvim()
   local vim = _G.vim
   local uv = vim.uv or vim.loop
@@ -112,6 +141,7 @@ function M.nvim()
 end
 
 --- The host backend: the host's frame loop drives everything through poll().
+---@return ClaudeLoopBackend
 function M.host()
   local core = require("claude_agent_sdk.core")
   local b = { name = "host", timers = {}, queue = {}, pumps = {} }
@@ -189,6 +219,7 @@ end
 local current
 
 --- The backend in use, choosing one on first use.
+---@return ClaudeLoopBackend
 function M.current()
   if current then return current end
   local vim = rawget(_G, "vim")
@@ -203,6 +234,7 @@ end
 --- Choose the backend: a luv-compatible module, "luv", "nvim", "host", or a
 --- table implementing the interface.
 ---@param what table|string
+---@return ClaudeLoopBackend
 function M.use(what)
   if what == "luv" then current = M.luv()
   elseif what == "nvim" then current = M.nvim()

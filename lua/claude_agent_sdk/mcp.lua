@@ -90,6 +90,7 @@ end
 ---@field name string
 ---@field version string
 ---@field tools SdkMcpTool[]
+---@field by_name table<string, SdkMcpTool>  the tools by name
 
 local Server = {}
 Server.__index = Server
@@ -116,6 +117,8 @@ function M.create_sdk_mcp_server(args)
 end
 
 --- True for a server made by create_sdk_mcp_server.
+---@param v any
+---@return boolean
 function M.is_sdk_server(v)
   return getmetatable(v) == Server
 end
@@ -148,9 +151,9 @@ local function normalize_result(r)
 end
 
 --- Answer one JSON-RPC message for server `s`; returns the response object.
----@param s SdkMcpServer
 ---@param msg table
 ---@param ctx table  passed to tool handlers
+---@return table
 function Server:handle(msg, ctx)
   local method, id = msg.method, msg.id
   if type(method) ~= "string" then return rpc_error(id, -32600, "Invalid Request") end

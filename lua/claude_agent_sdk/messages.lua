@@ -70,6 +70,8 @@ end
 M.repr = repr
 
 --- Classes: each is the metatable of its instances.
+-- A new class, field or parent here also goes into the LuaCATS shapes in
+-- types.lua (and init.lua's ClaudeAgentSDK): spec/types_spec.lua checks both.
 local classes = {}
 M.classes = classes
 

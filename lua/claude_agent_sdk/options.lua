@@ -148,6 +148,75 @@ local function plugins_check(key, v)
   end
 end
 
+--- A permission mode (set_permission_mode and the permission_mode option).
+---@alias PermissionMode "default"|"acceptEdits"|"plan"|"bypassPermissions"|"dontAsk"|"auto"
+
+--- Claude Code's own system prompt, optionally with text appended; or a system prompt read from a file.
+---@alias SystemPromptPreset {type: "preset", preset: "claude_code", append: string|nil}
+---@alias SystemPromptFile {type: "file", path: string}
+
+--- Extended thinking: budget_tokens for "enabled".
+---@alias ThinkingConfig {type: "adaptive"|"enabled"|"disabled", budget_tokens: integer|nil, display: string|nil}
+
+--- The tool permission callback: allow or deny one tool use (a plain table with `behavior` works too).
+---@alias CanUseTool fun(tool_name: string, input: table, context: ToolPermissionContext): PermissionResult|table
+
+--- The options of ClaudeSDKClient.new, claude.query and claude.with_client: the Python SDK's
+--- ClaudeAgentOptions as a plain table (DESIGN.md §3.1).  Every field is optional; an unknown key or a bad
+--- value raises InvalidOptionError before anything is spawned.  spec/types_spec.lua checks that the fields
+--- here are exactly the keys of CHECKS below.
+---   local opts = { model = "claude-sonnet-4-5", max_turns = 3, allowed_tools = { "Read" } }
+---@class ClaudeAgentOptions
+---@field system_prompt string|SystemPromptPreset|SystemPromptFile|nil  nil: an empty system prompt
+---@field model string|nil
+---@field fallback_model string|nil  must differ from model
+---@field permission_mode PermissionMode|nil
+---@field permission_prompt_tool_name string|nil  an MCP tool that answers permission prompts (not with can_use_tool)
+---@field allowed_tools string[]|nil  e.g. { "Read", "Bash(git:*)" }
+---@field disallowed_tools string[]|nil
+---@field tools string[]|{type: "preset", preset: "claude_code"}|nil  the base set of tools
+---@field max_turns integer|nil
+---@field max_budget_usd number|nil
+---@field cwd string|nil  the CLI's working directory
+---@field cli_path string|nil  the `claude` executable (default: $CLAUDE_CLI_PATH, $PATH, the usual places)
+---@field env table<string, string|false>|nil  added to the environment; false unsets a variable
+---@field extra_args table<string, string|boolean|lightuserdata>|nil  flag = true / claude.null (bare), "value", false
+---@field add_dirs string[]|nil
+---@field settings string|table|nil  a settings file's path, JSON text, or a table
+---@field setting_sources string[]|nil  of "user", "project", "local"
+---@field mcp_servers table<string, SdkMcpServer|table>|string|nil  name = config, or a path / JSON text
+---@field strict_mcp_config boolean|nil
+---@field include_partial_messages boolean|nil  also yield StreamEvent messages
+---@field include_hook_events boolean|nil  also yield hook_* system messages
+---@field continue_conversation boolean|nil  continue the most recent session
+---@field resume string|nil  a session id to resume
+---@field session_id string|nil  the id for a new session
+---@field fork_session boolean|nil  with resume: continue in a new session
+---@field enable_file_checkpointing boolean|nil  needed by client:rewind_files
+---@field betas string[]|nil
+---@field thinking ThinkingConfig|nil  display: "summarized" or "omitted"
+---@field max_thinking_tokens integer|nil  older form of thinking = { type = "enabled", budget_tokens = n }
+---@field effort "low"|"medium"|"high"|"xhigh"|"max"|nil
+---@field output_format {type: "json_schema", schema: table}|nil  ResultMessage.structured_output then holds the JSON
+---@field plugins {type: "local", path: string}[]|nil
+---@field agents table<string, table>|nil  name = { description, prompt, tools?, model? }
+---@field max_buffer_size integer|nil  longest line from the CLI in bytes (default 64 MiB)
+---@field stderr fun(line: string)|nil  each line the CLI writes to stderr
+---@field on_message fun(msg: AnyMessage)|nil  host-loop mode: client:pump() hands each message to it
+---@field control_timeout number|nil  seconds a control request may wait (default 60)
+---@field initialize_timeout number|nil  seconds the initialize handshake may wait (default 60)
+---@field can_use_tool CanUseTool|nil
+---@field hooks table<string, HookMatcher[]>|nil  event name ("PreToolUse", ...) = matchers
+---@field user string|nil  run the CLI as this OS user (needs the privilege to switch)
+---@field resume_session_at string|nil  with resume: the message uuid to resume from
+---@field resume_drops_turn string|nil
+---@field forward_subagent_text boolean|nil
+---@field task_budget {total: integer}|nil  tokens
+---@field skills string[]|"all"|nil  the skills to enable (adds Skill to allowed_tools)
+---@field debug_stderr file*|nil  also copy the CLI's stderr lines here (anything with :write)
+---@field session_store nil  not supported by the Lua SDK: setting it raises InvalidOptionError
+---@field sandbox table|nil  merged into settings as { sandbox = ... }
+
 --- Every option key and its checker; a key not here is an error.
 local CHECKS = {
   system_prompt = system_prompt_check,
@@ -442,6 +511,8 @@ function M.initialize_fields(o)
 end
 
 --- The in-process MCP servers of the options, by name.
+---@param o ClaudeAgentOptions
+---@return table<string, SdkMcpServer>
 function M.sdk_servers(o)
   local list = {}
   if type(o.mcp_servers) == "table" then
@@ -453,6 +524,8 @@ function M.sdk_servers(o)
 end
 
 --- True when the CLI may ask this process something (so stdin must stay open).
+---@param o ClaudeAgentOptions
+---@return boolean
 function M.has_callbacks(o)
   return o.can_use_tool ~= nil or (o.hooks ~= nil and next(o.hooks) ~= nil) or next(M.sdk_servers(o)) ~= nil
 end

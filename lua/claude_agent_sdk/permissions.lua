@@ -28,6 +28,9 @@ local M = {}
 ---@field message string
 ---@field interrupt boolean  also stop the turn
 
+--- What can_use_tool returns.
+---@alias PermissionResult PermissionResultAllow|PermissionResultDeny
+
 local Allow = { __name = "PermissionResultAllow" }
 Allow.__index = Allow
 local Deny = { __name = "PermissionResultDeny" }
@@ -62,8 +65,12 @@ end
 ---@field display_name string|nil
 ---@field description string|nil
 ---@field cancelled boolean  true once the CLI cancelled the request (e.g. an interrupt)
+---@field agent_id string|nil  set when a subagent asks
+---@field is_cancelled fun(): boolean  the same as `cancelled`, as a function
 
 --- The context table handed to the callback.
+---@param req table  the can_use_tool control request
+---@return ToolPermissionContext
 function M.context(req)
   local ctx = {
     suggestions = req.permission_suggestions or {},
@@ -77,6 +84,7 @@ function M.context(req)
     cancelled = false,
   }
   --- True once the CLI has cancelled this request (no answer will be used).
+  ---@return boolean
   function ctx.is_cancelled() return ctx.cancelled end
   return ctx
 end

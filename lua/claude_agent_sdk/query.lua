@@ -20,11 +20,11 @@ local M = {}
 
 ---@class QueryArgs
 ---@field prompt string|table|function
----@field options table|nil
+---@field options ClaudeAgentOptions|nil
 
 --- Iterate over the messages of a one-shot conversation.
 ---@param args QueryArgs
----@return fun(): table|nil
+---@return fun(): AnyMessage|nil
 function M.query(args)
   if type(args) ~= "table" then errors.raise("ClaudeSDKError", "query expects { prompt = ..., options = ... }") end
   if args.prompt == nil then errors.raise("ClaudeSDKError", "query: prompt is required") end

@@ -64,7 +64,7 @@ local MAIN = {} -- the block-state key of the main agent (no parent_tool_use_id)
 ---@field name string|nil            tool_input: the tool's name
 ---@field block table|nil            block_start / block_stop: the raw content block
 ---@field event table|nil            event: the raw stream event
----@field message table|nil          message: the complete message
+---@field message AnyMessage|nil     message: the complete message
 ---@field parent_tool_use_id string|nil  set inside a subagent
 
 --- Simple events from a message iterator (see the module header).

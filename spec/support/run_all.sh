@@ -99,11 +99,11 @@ fi
 total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 
 # 4. and once more under valgrind (memcheck), with the ordinary Lua 5.4 build:
-#    no invalid access, no definite leak.  The examples, the Neovim spec and the
+#    no invalid access, no definite leak.  The examples, the Neovim specs and the
 #    model server's own spec drive other processes, not the module: not here.
 out="$LOG/busted-valgrind.tap"
 if command -v valgrind >/dev/null 2>&1; then
-  specs=$(ls spec/*_spec.lua | grep -v -e examples_spec -e nvim_spec -e testing_spec)
+  specs=$(ls spec/*_spec.lua | grep -v -e examples_spec -e nvim_spec -e nvim_plugin_spec -e testing_spec)
   rm -f "$LOG"/valgrind.*.log
   LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/spec/?.lua;;" LUA_CPATH="$ROOT/build/lua5.4/?.so;;" \
   SPEC_LUA=lua5.4 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
@@ -119,6 +119,29 @@ if command -v valgrind >/dev/null 2>&1; then
 else
   echo "Lua specs under valgrind: valgrind is not installed (make setup)"; p=0; f=1; s=0
 fi
+total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
+
+# 5. the rockspec: Debian's luarocks installs it offline into fresh trees for
+#    Lua 5.4 and LuaJIT, and each interpreter loads the SDK from its tree alone.
+out="$LOG/rockspec.tap"
+sh spec/support/run_rockspec.sh > "$out" 2>&1
+count "$out"
+grep -q '^1\.\.' "$out" || { echo "  run_rockspec.sh did not finish:"; tail -5 "$out"; f=$((f + 1)); }
+echo "Rockspec (luarocks make, lua5.4 + luajit): $p passed, $f failed"
+grep -A15 '^not ok ' "$out" | head -40
+total_p=$((total_p + p)); total_f=$((total_f + f))
+
+# 6. the C core as a C program gets it: make install into a temporary prefix,
+#    examples/c/conversation.c built against it with pkg-config alone (shared
+#    and static), run through the real CLI against the offline model server,
+#    and once more under valgrind.
+out="$LOG/c-example.tap"
+sh spec/support/run_c_example.sh > "$out" 2>&1
+count "$out"
+grep -q '^1\.\.' "$out" || { echo "  run_c_example.sh did not finish:"; tail -5 "$out"; f=$((f + 1)); }
+echo "C example against the installed library (make install, pkg-config): $p passed, $f failed, $s skipped"
+grep '# SKIP' "$out" | sed 's/^ok [0-9]* - # SKIP/  skipped:/'
+grep -A25 '^not ok ' "$out" | head -60
 total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 
 echo "$total_p passed, $total_f failed, $total_s skipped"
