@@ -3,7 +3,7 @@
 -- options.can_use_tool is asked before each tool use that needs approval (here a Bash `touch`; read-only
 -- commands such as `ls` or `echo` are allowed without asking). Inside Neovim every callback of the SDK runs in a
 -- task of its own on the editor's event loop, so it may wait as long as the person needs: the editor stays
--- responsive meanwhile. vim.ui.select answers through a callback; async.suspend turns that into a plain return
+-- responsive meanwhile. vim.ui.select answers through a callback; claude.suspend turns that into a plain return
 -- value inside the task: suspend(arm) calls arm(wake), parks the task, and returns what wake(...) was given.
 -- vim.ui.select is whatever picker the user configured (the built-in inputlist, telescope, dressing.nvim, ...).
 -- The answer is claude.PermissionResultAllow{} (optionally with updated_input) or claude.PermissionResultDeny{}.
@@ -27,7 +27,6 @@ if vim == nil then
 end
 
 local claude = require("claude_agent_sdk")
-local async = require("claude_agent_sdk.async")
 
 local headless = os.getenv("CLAUDE_EXAMPLE_HEADLESS") == "1"
 
@@ -57,7 +56,7 @@ end
 
 -- vim.ui.select inside a task: wait for the person's choice without blocking the editor.
 local function select(items, opts)
-  return async.suspend(function(wake)
+  return claude.suspend(function(wake)
     vim.ui.select(items, opts, function(choice)
       wake(choice)
     end)

@@ -355,7 +355,8 @@ describe("the CLI stops reading stdin", function()
     local ticks, dq, ticked, err, finished = 0, nil, nil, nil, nil
     local ticker = uv.new_timer()
     local ok, e = pcall(claude.run, function()
-      local c = client("deaf", { env = { FAKE_EXIT_FILE = exit_file } })
+      -- TERM-ignoring: a turn is in flight, so disconnect() sends SIGTERM at once
+      local c = client("deaf", { cli_path = DEAF_TERM, env = { FAKE_EXIT_FILE = exit_file } })
       c:connect()
       ticker:start(10, 10, function() ticks = ticks + 1 end)
       local t0 = core.now()
@@ -433,11 +434,26 @@ describe("disconnect()", function()
     c:disconnect()
   end)
 
+  it("in the middle of a turn: SIGTERM at once instead of the 5 s grace an idle CLI gets", function()
+    local c = client("silent")
+    c:connect()
+    local pid = c:pid()
+    c:query("this turn never ends")
+    local t0 = core.now()
+    c:disconnect()
+    local dt = core.now() - t0
+    note("blocking disconnect() while a turn is unanswered: %.1f ms", dt)
+    assert.is_true(dt < 4000, dt .. " ms") -- the grace would be 5000
+    assert.is_nil(c:pid())
+    assert.are.same({}, h.group_alive(pid))
+  end)
+
   it("from two tasks at once while a write is blocked: both return once the CLI is gone", function()
     local exit_file = TMP .. "/exit_twice"
     local pid, done, dt = nil, {}, nil
     local ok, e = pcall(claude.run, function()
-      local c = client("deaf", { env = { FAKE_EXIT_FILE = exit_file } })
+      -- TERM-ignoring: a turn is in flight, so disconnect() sends SIGTERM at once
+      local c = client("deaf", { cli_path = DEAF_TERM, env = { FAKE_EXIT_FILE = exit_file } })
       c:connect()
       pid = c:pid()
       c:query(string.rep("z", 10 * 1024 * 1024))

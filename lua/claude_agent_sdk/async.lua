@@ -118,6 +118,7 @@ end
 --- task is cancelled meanwhile.  `disarm` (optional) undoes arm on cancel.
 ---@param arm fun(wake: function)
 ---@param disarm function|nil
+---@return any ...  what wake was given
 function M.suspend(arm, disarm)
   local task = M.current()
   if not task then error("suspend outside a task", 2) end

@@ -42,7 +42,7 @@ local GRACE_MS, TERM_MS = 5000, 5000
 ---@return ClaudeSDKClient
 function Client.new(options)
   local opts = options_mod.validate(options)
-  return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false, _inflight = {},
+  return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false, _inflight = {}, _user_sent = 0,
     _sdk_servers = options_mod.sdk_servers(opts) }, Client)
 end
 
@@ -264,6 +264,7 @@ function Client:_send(frame)
     end
     errors.raise("CLIConnectionError", "Cannot write to the CLI: " .. tostring(msg), { code = code })
   end
+  if frame.type == "user" then self._user_sent = self._user_sent + 1 end
   self:_kick()
 end
 
@@ -493,8 +494,13 @@ function Client:disconnect()
     return
   end
   self._closing = true
+  -- An idle CLI gets GRACE_MS after stdin closes to finish its session
+  -- files.  One still answering would use all of it (it finishes the turn
+  -- first), so it gets SIGTERM at once, which it handles by saving and
+  -- exiting: a disconnect mid-answer (an editor quitting) is prompt.
+  local grace = self._user_sent > c:stats().results and 0 or GRACE_MS
   if async.current() then
-    c:shutdown(GRACE_MS, TERM_MS)
+    c:shutdown(grace, TERM_MS)
     self:_kick()
     self:_wait(function() return self._core ~= c or c:finished() end)
     if self._core == c then self:_teardown() end
@@ -504,7 +510,7 @@ function Client:disconnect()
     self._core = nil
     self._closed = true
     if self._driver then self._driver:close() end
-    c:close(GRACE_MS, TERM_MS)
+    c:close(grace, TERM_MS)
     c:free()
   end
 end

@@ -114,6 +114,8 @@ M.run = async.run
 M.spawn = async.spawn
 M.sleep = async.sleep
 M.current_task = async.current
+-- turn a callback API (vim.ui.select, a timer) into a return value in a task
+M.suspend = async.suspend
 
 --- Choose the event loop: a luv module, "luv", "nvim", "host", or a backend
 --- table (see loop.lua).  By default Neovim's loop inside Neovim, else luv if

@@ -201,7 +201,7 @@ function M.host()
     end
     if #b.queue > 0 then return 0 end
     if not best then return -1 end
-    return math.max(0, best - core.now())
+    return math.max(0, math.ceil(best - core.now()))
   end
 
   function b.run_until(pred)
