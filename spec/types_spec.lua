@@ -12,6 +12,7 @@
 --   * every annotation in the library has a type, with balanced brackets (no LuaCATS parser is at hand).
 -- Failures name file:line and the function or class.
 local claude = require("claude_agent_sdk")
+assert(claude.sessions) -- loaded on first access: the walk below must see it
 local messages = require("claude_agent_sdk.messages")
 local options = require("claude_agent_sdk.options")
 local permissions = require("claude_agent_sdk.permissions")

@@ -16,7 +16,6 @@ local async = require("claude_agent_sdk.async")
 local permissions = require("claude_agent_sdk.permissions")
 local hooks = require("claude_agent_sdk.hooks")
 local mcp = require("claude_agent_sdk.mcp")
-local sessions = require("claude_agent_sdk.sessions")
 local stream = require("claude_agent_sdk.stream")
 local loop = require("claude_agent_sdk.loop")
 
@@ -74,6 +73,7 @@ local loop = require("claude_agent_sdk.loop")
 ---@field ProcessError "ProcessError"
 ---@field ResultError "ResultError"
 ---@field TimeoutError "TimeoutError"
+---@field sessions table  sessions.lua, loaded on first access
 local M = {}
 
 local function pack(...) return { n = select("#", ...), ... } end
@@ -102,11 +102,29 @@ M.HookMatcher = hooks.HookMatcher
 M.tool = mcp.tool
 M.create_sdk_mcp_server = mcp.create_sdk_mcp_server
 
--- the CLI's session transcripts, and stream_event deltas
-M.list_sessions = sessions.list_sessions
-M.get_session_info = sessions.get_session_info
-M.get_session_messages = sessions.get_session_messages
-M.sessions = sessions
+-- The CLI's session transcripts.  sessions.lua is a quarter of the SDK's
+-- code and few scripts use it: it loads on first use, which keeps
+-- require("claude_agent_sdk") about 1 ms shorter.
+local function sessions() return require("claude_agent_sdk.sessions") end
+
+--- The sessions of a project (or of all projects), newest first.
+---@param opts ListSessionsOptions|nil
+---@return SDKSessionInfo[]
+function M.list_sessions(opts) return sessions().list_sessions(opts) end
+
+--- One session's summary, or nil when there is no such session.
+---@param session_id string
+---@param opts SessionLookupOptions|nil
+---@return SDKSessionInfo|nil
+function M.get_session_info(session_id, opts) return sessions().get_session_info(session_id, opts) end
+
+--- The user and assistant messages of a session's transcript, in order.
+---@param session_id string
+---@param opts SessionMessagesOptions|nil
+---@return SessionMessage[]
+function M.get_session_messages(session_id, opts) return sessions().get_session_messages(session_id, opts) end
+
+-- stream_event deltas
 M.stream = stream
 
 -- the async runtime (luv standalone, Neovim's vim.uv/vim.loop, or a host loop)
@@ -150,4 +168,14 @@ function M.with_client(opts, fn)
   return (table.unpack or unpack)(res, 2, res.n)
 end
 
-return M
+-- claude.sessions (the whole module) loads on first access too.
+return setmetatable(M, {
+  __index = function(t, k)
+    if k == "sessions" then
+      local m = sessions()
+      rawset(t, k, m)
+      return m
+    end
+  end,
+})
+

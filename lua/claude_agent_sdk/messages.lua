@@ -223,22 +223,34 @@ local function parse_user(f)
   }, M.UserMessage)
 end
 
+-- The hottest parser (one frame per content block): nulls are tested inline
+-- rather than through nn(), which costs a call per field.
 local function parse_assistant(f)
   local m = f.message
   if type(m) ~= "table" then
     errors.raise("MessageParseError", "assistant message without a message object", { data = f })
   end
+  local model, usage, id, stop = m.model, m.usage, m.id, m.stop_reason
+  local ptu, err, sid, uuid = f.parent_tool_use_id, f.error, f.session_id, f.uuid
+  if model == null then model = nil end
+  if usage == null then usage = nil end
+  if id == null then id = nil end
+  if stop == null then stop = nil end
+  if ptu == null then ptu = nil end
+  if err == null then err = nil end
+  if sid == null then sid = nil end
+  if uuid == null then uuid = nil end
   return setmetatable({
     type = "assistant",
     content = parse_blocks(m.content) or json.array(),
-    model = nn(m.model),
-    parent_tool_use_id = nn(f.parent_tool_use_id),
-    error = nn(f.error),
-    usage = nn(m.usage),
-    message_id = nn(m.id),
-    stop_reason = nn(m.stop_reason),
-    session_id = nn(f.session_id),
-    uuid = nn(f.uuid),
+    model = model,
+    parent_tool_use_id = ptu,
+    error = err,
+    usage = usage,
+    message_id = id,
+    stop_reason = stop,
+    session_id = sid,
+    uuid = uuid,
   }, M.AssistantMessage)
 end
 
@@ -317,12 +329,16 @@ local function parse_result(f)
 end
 
 local function parse_stream_event(f)
+  local uuid, sid, ptu = f.uuid, f.session_id, f.parent_tool_use_id
+  if uuid == null then uuid = nil end
+  if sid == null then sid = nil end
+  if ptu == null then ptu = nil end
   return setmetatable({
     type = "stream_event",
-    uuid = nn(f.uuid),
-    session_id = nn(f.session_id),
+    uuid = uuid,
+    session_id = sid,
     event = f.event,
-    parent_tool_use_id = nn(f.parent_tool_use_id),
+    parent_tool_use_id = ptu,
   }, M.StreamEvent)
 end
 
