@@ -12,6 +12,9 @@
 #   make lib             the C core alone as build/clib/libclaude_agent_sdk.{a,so} (no Lua)
 #   make install         headers, both libraries and claude_agent_sdk.pc under PREFIX (/usr/local);
 #                        DESTDIR is honoured; make uninstall removes them again
+#   make bench           every client against a fake CLI (PERF.md): a table and each bar of
+#                        DESIGN.md §7 as a ratio, also in build/bench/results.md (~2-3 min)
+#   make bench-smoke     each bench client once on small work, message counts checked (TAP)
 
 LUA ?= lua5.4
 CC ?= cc
@@ -44,7 +47,8 @@ MODULE := $(MOD_DIR)/core.so
 DEPS := $(ROOT)/.deps
 CLI_VERSION ?= 2.1.197
 
-.PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean lib install uninstall
+.PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean lib install uninstall \
+        bench bench-smoke bench-build bench-ts
 
 all: module
 
@@ -181,6 +185,49 @@ uninstall:
 	  "$(DESTDIR)$(PKGCONFIGDIR)/claude_agent_sdk.pc"
 	rm -f $(patsubst %,"$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk/%",$(notdir $(CLIB_HDR)))
 	rmdir "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk" 2>/dev/null || true
+
+# --- benchmarks (PERF.md): bench/run.sh drives every client ---------------------
+# The official TypeScript SDK is installed into its own npm project under .deps
+# (a package.json of its own, so npm never climbs to .deps/package.json, the
+# real CLI's); --omit=optional skips its bundled CLI binary: the fake CLI is used.
+# An install that fails (no registry) is logged; run.sh then skips or fails TS.
+# Few, short retries: without a registry, make test must not hang on npm.
+BENCH_DIR := $(BUILD)/bench
+BENCH_TS := $(DEPS)/bench-ts
+TS_SDK_VERSION ?= 0.3.330
+BENCH_TS_PKG := $(BENCH_TS)/node_modules/@anthropic-ai/claude-agent-sdk/package.json
+
+$(BENCH_DIR)/fake_cli: bench/fake_cli.c
+	@mkdir -p $(BENCH_DIR)
+	$(CC) $(WARN) -O2 -D_POSIX_C_SOURCE=200809L -o $@ $<
+
+$(BENCH_DIR)/floor: bench/floor.c
+	@mkdir -p $(BENCH_DIR)
+	$(CC) $(WARN) -O2 -D_POSIX_C_SOURCE=200809L -o $@ $<
+
+$(BENCH_TS_PKG):
+	@mkdir -p $(BENCH_TS) $(BENCH_DIR)
+	@[ -f $(BENCH_TS)/package.json ] || echo '{"name":"claude-agent-sdk-lua-bench-ts","private":true}' > $(BENCH_TS)/package.json
+	@echo "bench: installing @anthropic-ai/claude-agent-sdk@$(TS_SDK_VERSION) into $(BENCH_TS)"
+	@npm install --prefix $(BENCH_TS) --omit=optional --no-audit --no-fund --loglevel=error \
+	  --fetch-retries=1 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 \
+	  @anthropic-ai/claude-agent-sdk@$(TS_SDK_VERSION) > $(BENCH_DIR)/npm.log 2>&1 || \
+	  { echo "bench: npm install failed (see $(BENCH_DIR)/npm.log):"; \
+	    grep -E 'FetchError|error code|ERR! code' $(BENCH_DIR)/npm.log | head -n 2; exit 1; }
+
+bench-ts: $(BENCH_TS_PKG)
+
+bench-build:
+	@$(MAKE) -s module LUA=lua5.4
+	@$(MAKE) -s module LUA=luajit
+	@$(MAKE) -s $(BENCH_DIR)/fake_cli $(BENCH_DIR)/floor
+	@$(MAKE) -s --no-print-directory bench-ts 2>/dev/null || true
+
+bench: bench-build
+	@BENCH_TS_SDK=$(dir $(BENCH_TS_PKG)) sh bench/run.sh
+
+bench-smoke: bench-build
+	@BENCH_TS_SDK=$(dir $(BENCH_TS_PKG)) sh bench/run.sh --smoke
 
 # --- everything ------------------------------------------------------------------
 test: setup

@@ -398,6 +398,19 @@ static void child_run(const child_plan_t *c) {
   child_fail(c, STAGE_EXEC, err);
 }
 
+/* vfork: the child borrows our memory until exec, so nothing of the host
+ * (whose heap may be large: an editor, a game) is copied; the caller waits
+ * for the exec anyway.  child_run only makes system calls, resets every
+ * handler before unblocking signals, and ends in exec or _exit.  Switching
+ * users goes through fork: glibc's setuid() synchronises all the threads of
+ * the process, which in a vfork child are the host's.  A function of its
+ * own, so that no local of the caller lives across the vfork. */
+static pid_t __attribute__((noinline)) start_child(const child_plan_t *plan) {
+  pid_t pid = plan->as_user ? fork() : vfork();
+  if (pid == 0) child_run(plan); /* never returns */
+  return pid;
+}
+
 /* ---- spawn -------------------------------------------------------------- */
 
 int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno) {
@@ -470,6 +483,12 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   for (i = 0; i < 8; i++)
     if (lift_fd(all[i]) < 0) goto sys_fail;
   if (set_nonblock(pin[1]) < 0 || set_nonblock(pout[0]) < 0 || set_nonblock(perr[0]) < 0) goto sys_fail;
+#ifdef F_SETPIPE_SZ
+  /* A bigger stdout pipe (Linux: up to pipe-max-size, 1 MiB unless raised)
+   * lets the CLI write a long frame in a few large steps instead of 64 KiB
+   * ones, each a context switch on both sides.  Best effort. */
+  (void)fcntl(pout[0], F_SETPIPE_SZ, 1 << 20);
+#endif
 
   plan.fd_in = pin[0];
   plan.fd_out = pout[1];
@@ -478,8 +497,7 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
 
   sigfillset(&block_all);
   pthread_sigmask(SIG_SETMASK, &block_all, &saved);
-  pid = fork();
-  if (pid == 0) child_run(&plan); /* never returns */
+  pid = start_child(&plan);
   err = errno;
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   if (pid < 0) {
@@ -492,6 +510,17 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   close_fd(&pout[1]);
   close_fd(&perr[1]);
   close_fd(&prep[1]);
+
+  /* The watchdog starts while the child is still on its way to exec, so the
+   * two forks overlap instead of adding up.  The group must exist before the
+   * watchdog joins it: make it from this side too (the child's own
+   * setpgid(0, 0) then finds it made; whichever runs first wins the race).
+   * A watchdog that cannot start leaves PDEATHSIG and the exit hooks as the
+   * only guards: degraded, not fatal. */
+  if (plan.pdeathsig > 0) { /* pdeathsig -1: the caller wants the child to outlive it */
+    (void)setpgid(pid, pid);
+    p->watchdog = watchdog_start(pid, plan.close_max, &p->guard_fd);
+  }
 
   /* EOF: exec happened.  A full report: the child failed and _exit()ed. */
   while (got < sizeof report) {
@@ -507,6 +536,7 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
     p->pid = -1;
+    watchdog_stop(p); /* it sweeps an empty group and exits */
     if (got < sizeof report) {
       rc = CAS_ESPAWN;
     } else {
@@ -518,11 +548,6 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     }
     goto fail;
   }
-
-  /* A watchdog that cannot start leaves PDEATHSIG and the exit hooks as the
-   * only guards: degraded, not fatal. */
-  if (plan.pdeathsig > 0) /* pdeathsig -1: the caller wants the child to outlive it */
-    p->watchdog = watchdog_start(pid, plan.close_max, &p->guard_fd);
 
 #ifdef SYS_pidfd_open
   /* pidfd_open fds are always CLOEXEC.  The pid is ours and not reaped, so

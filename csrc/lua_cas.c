@@ -245,13 +245,20 @@ static char *lcas_utf8_put(char *w, unsigned cp) {
 
 /* d->p is at the opening quote. */
 static void lcas_dec_string(lua_State *L, lcas_dec *d) {
-  char *start = d->p + 1, *q = lcas_dec_special(start, d->end), *w;
+  char *start = d->p + 1, *q, *w;
 
-  if (q < d->end && *q == '"') {
+  /* Most strings have no escape: then the first quote ends them.  libc's
+   * memchr is the fastest scan there is for a long text (a 5 MB frame), and
+   * a second one proves there was no backslash before that quote. */
+  q = memchr(start, '"', (size_t)(d->end - start));
+  if (!q) q = d->end;
+  w = memchr(start, '\\', (size_t)(q - start));
+  if (!w && q < d->end) {
     lua_pushlstring(L, start, (size_t)(q - start));
     d->p = q + 1;
     return;
   }
+  q = w ? w : q;
   w = q;
   while (q < d->end && *q != '"') {
     char *next;

@@ -144,5 +144,17 @@ grep '# SKIP' "$out" | sed 's/^ok [0-9]* - # SKIP/  skipped:/'
 grep -A25 '^not ok ' "$out" | head -60
 total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 
+# 7. the bench harness (make bench-smoke): every bench client once on small work
+#    against the fake CLI, message counts checked, no timing judged; the
+#    TypeScript SDK is installed into .deps/bench-ts first (skipped if npm fails).
+out="$LOG/bench-smoke.tap"
+make -s bench-smoke > "$out" 2>&1
+count "$out"
+grep -q '^1\.\.' "$out" || { echo "  make bench-smoke did not finish:"; tail -10 "$out"; f=$((f + 1)); }
+echo "Bench harness (make bench-smoke): $p passed, $f failed, $s skipped"
+grep '# SKIP' "$out" | sed 's/^ok [0-9]* - # SKIP/  skipped:/'
+grep -A10 '^not ok ' "$out" | head -40
+total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
+
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]
