@@ -300,7 +300,7 @@ static int cas_json_check(const unsigned char *s, size_t len, int limit, size_t 
   /* With sh: the index in sh->counts of each open container. */
   uint32_t open[CJSON_NESTING_LIMIT];
   const unsigned char *p = s, *end = s + len, *str;
-  int depth = 0, rc = CAS_EJSON, obj, type_next = 0, is_type;
+  int depth = 0, rc = CAS_EJSON, obj, type_next = 0, type_seen = 0, is_type;
 
 value:
   p = cas_json_ws(p, end);
@@ -335,10 +335,10 @@ value:
   case '"':
     str = ++p;
     if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
-    if (is_type && !sh->type) {
+    if (is_type) {
       sh->type = (const char *)str;
       sh->type_len = (size_t)(p - 1 - str);
-      sh->type_escaped = memchr(str, '\\', sh->type_len) != NULL;
+      if (memchr(str, '\\', sh->type_len)) sh->type_escaped = 1;
     }
     goto after;
   case 't':
@@ -361,8 +361,16 @@ key:
   CAS_COUNT_CHILD();
   str = ++p;
   if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
-  /* The value after a top-level "type" key is the frame's type. */
-  type_next = sh && depth == 1 && p - str == 5 && memcmp(str, "type", 4) == 0;
+  /* The value after the first top-level "type" key is the frame's type, as
+   * for cJSON's lookup.  A top-level key with an escape might spell "type":
+   * then the caller should not trust the scan's answer (type_escaped). */
+  if (sh && depth == 1) {
+    if (memchr(str, '\\', (size_t)(p - 1 - str))) {
+      sh->type_escaped = 1;
+    } else if (!type_seen && p - str == 5 && memcmp(str, "type", 4) == 0) {
+      type_next = type_seen = 1;
+    }
+  }
   p = cas_json_ws(p, end);
   if (p == end || *p != ':') goto fail;
   p++;

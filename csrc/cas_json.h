@@ -34,9 +34,11 @@ int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out);
  * trusting pass with no tree in between and every container presized:
  *   counts   the number of children of each array and object, in the order
  *            their opening brackets appear in the line;
- *   type     the raw bytes of the top-level object's "type" string (NULL when
- *            the line is not an object with a string "type"), and
- *            type_escaped when those bytes hold a backslash escape.
+ *   type     the raw bytes of the top-level object's first "type" member when
+ *            it is a string (NULL when the line is not an object, or that
+ *            member is missing or not a string), and type_escaped when those
+ *            bytes hold a backslash escape or a top-level key does (it might
+ *            spell "type"): then only a tree's answer is exact.
  * A shape is reusable: each scan overwrites it, keeping the counts array. */
 typedef struct {
   uint32_t *counts;

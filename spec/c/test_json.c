@@ -76,6 +76,15 @@ static void test_scan_type(void) {
   check_type("{\"type\":\"first\",\"type\":\"second\"}", "first", 0); /* as cJSON's lookup */
   check_type("{\"type\":\"a\\u0062\"}", "a\\u0062", 1);
   check_type("{\"type\":1}", NULL, 0);
+  check_type("{\"type\":1,\"type\":\"later\"}", NULL, 0); /* only the first counts, as for cJSON */
+  {
+    cas_json_shape_t sh;
+    static const char esc[] = "{\"typ\\u0065\":\"x\"}";
+    cas_json_shape_init(&sh);
+    CHECK_EQ_INT(cas_json_scan(esc, sizeof esc - 1, 0, &sh), CAS_OK);
+    CHECK(sh.type == NULL && sh.type_escaped == 1); /* cJSON reads the key as "type" */
+    cas_json_shape_free(&sh);
+  }
   check_type("{\"types\":\"x\",\"typ\":\"y\"}", NULL, 0);
   check_type("[{\"type\":\"x\"}]", NULL, 0);
   check_type("\"type\"", NULL, 0);

@@ -164,12 +164,13 @@ static void test_echo_roundtrip(void) {
   cas_process_free(p);
 }
 
-/* 1 MiB does not fit a pipe: it must queue, and be flushed on POLLOUT while
- * stdout is drained (cat blocks writing otherwise).  close_stdin while bytes
- * are queued is deferred until the flush that empties the queue. */
+/* 4 MiB does not fit the pipes (stdin's 64 KiB, cat's buffer, and stdout's,
+ * which the core enlarges to 1 MiB): it must queue, and be flushed on POLLOUT
+ * while stdout is drained (cat blocks writing otherwise).  close_stdin while
+ * bytes are queued is deferred until the flush that empties the queue. */
 static void test_big_write(void) {
   static const char *const argv[] = {"/bin/cat", NULL};
-  enum { N = 1024 * 1024 };
+  enum { N = 4 * 1024 * 1024 };
   cas_process_t *p = NULL;
   char *src = malloc(N), *dst = malloc(N + 1);
   size_t got = 0, i;

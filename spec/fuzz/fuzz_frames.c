@@ -309,8 +309,10 @@ static void scan_checked(const char *line, size_t len, int max_depth, int want, 
     CHECK(scan_counts_match(t, &sh, 0) == sh.ncounts);
     /* The type bytes are cJSON's "type" string when they hold no escape. */
     type = cas_json_get_string(t, "type");
-    if (sh.type && !sh.type_escaped) CHECK(type && strlen(type) == sh.type_len && memcmp(type, sh.type, sh.type_len) == 0);
-    if (!sh.type) CHECK(type == NULL);
+    if (!sh.type_escaped) {
+      if (sh.type) CHECK(type && strlen(type) == sh.type_len && memcmp(type, sh.type, sh.type_len) == 0);
+      else CHECK(type == NULL);
+    }
   }
   cas_json_shape_free(&sh);
 }
