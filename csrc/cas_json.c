@@ -412,6 +412,93 @@ fail:
 }
 #undef CAS_COUNT_CHILD
 
+/* The next '"' or '\\' in [p, end), or end. */
+static char *cas_json_next_qb(char *p, char *end) {
+#ifdef CAS_JSON_SSE2
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+    if (m) return p + __builtin_ctz((unsigned)m);
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') p++;
+  return p;
+}
+
+static char *cas_utf8_put(char *w, unsigned cp) {
+  if (cp < 0x80) {
+    *w++ = (char)cp;
+  } else if (cp < 0x800) {
+    *w++ = (char)(0xC0 | cp >> 6);
+    *w++ = (char)(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *w++ = (char)(0xE0 | cp >> 12);
+    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+    *w++ = (char)(0x80 | (cp & 0x3F));
+  } else {
+    *w++ = (char)(0xF0 | cp >> 18);
+    *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
+    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+    *w++ = (char)(0x80 | (cp & 0x3F));
+  }
+  return w;
+}
+
+char *cas_json_unescape(char *s, char *end, size_t *len) {
+  char *q, *w;
+  unsigned cp, lo;
+
+  /* Most strings have no escape: then the first quote ends them.  libc's
+   * memchr is the fastest scan there is for a long text (a 5 MB frame), and
+   * a second one proves there was no backslash before that quote. */
+  q = memchr(s, '"', (size_t)(end - s));
+  if (!q) return NULL;
+  w = memchr(s, '\\', (size_t)(q - s));
+  if (!w) {
+    *len = (size_t)(q - s);
+    return q + 1;
+  }
+  q = w;
+  while (q < end && *q != '"') {
+    if (*q != '\\') { /* a run without escapes: move it down as a block */
+      char *next = cas_json_next_qb(q, end);
+      memmove(w, q, (size_t)(next - q));
+      w += next - q;
+      q = next;
+      continue;
+    }
+    if (end - q < 2) return NULL;
+    switch (q[1]) {
+    case 'b': *w++ = '\b'; q += 2; break;
+    case 'f': *w++ = '\f'; q += 2; break;
+    case 'n': *w++ = '\n'; q += 2; break;
+    case 'r': *w++ = '\r'; q += 2; break;
+    case 't': *w++ = '\t'; q += 2; break;
+    case 'u':
+      if (end - q < 6 || !cas_json_hex4((const unsigned char *)q + 2, &cp)) return NULL;
+      if (cp >= 0xD800 && cp <= 0xDBFF && cas_json_pair_follows((const unsigned char *)q, (const unsigned char *)end)) {
+        cas_json_hex4((const unsigned char *)q + 8, &lo);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        q += 12;
+      } else {
+        /* A lone surrogate (a string cut inside an emoji) becomes U+FFFD. */
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+        q += 6;
+      }
+      w = cas_utf8_put(w, cp);
+      break;
+    default: /* '"', '\\', '/' */
+      *w++ = q[1];
+      q += 2;
+    }
+  }
+  if (q >= end) return NULL;
+  *len = (size_t)(w - s);
+  return q + 1;
+}
+
 /* Rewrite each lone surrogate escape of a checked line to \ufffd.  Outside
  * strings a valid line has no backslash, so every backslash found here starts
  * an escape, and the walk needs no other state. */

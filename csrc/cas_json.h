@@ -58,6 +58,14 @@ void cas_json_shape_free(cas_json_shape_t *sh);
  * well-formed, and nesting is within max_depth. */
 int cas_json_scan(const char *s, size_t len, int max_depth, cas_json_shape_t *sh);
 
+/* Decode, in place, the string whose body starts at s (just past its opening
+ * quote) in a line that cas_json_scan() accepted; end bounds the line.  The
+ * result is never longer than the escaped text: s[0..*len) holds it, lone
+ * UTF-16 surrogate escapes become U+FFFD and \u0000 a NUL byte.  Returns the
+ * position just past the closing quote, or NULL if none is found before end
+ * (the line was not scanned). */
+char *cas_json_unescape(char *s, char *end, size_t *len);
+
 /* What a parsed stdout frame is, from its "type" member. */
 typedef enum {
   CAS_FRAME_MESSAGE = 0,        /* user, assistant, result, system, ... anything else */

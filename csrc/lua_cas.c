@@ -36,10 +36,6 @@
 #include "cas_error.h"
 #include "cas_json.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 /* --- Lua 5.1 / LuaJIT compatibility (the whole shim) --------------------------- */
 #if LUA_VERSION_NUM < 502
 #define lua_rawlen(L, i) lua_objlen(L, (i))
@@ -200,110 +196,13 @@ static void lcas_dec_expect(lua_State *L, lcas_dec *d, char c) {
   d->p++;
 }
 
-/* The next '"' or '\\' at or after p (end when none). */
-static char *lcas_dec_special(char *p, char *end) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-  while (end - p >= 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
-    if (m) return p + __builtin_ctz((unsigned)m);
-    p += 16;
-  }
-#endif
-  while (p < end && *p != '"' && *p != '\\') p++;
-  return p;
-}
-
-static unsigned lcas_hex4(const char *p) {
-  unsigned v = 0, i, c;
-  for (i = 0; i < 4; i++) {
-    c = (unsigned char)p[i];
-    v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-  }
-  return v;
-}
-
-static char *lcas_utf8_put(char *w, unsigned cp) {
-  if (cp < 0x80) {
-    *w++ = (char)cp;
-  } else if (cp < 0x800) {
-    *w++ = (char)(0xC0 | cp >> 6);
-    *w++ = (char)(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *w++ = (char)(0xE0 | cp >> 12);
-    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
-    *w++ = (char)(0x80 | (cp & 0x3F));
-  } else {
-    *w++ = (char)(0xF0 | cp >> 18);
-    *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
-    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
-    *w++ = (char)(0x80 | (cp & 0x3F));
-  }
-  return w;
-}
-
-/* d->p is at the opening quote. */
+/* d->p is at the opening quote; the core unescapes the body in place. */
 static void lcas_dec_string(lua_State *L, lcas_dec *d) {
-  char *start = d->p + 1, *q, *w;
-
-  /* Most strings have no escape: then the first quote ends them.  libc's
-   * memchr is the fastest scan there is for a long text (a 5 MB frame), and
-   * a second one proves there was no backslash before that quote. */
-  q = memchr(start, '"', (size_t)(d->end - start));
-  if (!q) q = d->end;
-  w = memchr(start, '\\', (size_t)(q - start));
-  if (!w && q < d->end) {
-    lua_pushlstring(L, start, (size_t)(q - start));
-    d->p = q + 1;
-    return;
-  }
-  q = w ? w : q;
-  w = q;
-  while (q < d->end && *q != '"') {
-    char *next;
-    if (*q != '\\') { /* a run without escapes: move it down as a block */
-      next = lcas_dec_special(q, d->end);
-      memmove(w, q, (size_t)(next - q));
-      w += next - q;
-      q = next;
-      continue;
-    }
-    if (d->end - q < 2) break;
-    switch (q[1]) {
-    case 'b': *w++ = '\b'; q += 2; break;
-    case 'f': *w++ = '\f'; q += 2; break;
-    case 'n': *w++ = '\n'; q += 2; break;
-    case 'r': *w++ = '\r'; q += 2; break;
-    case 't': *w++ = '\t'; q += 2; break;
-    case 'u': {
-      unsigned cp;
-      if (d->end - q < 6) goto broken;
-      cp = lcas_hex4(q + 2);
-      q += 6;
-      if (cp >= 0xD800 && cp <= 0xDBFF && d->end - q >= 6 && q[0] == '\\' && q[1] == 'u') {
-        unsigned lo = lcas_hex4(q + 2);
-        if (lo >= 0xDC00 && lo <= 0xDFFF) {
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          q += 6;
-        }
-      }
-      /* A lone surrogate (a string cut inside an emoji) becomes U+FFFD. */
-      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-      w = lcas_utf8_put(w, cp);
-      break;
-    }
-    default: /* '"', '\\', '/' */
-      *w++ = q[1];
-      q += 2;
-    }
-  }
-  if (q >= d->end) goto broken;
-  lua_pushlstring(L, start, (size_t)(w - start));
-  d->p = q + 1;
-  return;
-broken:
-  luaL_error(L, "JSON decoder out of step with its scan");
+  size_t n;
+  char *next = cas_json_unescape(d->p + 1, d->end, &n);
+  if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+  lua_pushlstring(L, d->p + 1, n);
+  d->p = next;
 }
 
 static void lcas_dec_number(lua_State *L, lcas_dec *d) {

@@ -93,6 +93,33 @@ static void test_scan_type(void) {
   CHECK_EQ_INT(cas_frame_classify_type(NULL, 0), CAS_FRAME_INVALID);
 }
 
+/* Unescape in place: the body between the quotes, into itself. */
+static void check_unescape(const char *body_and_rest, const char *want, size_t want_len, size_t consumed) {
+  size_t n = strlen(body_and_rest), len = 0;
+  char *copy = malloc(n);
+  char *next;
+  if (!copy) return;
+  memcpy(copy, body_and_rest, n); /* no NUL: reads past end are caught */
+  next = cas_json_unescape(copy, copy + n, &len);
+  if (consumed == 0) {
+    CHECK(next == NULL);
+  } else {
+    CHECK(next == copy + consumed);
+    CHECK(len == want_len && memcmp(copy, want, len) == 0);
+  }
+  free(copy);
+}
+
+static void test_unescape(void) {
+  check_unescape("plain\"}", "plain", 5, 6);
+  check_unescape("a\\nb\\t\\\"q\\\\\\/\"x", "a\nb\t\"q\\/", 8, 14);
+  check_unescape("\\u00e9\\ud83d\\ude00!\"", "\xC3\xA9\xF0\x9F\x98\x80!", 7, 20);
+  check_unescape("\\ud83d!\\ude00\"", "\xEF\xBF\xBD!\xEF\xBF\xBD", 7, 14); /* lone halves */
+  check_unescape("a\\u0000b\"", "a\0b", 3, 9);
+  check_unescape("no end", NULL, 0, 0);
+  check_unescape("esc\\n no end", NULL, 0, 0);
+}
+
 /* A shape is reused: a later scan overwrites it, a failed one leaves it empty. */
 static void test_scan_reuse(void) {
   cas_json_shape_t sh;
@@ -726,5 +753,6 @@ int main(void) {
   RUN(test_error_names);
   RUN(test_scan_type);
   RUN(test_scan_reuse);
+  RUN(test_unescape);
   return ctest_done();
 }
