@@ -7,11 +7,8 @@
 --   BENCH_CLI=build/bench/fake_cli BENCH_N=1000 lua5.4 bench/client.lua
 local claude = require("claude_agent_sdk")
 
--- core.now() is whole milliseconds (cas_now_ms truncates), too coarse for a
--- sub-millisecond connect; luv (already loaded by the SDK's loop.lua) has a
--- nanosecond monotonic clock.
-local ok_uv, uv = pcall(require, "luv")
-local now = ok_uv and function() return uv.hrtime() / 1e6 end or require("claude_agent_sdk.core").now
+-- Fractional milliseconds: a connect takes about one.
+local now = require("claude_agent_sdk.core").hrtime
 
 local partial = os.getenv("BENCH_PARTIAL") == "1"
 local client = claude.ClaudeSDKClient.new({
