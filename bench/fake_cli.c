@@ -104,6 +104,12 @@ static void answer_control(const char *line) {
   fflush(stdout);
 }
 
+/* Rewrite the 8 hex digits at p from the frame number. */
+static void next_uuid(char *p, size_t i) {
+  static const char hex[] = "0123456789abcdef";
+  for (int k = 7; k >= 0; k--, i >>= 4) p[k] = hex[i & 15];
+}
+
 int main(void) {
   size_t n = knob("BENCH_N", 1000), text_len = knob("BENCH_TEXT", 200), big = knob("BENCH_BIG", 0);
   int partial = knob("BENCH_PARTIAL", 0) != 0;
@@ -112,6 +118,11 @@ int main(void) {
   size_t frame_len = strlen(frame);
   if (big) n = 1;
   free(text);
+  /* Each frame has its own uuid, as the real CLI's do: a client that
+   * remembers strings must not find the same one every time. */
+  char *uuid = strstr(frame, "\"uuid\":\"" UUID);
+  if (!uuid) exit(70);
+  uuid += 8 + 28; /* the last 8 hex digits */
   setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 
   char *line = NULL;
@@ -121,7 +132,10 @@ int main(void) {
       answer_control(line);
     } else if (strstr(line, "\"type\":\"user\"")) {
       fputs(INIT_FRAME, stdout);
-      for (size_t i = 0; i < n; i++) fwrite(frame, 1, frame_len, stdout);
+      for (size_t i = 0; i < n; i++) {
+        next_uuid(uuid, i);
+        fwrite(frame, 1, frame_len, stdout);
+      }
       fputs(RESULT_FRAME, stdout);
       fflush(stdout);
     }

@@ -81,6 +81,21 @@ char *cas_framer_space(cas_framer_t *f, size_t want, size_t *avail) {
   return b->data + b->len;
 }
 
+char *cas_framer_detach(cas_framer_t *f) {
+  cas_buf_t fresh;
+  size_t rest = f->buf.len - f->start;
+  char *data = f->buf.data;
+
+  cas_buf_init(&fresh);
+  if (cas_buf_reserve(&fresh, rest + 1) < 0) return NULL;
+  if (rest) memcpy(fresh.data, data + f->start, rest);
+  fresh.len = rest;
+  f->scan -= f->start;
+  f->start = 0;
+  f->buf = fresh;
+  return data;
+}
+
 int cas_framer_commit(cas_framer_t *f, size_t n) {
   cas_buf_t *b = &f->buf;
 

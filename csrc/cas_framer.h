@@ -57,6 +57,11 @@ void cas_framer_free(cas_framer_t *f);
 char *cas_framer_space(cas_framer_t *f, size_t want, size_t *avail);
 /* n bytes were written at cas_framer_space(). Returns 0 or the sticky error. */
 int cas_framer_commit(cas_framer_t *f, size_t n);
+/* Give away the buffer that holds the line cas_framer_next() just returned
+ * (free() it when done; the line stays where it is), the framer keeping a
+ * new buffer with the bytes after it.  For a long line, this saves copying
+ * it.  NULL if memory is short: nothing changed. */
+char *cas_framer_detach(cas_framer_t *f);
 /* Copy n bytes in.  Returns 0, CAS_ENOMEM or the sticky error. */
 int cas_framer_feed(cas_framer_t *f, const void *data, size_t n);
 /* The input ended: a final line without '\n' becomes available. */

@@ -413,7 +413,7 @@ fail:
 #undef CAS_COUNT_CHILD
 
 /* The next '"' or '\\' in [p, end), or end. */
-static char *cas_json_next_qb(char *p, char *end) {
+static const char *cas_json_next_qb(const char *p, const char *end) {
 #ifdef CAS_JSON_SSE2
   const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
   while (end - p >= 16) {
@@ -425,6 +425,23 @@ static char *cas_json_next_qb(char *p, char *end) {
 #endif
   while (p < end && *p != '"' && *p != '\\') p++;
   return p;
+}
+
+/* The first '"' or '\\' of a string body from s, or NULL if there is none
+ * before end.  Most strings have no escape, so this finds their end.  With
+ * SSE2 one pass does it; elsewhere libc's memchr (the fastest scan there is
+ * for a long text, a 5 MB frame) finds the quote and a second one proves
+ * there was no backslash before it. */
+static const char *cas_json_first_qb(const char *s, const char *end) {
+#ifdef CAS_JSON_SSE2
+  const char *q = cas_json_next_qb(s, end);
+  return q < end ? q : NULL;
+#else
+  const char *q = memchr(s, '"', (size_t)(end - s)), *b;
+  if (!q) return NULL;
+  b = memchr(s, '\\', (size_t)(q - s));
+  return b ? b : q;
+#endif
 }
 
 static char *cas_utf8_put(char *w, unsigned cp) {
@@ -446,24 +463,15 @@ static char *cas_utf8_put(char *w, unsigned cp) {
   return w;
 }
 
-char *cas_json_unescape(char *s, char *end, size_t *len) {
-  char *q, *w;
+/* Decode the escapes of a string from its first backslash q on, writing at w
+ * (w <= q in place, or a separate buffer); end bounds the line.  Returns the
+ * position just past the closing quote and sets *wend, or NULL. */
+static const char *cas_json_unescape_from(const char *q, const char *end, char *w, char **wend) {
   unsigned cp, lo;
 
-  /* Most strings have no escape: then the first quote ends them.  libc's
-   * memchr is the fastest scan there is for a long text (a 5 MB frame), and
-   * a second one proves there was no backslash before that quote. */
-  q = memchr(s, '"', (size_t)(end - s));
-  if (!q) return NULL;
-  w = memchr(s, '\\', (size_t)(q - s));
-  if (!w) {
-    *len = (size_t)(q - s);
-    return q + 1;
-  }
-  q = w;
   while (q < end && *q != '"') {
-    if (*q != '\\') { /* a run without escapes: move it down as a block */
-      char *next = cas_json_next_qb(q, end);
+    if (*q != '\\') { /* a run without escapes: move it as a block */
+      const char *next = cas_json_next_qb(q, end);
       memmove(w, q, (size_t)(next - q));
       w += next - q;
       q = next;
@@ -495,8 +503,43 @@ char *cas_json_unescape(char *s, char *end, size_t *len) {
     }
   }
   if (q >= end) return NULL;
-  *len = (size_t)(w - s);
+  *wend = w;
   return q + 1;
+}
+
+char *cas_json_unescape(char *s, char *end, size_t *len) {
+  char *w;
+  const char *r;
+
+  w = (char *)(uintptr_t)cas_json_first_qb(s, end);
+  if (!w) return NULL;
+  if (*w == '"') {
+    *len = (size_t)(w - s);
+    return w + 1;
+  }
+  r = cas_json_unescape_from(w, end, w, &w);
+  if (!r) return NULL;
+  *len = (size_t)(w - s);
+  return s + (r - s); /* the same position, writable as s is */
+}
+
+const char *cas_json_unescape_copy(const char *s, const char *end, char *buf, const char **out, size_t *len) {
+  const char *q, *b;
+  char *w;
+
+  b = cas_json_first_qb(s, end);
+  if (!b) return NULL;
+  if (*b == '"') {
+    *out = s;
+    *len = (size_t)(b - s);
+    return b + 1;
+  }
+  memcpy(buf, s, (size_t)(b - s));
+  q = cas_json_unescape_from(b, end, buf + (b - s), &w);
+  if (!q) return NULL;
+  *out = buf;
+  *len = (size_t)(w - buf);
+  return q;
 }
 
 /* Rewrite each lone surrogate escape of a checked line to \ufffd.  Outside

@@ -65,6 +65,11 @@ int cas_json_scan(const char *s, size_t len, int max_depth, cas_json_shape_t *sh
  * position just past the closing quote, or NULL if none is found before end
  * (the line was not scanned). */
 char *cas_json_unescape(char *s, char *end, size_t *len);
+/* The same decoding, leaving the line as it is: a string with no escape is
+ * its own bytes (*out = s), one with escapes is decoded into buf (*out =
+ * buf), which must hold end - s bytes.  *len is the decoded length.  Returns
+ * the position just past the closing quote, or NULL. */
+const char *cas_json_unescape_copy(const char *s, const char *end, char *buf, const char **out, size_t *len);
 
 /* What a parsed stdout frame is, from its "type" member. */
 typedef enum {

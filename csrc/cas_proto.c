@@ -61,7 +61,7 @@ static char *cas__strndup(const char *s, size_t n) {
 void cas_item_free(cas_item_t *it) {
   if (!it) return;
   if (it->json) cJSON_Delete(it->json);
-  free(it->text);
+  free(it->block ? it->block : it->text);
   free(it);
 }
 
@@ -317,16 +317,33 @@ int cas_proto_on_frame(cas_proto_t *p, cJSON *frame) {
   }
 }
 
+int cas_proto_takes_line(const cas_json_shape_t *sh) {
+  return sh->type && !sh->type_escaped && cas_frame_classify_type(sh->type, sh->type_len) == CAS_FRAME_MESSAGE &&
+         !(sh->type_len == 6 && memcmp(sh->type, "result", 6) == 0) &&
+         !(sh->type_len == 6 && memcmp(sh->type, "system", 6) == 0);
+}
+
+/* Queue it, a line-held message: not a result and not session_state_changed,
+ * so the newest message is no longer an error result. */
+static void cas__queue_line_item(cas_proto_t *p, cas_item_t *it, const char *line, const cas_json_shape_t *sh) {
+  it->kind = CAS_ITEM_MESSAGE;
+  it->ncounts = sh->ncounts;
+  if (sh->ncounts) memcpy(it->counts, sh->counts, sh->ncounts * sizeof(uint32_t));
+  it->type_off = (size_t)(sh->type - line);
+  it->type_len = sh->type_len;
+  if (p->last_error_result) {
+    cJSON_Delete(p->last_error_result);
+    p->last_error_result = NULL;
+  }
+  cas__queue_push(&p->messages, it);
+}
+
 int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_json_shape_t *sh) {
   cas_item_t *it;
   size_t text_size, counts_size;
   char *block;
 
-  if (!sh->type || sh->type_escaped ||
-      cas_frame_classify_type(sh->type, sh->type_len) != CAS_FRAME_MESSAGE ||
-      (sh->type_len == 6 && memcmp(sh->type, "result", 6) == 0) ||
-      (sh->type_len == 6 && memcmp(sh->type, "system", 6) == 0))
-    return CAS_PROTO_NEED_TREE;
+  if (!cas_proto_takes_line(sh)) return CAS_PROTO_NEED_TREE;
   /* One allocation: the line, its NUL, padding to uint32_t, the counts. */
   text_size = (len + 1 + sizeof(uint32_t) - 1) / sizeof(uint32_t) * sizeof(uint32_t);
   if (text_size < len || sh->ncounts > (SIZE_MAX - text_size) / sizeof(uint32_t)) return CAS_ENOMEM;
@@ -339,19 +356,28 @@ int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_js
   }
   memcpy(block, line, len);
   block[len] = '\0';
-  it->kind = CAS_ITEM_MESSAGE;
   it->text = block;
   it->text_len = len;
   it->counts = (uint32_t *)(void *)(block + text_size);
-  if (counts_size) memcpy(it->counts, sh->counts, counts_size);
-  it->ncounts = sh->ncounts;
-  /* Not a result and not session_state_changed: the newest message is no
-   * longer an error result. */
-  if (p->last_error_result) {
-    cJSON_Delete(p->last_error_result);
-    p->last_error_result = NULL;
+  cas__queue_line_item(p, it, line, sh);
+  return CAS_OK;
+}
+
+int cas_proto_on_line_owned(cas_proto_t *p, char *block, char *line, size_t len, const cas_json_shape_t *sh) {
+  /* The item and the counts share one allocation; the line stays put. */
+  size_t head = (sizeof(cas_item_t) + sizeof(uint32_t) - 1) / sizeof(uint32_t) * sizeof(uint32_t);
+  cas_item_t *it;
+
+  if (sh->ncounts > (SIZE_MAX - head) / sizeof(uint32_t) ||
+      !(it = (cas_item_t *)calloc(1, head + sh->ncounts * sizeof(uint32_t)))) {
+    free(block);
+    return CAS_ENOMEM;
   }
-  cas__queue_push(&p->messages, it);
+  it->block = block;
+  it->text = line;
+  it->text_len = len;
+  it->counts = (uint32_t *)(void *)((char *)it + head);
+  cas__queue_line_item(p, it, line, sh);
   return CAS_OK;
 }
 

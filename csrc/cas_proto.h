@@ -44,7 +44,9 @@ typedef enum {
  * never looks inside (assistant, user, stream_event, ...), the line itself
  * (text, NUL-terminated, writable) with the container counts of its scan
  * (counts[0..ncounts), in the same allocation as text), for a decoder that
- * builds its own representation in one pass (cas_json_shape_t). */
+ * builds its own representation in one pass (cas_json_shape_t).  Such an
+ * item's frame type is text[type_off .. type_off + type_len), as sent (the
+ * type of a line-held item is never escaped). */
 typedef struct cas_item {
   struct cas_item *next;
   int kind;
@@ -54,6 +56,8 @@ typedef struct cas_item {
   size_t text_len;
   uint32_t *counts;
   size_t ncounts;
+  size_t type_off, type_len;
+  char *block; /* when set, the allocation text lies in (freed instead of text) */
 } cas_item_t;
 
 void cas_item_free(cas_item_t *it);
@@ -89,6 +93,13 @@ int cas_proto_on_frame(cas_proto_t *p, cJSON *frame);
  * a copy of the line and its counts. */
 #define CAS_PROTO_NEED_TREE 1
 int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_json_shape_t *sh);
+/* Would cas_proto_on_line() queue this line as it is (not CAS_PROTO_NEED_TREE)? */
+int cas_proto_takes_line(const cas_json_shape_t *sh);
+/* cas_proto_on_line() for a line inside block (a malloc'd allocation, line
+ * NUL-terminated), which the queued item then owns instead of a copy: for a
+ * long line.  Only when cas_proto_takes_line(); on failure (CAS_ENOMEM) the
+ * block is freed and the line is lost, as it would be on a copy's failure. */
+int cas_proto_on_line_owned(cas_proto_t *p, char *block, char *line, size_t len, const cas_json_shape_t *sh);
 /* A line that failed to parse: queued as a decode error in stream order. */
 int cas_proto_on_decode_error(cas_proto_t *p, int code, const char *line, size_t len);
 /* The stream is dead (code and a sentence); queued after everything else, and

@@ -61,6 +61,8 @@ static char array_mt_key;
 typedef struct {
   cas_client_t *c;
   cas_item_t *cur; /* the item being converted; freed on the next pop or __gc */
+  char *scratch;   /* escaped strings of a typed message decode here (lcas_push_typed) */
+  size_t scratch_cap;
 } lcas_client;
 
 /* A box owns one C allocation until it is emptied or collected. */
@@ -182,7 +184,41 @@ typedef struct {
   const uint32_t *counts;  /* children per container, in opening order */
   size_t ci, nc;
   int array_mt;            /* stack index of core.array_mt */
+  char *keep;              /* non-NULL: leave the line as it is, decoding escaped
+                              strings here (room for end - p bytes) */
+  struct lcas_strcache *cache; /* non-NULL: short strings come from here ... */
+  int cache_idx;           /* ... anchored in the table at this stack index */
 } lcas_dec;
+
+/* Short strings seen lately (keys, model names, session ids, block types),
+ * each anchored in a Lua table: pushing one again from here is cheaper than
+ * interning it from its bytes, which hashes every byte (Lua 5.4 and LuaJIT
+ * intern every string up to 40 bytes anyway, so nothing is kept that Lua
+ * would not share).  Direct-mapped: a collision only costs a miss. */
+#define LCAS_CACHE 256
+#define LCAS_CACHE_MAXLEN 40
+struct lcas_strcache {
+  const char *s[LCAS_CACHE];
+  size_t len[LCAS_CACHE];
+};
+
+static void lcas_push_cached(lua_State *L, lcas_dec *d, const char *s, size_t n) {
+  uint32_t a = 0, b = 0, h;
+  size_t k = n < 4 ? n : 4;
+  memcpy(&a, s, k);
+  memcpy(&b, s + n - k, k);
+  h = a * 0x9E3779B1u ^ b * 0x85EBCA6Bu ^ (uint32_t)n;
+  h = (h ^ h >> 15 ^ h >> 23) & (LCAS_CACHE - 1);
+  if (d->cache->len[h] == n && d->cache->s[h] && memcmp(d->cache->s[h], s, n) == 0) {
+    lua_rawgeti(L, d->cache_idx, (int)h + 1);
+    return;
+  }
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, d->cache_idx, (int)h + 1);
+  d->cache->s[h] = lua_tostring(L, -1);
+  d->cache->len[h] = n;
+}
 
 static void lcas_dec_value(lua_State *L, lcas_dec *d);
 
@@ -196,13 +232,24 @@ static void lcas_dec_expect(lua_State *L, lcas_dec *d, char c) {
   d->p++;
 }
 
-/* d->p is at the opening quote; the core unescapes the body in place. */
+/* d->p is at the opening quote; the core unescapes the body in place, or
+ * into d->keep. */
 static void lcas_dec_string(lua_State *L, lcas_dec *d) {
   size_t n;
-  char *next = cas_json_unescape(d->p + 1, d->end, &n);
-  if (!next) luaL_error(L, "JSON decoder out of step with its scan");
-  lua_pushlstring(L, d->p + 1, n);
-  d->p = next;
+  if (d->keep) {
+    const char *out, *next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
+    if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+    if (d->cache && n <= LCAS_CACHE_MAXLEN) lcas_push_cached(L, d, out, n);
+    else lua_pushlstring(L, out, n);
+    d->p = d->p + (next - d->p);
+    return;
+  }
+  {
+    char *next = cas_json_unescape(d->p + 1, d->end, &n);
+    if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+    lua_pushlstring(L, d->p + 1, n);
+    d->p = next;
+  }
 }
 
 static void lcas_dec_number(lua_State *L, lcas_dec *d) {
@@ -329,8 +376,440 @@ static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32
   d.ci = 0;
   d.nc = nc;
   d.array_mt = lua_gettop(L);
+  d.keep = NULL;
+  d.cache = NULL;
+  d.cache_idx = 0;
   lcas_dec_value(L, &d);
   lua_remove(L, d.array_mt);
+}
+
+/* --- typed messages, built from the line ---------------------------------------- */
+/* The frames that come by the thousand (assistant, user, stream_event) are
+ * built straight into their typed message, as messages.lua's `shapes` table
+ * describes it (core.message_shapes compiles that table once): the frame's
+ * own table and its "message" object are never made, dropped members are
+ * skipped unread, and field names come from the shape instead of being
+ * interned from the line.  Anything the shape does not expect (a "message"
+ * that is not an object or is missing, a key spelled with escapes, a second
+ * "type" or "message") abandons the attempt.  The walk leaves the line as it
+ * was (escaped strings decode into the client's scratch buffer), so it is
+ * then decoded plainly and messages.parse() has the last word, errors
+ * included: both paths give the same message (spec/typed_decode_spec.lua). */
+
+#define SHAPES_MT "claude_agent_sdk.core.shapes"
+#define LCAS_SHAPES 8   /* frame types */
+#define LCAS_FIELDS 16  /* fields per member list */
+#define LCAS_OUTS 31    /* distinct field names per shape (bits of a mask) */
+
+/* Slots of the shapes' uservalue table; the strings and classes the shapes
+ * refer to follow them. */
+enum { UV_TYPE_KEY = 1, UV_BLOCK_CLASSES, UV_DEFAULT_BLOCK, UV_CACHE, UV_FIRST };
+
+typedef struct {
+  const char *wire;  /* the key as sent; the string is anchored in the uservalue */
+  size_t len;
+  int out;           /* uservalue slot of the field's name */
+  unsigned bit;      /* this field's bit in the set-fields mask */
+  int blocks;        /* an array value holds content blocks */
+} lcas_field;
+
+typedef struct {
+  const char *type;  /* the frame type, anchored in the uservalue */
+  size_t type_len;
+  int cls, type_value;
+  const char *lift;  /* the member whose object's members are fields too, or NULL */
+  size_t lift_len;
+  lcas_field top[LCAS_FIELDS], lifted[LCAS_FIELDS];
+  int ntop, nlifted;
+  int outs[LCAS_OUTS], nouts; /* slots of the distinct field names */
+  int array_out;     /* slot of the field that is [] when absent (0: none) */
+  unsigned array_bit;
+} lcas_mshape;
+
+typedef struct {
+  lcas_mshape s[LCAS_SHAPES];
+  int n;
+  struct lcas_strcache cache; /* its strings are in the uservalue's UV_CACHE table */
+} lcas_shapes;
+
+#if LUA_VERSION_NUM >= 504
+#define lcas_setuv(L, i) lua_setiuservalue(L, (i), 1)
+#define lcas_getuv(L, i) lua_getiuservalue(L, (i), 1)
+#elif LUA_VERSION_NUM >= 502
+#define lcas_setuv(L, i) lua_setuservalue(L, (i))
+#define lcas_getuv(L, i) lua_getuservalue(L, (i))
+#else
+#define lcas_setuv(L, i) lua_setfenv(L, (i))
+#define lcas_getuv(L, i) lua_getfenv(L, (i))
+#endif
+
+/* Pop the value on top of the stack into a new slot of the table at uv. */
+static int lcas_anchor(lua_State *L, int uv) {
+  int slot = (int)lua_rawlen(L, uv) + 1;
+  lua_rawseti(L, uv, slot);
+  return slot;
+}
+
+/* Pop a field name; its slot, with one bit per distinct name of the shape. */
+static int lcas_out_slot(lua_State *L, int uv, lcas_mshape *m, unsigned *bit) {
+  int k;
+  for (k = 0; k < m->nouts; k++) {
+    lua_rawgeti(L, uv, m->outs[k]);
+    if (lua_rawequal(L, -1, -2)) {
+      lua_pop(L, 2);
+      *bit = 1u << k;
+      return m->outs[k];
+    }
+    lua_pop(L, 1);
+  }
+  if (m->nouts >= LCAS_OUTS) luaL_error(L, "message shape %s: too many fields", m->type);
+  *bit = 1u << m->nouts;
+  m->outs[m->nouts] = lcas_anchor(L, uv);
+  return m->outs[m->nouts++];
+}
+
+/* The map at index t (wire key -> field name) into list[0..*n). */
+static void lcas_compile_fields(lua_State *L, int t, int uv, lcas_mshape *m, lcas_field *list,
+                                int *n, const char *blocks) {
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lcas_field *f;
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "message shape %s: fields map strings to strings", m->type);
+    if (*n >= LCAS_FIELDS) luaL_error(L, "message shape %s: too many fields", m->type);
+    f = &list[(*n)++];
+    f->blocks = blocks && strcmp(lua_tostring(L, -1), blocks) == 0;
+    f->out = lcas_out_slot(L, uv, m, &f->bit); /* pops the name */
+    lua_pushvalue(L, -1);
+    f->wire = lua_tolstring(L, -1, &f->len);
+    lcas_anchor(L, uv);
+  }
+}
+
+/* Optional string field k of the table at t, anchored; NULL when nil. */
+static const char *lcas_shape_string(lua_State *L, int t, const char *k, int uv, size_t *len,
+                                     const char *type) {
+  const char *v;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "message shape %s: %s must be a string", type, k);
+  v = lua_tolstring(L, -1, len);
+  lcas_anchor(L, uv);
+  return v;
+}
+
+/* core.message_shapes(shapes, block_classes, default_block) -> userdata, for
+ * client:next_message().  shapes: { [frame type] = { class =, fields = {wire
+ * = name}, lift = "message", lifted = {wire = name}, blocks = name, array =
+ * name } } (messages.lua says what each means). */
+static int lcas_message_shapes(lua_State *L) {
+  lcas_shapes *sh;
+  int uv;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  sh = (lcas_shapes *)lua_newuserdata(L, sizeof *sh); /* 4 */
+  memset(sh, 0, sizeof *sh);
+  luaL_getmetatable(L, SHAPES_MT);
+  lua_setmetatable(L, 4);
+  lua_newtable(L); /* 5: the uservalue */
+  uv = 5;
+  lua_pushvalue(L, 4);
+  lua_pushvalue(L, uv);
+  lcas_setuv(L, -2);
+  lua_pop(L, 1);
+  lua_pushliteral(L, "type");
+  lcas_anchor(L, uv);
+  lua_pushvalue(L, 2);
+  lcas_anchor(L, uv);
+  lua_pushvalue(L, 3);
+  lcas_anchor(L, uv);
+  lua_createtable(L, LCAS_CACHE, 0);
+  lcas_anchor(L, uv);
+
+  lua_pushnil(L);
+  while (lua_next(L, 1)) { /* -2: type, -1: spec */
+    int spec = lua_gettop(L);
+    lcas_mshape *m;
+    const char *blocks, *array;
+    size_t n;
+    if (lua_type(L, -2) != LUA_TSTRING || !lua_istable(L, -1))
+      return luaL_error(L, "message shapes map frame types to tables");
+    if (sh->n >= LCAS_SHAPES) return luaL_error(L, "too many message shapes");
+    m = &sh->s[sh->n++];
+    lua_pushvalue(L, -2);
+    m->type = lua_tolstring(L, -1, &m->type_len);
+    lua_pushvalue(L, -1);
+    lcas_anchor(L, uv);
+    m->type_value = lcas_anchor(L, uv);
+    lua_getfield(L, spec, "class");
+    if (!lua_istable(L, -1)) return luaL_error(L, "message shape %s: class must be a table", m->type);
+    m->cls = lcas_anchor(L, uv);
+    m->lift = lcas_shape_string(L, spec, "lift", uv, &m->lift_len, m->type);
+    blocks = lcas_shape_string(L, spec, "blocks", uv, &n, m->type);
+    array = lcas_shape_string(L, spec, "array", uv, &n, m->type);
+    lua_getfield(L, spec, "fields");
+    if (!lua_istable(L, -1)) return luaL_error(L, "message shape %s: fields must be a table", m->type);
+    lcas_compile_fields(L, lua_gettop(L), uv, m, m->top, &m->ntop, blocks);
+    lua_pop(L, 1);
+    if (m->lift) {
+      lua_getfield(L, spec, "lifted");
+      if (!lua_istable(L, -1)) return luaL_error(L, "message shape %s: lifted must be a table", m->type);
+      lcas_compile_fields(L, lua_gettop(L), uv, m, m->lifted, &m->nlifted, blocks);
+      lua_pop(L, 1);
+    }
+    if (array) {
+      lua_pushstring(L, array);
+      m->array_out = lcas_out_slot(L, uv, m, &m->array_bit);
+    }
+    lua_settop(L, spec - 1); /* the type, for lua_next */
+  }
+  lua_settop(L, 4);
+  return 1;
+}
+
+/* The shape for an item's frame type, or NULL. */
+static const lcas_mshape *lcas_shape_for(const lcas_shapes *sh, const cas_item_t *it) {
+  int k;
+  for (k = 0; k < sh->n; k++)
+    if (sh->s[k].type_len == it->type_len && memcmp(sh->s[k].type, it->text + it->type_off, it->type_len) == 0)
+      return &sh->s[k];
+  return NULL;
+}
+
+/* Past a string whose body starts at p, reading nothing but quotes and the
+ * backslashes before them. */
+static char *lcas_skip_string(lua_State *L, char *p, char *end) {
+  for (;;) {
+    char *q = (char *)memchr(p, '"', (size_t)(end - p)), *b;
+    if (!q) luaL_error(L, "JSON decoder out of step with its scan");
+    for (b = q; b > p && b[-1] == '\\'; b--) {}
+    if (((q - b) & 1) == 0) return q + 1;
+    p = q + 1;
+  }
+}
+
+/* Past the value at d->p, pushing nothing (its containers' counts are used up). */
+static void lcas_dec_skip(lua_State *L, lcas_dec *d) {
+  uint32_t n, i;
+  lcas_dec_ws(d);
+  switch (*d->p) {
+  case '"':
+    d->p = lcas_skip_string(L, d->p + 1, d->end);
+    return;
+  case '{':
+  case '[':
+    if (d->ci >= d->nc) break;
+    n = d->counts[d->ci++];
+    if (*d->p++ == '{') {
+      for (i = 0; i < n; i++) {
+        if (i) lcas_dec_expect(L, d, ',');
+        lcas_dec_ws(d);
+        if (*d->p != '"') break;
+        d->p = lcas_skip_string(L, d->p + 1, d->end);
+        lcas_dec_expect(L, d, ':');
+        lcas_dec_skip(L, d);
+      }
+      lcas_dec_expect(L, d, '}');
+    } else {
+      for (i = 0; i < n; i++) {
+        if (i) lcas_dec_expect(L, d, ',');
+        lcas_dec_skip(L, d);
+      }
+      lcas_dec_expect(L, d, ']');
+    }
+    return;
+  default: /* true, false, null, a number */
+    while ((*d->p >= 'a' && *d->p <= 'z') || (*d->p >= '0' && *d->p <= '9') || *d->p == '-' ||
+           *d->p == '+' || *d->p == '.' || *d->p == 'E')
+      d->p++;
+    return;
+  }
+  luaL_error(L, "JSON decoder out of step with its scan");
+}
+
+/* A member key at d->p without escapes: *k, *len, and d->p past the ':'.
+ * 0 when the key has escapes (the caller gives up on the shape). */
+static int lcas_dec_key(lua_State *L, lcas_dec *d, const char **k, size_t *len) {
+  const char *next;
+  lcas_dec_ws(d);
+  if (*d->p != '"') luaL_error(L, "JSON decoder out of step with its scan");
+  next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, k, len);
+  if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+  if (*k != d->p + 1) return 0;
+  d->p += next - d->p;
+  lcas_dec_expect(L, d, ':');
+  lcas_dec_ws(d);
+  return 1;
+}
+
+static const lcas_field *lcas_find_field(const lcas_field *f, int n, const char *k, size_t len) {
+  for (; n > 0; n--, f++)
+    if (f->len == len && memcmp(f->wire, k, len) == 0) return f;
+  return NULL;
+}
+
+/* A content block (the object at d->p): its members as sent, is_error null
+ * dropped, and the class its "type" names.  Stack: uv at d->array_mt + 1,
+ * block classes at + 2. */
+static void lcas_dec_block(lua_State *L, lcas_dec *d) {
+  uint32_t n = d->counts[d->ci++], i;
+  lua_createtable(L, 0, (int)n);
+  d->p++;
+  for (i = 0; i < n; i++) {
+    const char *k;
+    size_t klen;
+    if (i) lcas_dec_expect(L, d, ',');
+    lcas_dec_ws(d);
+    if (*d->p != '"') break;
+    lcas_dec_string(L, d);
+    lcas_dec_expect(L, d, ':');
+    lcas_dec_ws(d);
+    k = lua_tolstring(L, -1, &klen);
+    if (*d->p == 'n' && klen == 8 && memcmp(k, "is_error", 8) == 0) {
+      d->p += 4;
+      lua_pushnil(L); /* clears a repeated key; inserts nothing */
+    } else {
+      lcas_dec_value(L, d);
+    }
+    lua_rawset(L, -3);
+  }
+  lcas_dec_expect(L, d, '}');
+  lua_rawgeti(L, d->array_mt + 1, UV_TYPE_KEY);
+  lua_rawget(L, -2);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_rawgeti(L, d->array_mt + 1, UV_DEFAULT_BLOCK);
+  } else {
+    lua_rawget(L, d->array_mt + 2);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_rawgeti(L, d->array_mt + 1, UV_DEFAULT_BLOCK);
+    }
+  }
+  lua_setmetatable(L, -2);
+}
+
+/* A field's name and value, pushed as a pair for the message (made at its
+ * exact size once all are known).  0 for a field seen before: a repeated key
+ * is left to the plain path, where the last one wins. */
+static int lcas_dec_field(lua_State *L, lcas_dec *d, const lcas_field *f, unsigned *set) {
+  if (*set & f->bit) return 0;
+  if (*d->p == 'n') { /* null: the field is absent */
+    d->p += 4;
+    return 1;
+  }
+  *set |= f->bit;
+  luaL_checkstack(L, 6, "JSON nested too deeply");
+  lua_rawgeti(L, d->array_mt + 1, f->out);
+  if (f->blocks && *d->p == '[' && d->ci < d->nc) {
+    uint32_t n = d->counts[d->ci++], i;
+    lua_createtable(L, (int)n, 0);
+    d->p++;
+    for (i = 1; i <= n; i++) {
+      if (i > 1) lcas_dec_expect(L, d, ',');
+      lcas_dec_ws(d);
+      if (*d->p == '{' && d->ci < d->nc) lcas_dec_block(L, d);
+      else lcas_dec_value(L, d);
+      lua_rawseti(L, -2, (int)i);
+    }
+    lcas_dec_expect(L, d, ']');
+    lua_pushvalue(L, d->array_mt);
+    lua_setmetatable(L, -2);
+  } else {
+    lcas_dec_value(L, d);
+  }
+  return 1;
+}
+
+/* The members of the object at d->p: each one of the shape's fields pushed
+ * as a pair, the others skipped.  top: the frame itself (its lift member is
+ * descended into; a second "type" or lift member gives up).  0: gave up (the
+ * caller rewinds). */
+static int lcas_dec_members(lua_State *L, lcas_dec *d, const lcas_mshape *s, int top, unsigned *set,
+                            int *lifts) {
+  uint32_t n, i;
+  int types = 0;
+  const lcas_field *fields = top ? s->top : s->lifted;
+  int nfields = top ? s->ntop : s->nlifted;
+  if (*d->p != '{' || d->ci >= d->nc) return 0;
+  n = d->counts[d->ci++];
+  d->p++;
+  for (i = 0; i < n; i++) {
+    const char *k;
+    size_t len;
+    const lcas_field *f;
+    if (i) lcas_dec_expect(L, d, ',');
+    if (!lcas_dec_key(L, d, &k, &len)) return 0;
+    if ((f = lcas_find_field(fields, nfields, k, len))) {
+      if (!lcas_dec_field(L, d, f, set)) return 0;
+    } else if (top && s->lift && len == s->lift_len && memcmp(k, s->lift, len) == 0) {
+      if ((*lifts)++ || !lcas_dec_members(L, d, s, 0, set, lifts)) return 0;
+    } else {
+      if (top && len == 4 && memcmp(k, "type", 4) == 0 && types++) return 0;
+      lcas_dec_skip(L, d);
+    }
+  }
+  lcas_dec_expect(L, d, '}');
+  return 1;
+}
+
+/* Push item it's typed message per shape s, using u's scratch buffer; 0 with
+ * nothing pushed when the shape does not fit (or memory for the scratch
+ * buffer is short) and the line is to be decoded plainly. */
+static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_shapes *sh,
+                           const lcas_mshape *s, int shapes_idx) {
+  lcas_dec d;
+  unsigned set = 0;
+  int lifts = 0, pairs, base = lua_gettop(L);
+  if (u->scratch_cap < it->text_len + 1) {
+    char *b = (char *)realloc(u->scratch, it->text_len + 1);
+    if (!b) return 0;
+    u->scratch = b;
+    u->scratch_cap = it->text_len + 1;
+  }
+  luaL_checkstack(L, 12, NULL);
+  lua_pushlightuserdata(L, &array_mt_key);
+  lua_rawget(L, LUA_REGISTRYINDEX); /* base + 1 */
+  lcas_getuv(L, shapes_idx);        /* base + 2 */
+  lua_rawgeti(L, base + 2, UV_BLOCK_CLASSES); /* base + 3 */
+  lua_rawgeti(L, base + 2, UV_CACHE);         /* base + 4 */
+  d.p = it->text;
+  d.end = it->text + it->text_len;
+  d.counts = it->counts;
+  d.ci = 0;
+  d.nc = it->ncounts;
+  d.array_mt = base + 1;
+  d.keep = u->scratch;
+  d.cache = &sh->cache;
+  d.cache_idx = base + 4;
+  lcas_dec_ws(&d);
+  lua_rawgeti(L, base + 2, UV_TYPE_KEY);
+  lua_rawgeti(L, base + 2, s->type_value);
+  if (!lcas_dec_members(L, &d, s, 1, &set, &lifts) || (s->lift && !lifts)) {
+    lua_settop(L, base);
+    return 0;
+  }
+  if (s->array_out && !(set & s->array_bit)) {
+    lua_rawgeti(L, base + 2, s->array_out);
+    lua_createtable(L, 0, 0);
+    lua_pushvalue(L, base + 1);
+    lua_setmetatable(L, -2);
+  }
+  /* The pairs above base + 4 go into a table of their exact size. */
+  pairs = (lua_gettop(L) - base - 4) / 2;
+  lua_createtable(L, 0, pairs);
+  lua_insert(L, base + 5);
+  while (lua_gettop(L) > base + 5) lua_rawset(L, base + 5);
+  lua_rawgeti(L, base + 2, s->cls);
+  lua_setmetatable(L, -2);
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+  return 1;
 }
 
 /* --- Lua -> JSON tree (never raises) ---------------------------------------------- */
@@ -690,6 +1169,8 @@ static int lcas_spawn(lua_State *L) {
   u = (lcas_client *)lua_newuserdata(L, sizeof *u);
   u->c = NULL;
   u->cur = NULL;
+  u->scratch = NULL;
+  u->scratch_cap = 0;
   luaL_getmetatable(L, CLIENT_MT);
   lua_setmetatable(L, -2);
   rc = cas_client_spawn(&u->c, &o, &err);
@@ -707,6 +1188,9 @@ static int lcas_client_gc(lua_State *L) {
   lcas_client *u = (lcas_client *)luaL_checkudata(L, 1, CLIENT_MT);
   if (u->cur) cas_item_free(u->cur);
   u->cur = NULL;
+  free(u->scratch);
+  u->scratch = NULL;
+  u->scratch_cap = 0;
   if (u->c) cas_client_free(u->c);
   u->c = NULL;
   return 0;
@@ -732,17 +1216,37 @@ static void lcas_release(lcas_client *u) {
   u->cur = NULL;
 }
 
-/* -> "message", tbl | "decode_error", head, code | "fatal", msg, code | nil */
+/* A scratch buffer above this is freed after its message: one huge line
+ * does not pin its size. */
+#define LCAS_SCRATCH_KEEP (1u << 20)
+
+/* client:next_message([shapes]) -> "message", tbl[, true when tbl is a typed
+ * message built per shapes] | "decode_error", head, code | "fatal", msg, code
+ * | nil */
 static int lcas_client_next_message(lua_State *L) {
   lcas_client *u = lcas_check(L);
+  lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (lcas_shapes *)luaL_checkudata(L, 2, SHAPES_MT);
   cas_item_t *it = lcas_hold(u, cas_proto_pop_message(cas_client_proto(u->c)));
+  const lcas_mshape *s;
   if (!it) return 0;
   if (it->kind == CAS_ITEM_MESSAGE) {
+    int typed = 0;
     lua_pushliteral(L, "message");
-    if (it->json) lcas_push_json(L, it->json, 0);
-    else lcas_push_scanned(L, it->text, it->text_len, it->counts, it->ncounts);
+    if (it->json) {
+      lcas_push_json(L, it->json, 0);
+    } else {
+      typed = sh && (s = lcas_shape_for(sh, it)) && lcas_push_typed(L, u, it, sh, s, 2);
+      if (!typed) lcas_push_scanned(L, it->text, it->text_len, it->counts, it->ncounts);
+    }
     lcas_release(u);
-    return 2;
+    if (u->scratch_cap > LCAS_SCRATCH_KEEP) {
+      free(u->scratch);
+      u->scratch = NULL;
+      u->scratch_cap = 0;
+    }
+    if (!typed) return 2;
+    lua_pushboolean(L, 1);
+    return 3;
   }
   lua_pushstring(L, it->kind == CAS_ITEM_FATAL ? "fatal" : "decode_error");
   lua_pushlstring(L, it->text ? it->text : "", it->text_len);
@@ -1004,6 +1508,7 @@ static const luaL_Reg module_funcs[] = {
   {"spawn", lcas_spawn},
   {"encode", lcas_encode},
   {"decode", lcas_decode},
+  {"message_shapes", lcas_message_shapes},
   {"utf8_valid", lcas_utf8_valid},
   {"now", lcas_now},
   {"hrtime", lcas_hrtime},
@@ -1021,6 +1526,9 @@ int luaopen_claude_agent_sdk_core(lua_State *L) {
   luaL_newmetatable(L, BOX_MT);
   lua_pushcfunction(L, lcas_box_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, SHAPES_MT);
   lua_pop(L, 1);
 
   luaL_newmetatable(L, CLIENT_MT);

@@ -26,6 +26,8 @@ local loop = require("claude_agent_sdk.loop")
 local driver = require("claude_agent_sdk.driver")
 
 local null = json.null
+-- The hot frames arrive as typed messages built in C (messages.shapes).
+local SHAPES = core.message_shapes(messages.shapes, messages.block_classes, messages.ContentBlock)
 
 ---@class ClaudeSDKClient
 ---@field options table  the validated options
@@ -301,8 +303,10 @@ function Client:_next_message(deadline)
   while true do
     local c = self._core
     if not c then return nil end
-    local kind, v, code = c:next_message()
+    -- third value: true for a message built typed in C, else an error code
+    local kind, v, code = c:next_message(SHAPES)
     if kind == "message" then
+      if code == true then return v end
       return messages.parse(v)
     elseif kind == "decode_error" then
       errors.raise("CLIJSONDecodeError", "Failed to decode JSON from the CLI: " .. v, { line = v, code = code })

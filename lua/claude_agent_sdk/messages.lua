@@ -208,50 +208,63 @@ local function parse_blocks(content)
 end
 M.parse_blocks = parse_blocks
 
-local function parse_user(f)
-  local m = f.message
-  if type(m) ~= "table" then
-    errors.raise("MessageParseError", "user message without a message object", { data = f })
-  end
-  return setmetatable({
-    type = "user",
-    content = parse_blocks(m.content),
-    uuid = nn(f.uuid),
-    parent_tool_use_id = nn(f.parent_tool_use_id),
-    tool_use_result = nn(f.tool_use_result),
-    session_id = nn(f.session_id),
-  }, M.UserMessage)
-end
+-- The hot frames' typed messages, as data.  lua_cas.c builds these messages
+-- straight from the line (core.message_shapes compiles this table), and
+-- parse() below reads the same table for frames that arrive as trees, so
+-- both paths give the same message.  Per frame type:
+--   class   the message's class
+--   fields  wire key -> field name, for the frame's own members
+--   lift    a member whose object's members are fields too ...
+--   lifted  ... named by this map (the frame is malformed without it)
+--   blocks  the field whose array holds content blocks, typed in place
+--   array   a field that is an empty array when absent or null
+-- A null value leaves its field absent (nil); other members are dropped.
+M.shapes = {
+  assistant = {
+    class = M.AssistantMessage,
+    fields = { parent_tool_use_id = "parent_tool_use_id", error = "error", session_id = "session_id",
+      uuid = "uuid" },
+    lift = "message",
+    lifted = { id = "message_id", model = "model", content = "content", usage = "usage",
+      stop_reason = "stop_reason" },
+    blocks = "content",
+    array = "content",
+  },
+  user = {
+    class = M.UserMessage,
+    fields = { uuid = "uuid", parent_tool_use_id = "parent_tool_use_id", tool_use_result = "tool_use_result",
+      session_id = "session_id" },
+    lift = "message",
+    lifted = { content = "content" },
+    blocks = "content",
+  },
+  stream_event = {
+    class = M.StreamEvent,
+    fields = { event = "event", uuid = "uuid", session_id = "session_id", parent_tool_use_id = "parent_tool_use_id" },
+  },
+}
+M.block_classes = block_classes
 
--- The hottest parser (one frame per content block): nulls are tested inline
--- rather than through nn(), which costs a call per field.
-local function parse_assistant(f)
-  local m = f.message
-  if type(m) ~= "table" then
-    errors.raise("MessageParseError", "assistant message without a message object", { data = f })
+-- A frame as its shape says (the tree path; lua_cas.c does the same walk).
+local function parse_shaped(f, s, type_)
+  local msg = { type = type_ }
+  for wire, name in pairs(s.fields) do
+    local v = f[wire]
+    if v ~= null then msg[name] = v end
   end
-  local model, usage, id, stop = m.model, m.usage, m.id, m.stop_reason
-  local ptu, err, sid, uuid = f.parent_tool_use_id, f.error, f.session_id, f.uuid
-  if model == null then model = nil end
-  if usage == null then usage = nil end
-  if id == null then id = nil end
-  if stop == null then stop = nil end
-  if ptu == null then ptu = nil end
-  if err == null then err = nil end
-  if sid == null then sid = nil end
-  if uuid == null then uuid = nil end
-  return setmetatable({
-    type = "assistant",
-    content = parse_blocks(m.content) or json.array(),
-    model = model,
-    parent_tool_use_id = ptu,
-    error = err,
-    usage = usage,
-    message_id = id,
-    stop_reason = stop,
-    session_id = sid,
-    uuid = uuid,
-  }, M.AssistantMessage)
+  if s.lift then
+    local m = f[s.lift]
+    if type(m) ~= "table" then
+      errors.raise("MessageParseError", ("%s message without a %s object"):format(type_, s.lift), { data = f })
+    end
+    for wire, name in pairs(s.lifted) do
+      local v = m[wire]
+      if v ~= null then msg[name] = v end
+    end
+  end
+  if s.blocks then msg[s.blocks] = parse_blocks(msg[s.blocks]) end
+  if s.array and msg[s.array] == nil then msg[s.array] = json.array() end
+  return setmetatable(msg, s.class)
 end
 
 local system_classes = {
@@ -328,20 +341,6 @@ local function parse_result(f)
   }, M.ResultMessage)
 end
 
-local function parse_stream_event(f)
-  local uuid, sid, ptu = f.uuid, f.session_id, f.parent_tool_use_id
-  if uuid == null then uuid = nil end
-  if sid == null then sid = nil end
-  if ptu == null then ptu = nil end
-  return setmetatable({
-    type = "stream_event",
-    uuid = uuid,
-    session_id = sid,
-    event = f.event,
-    parent_tool_use_id = ptu,
-  }, M.StreamEvent)
-end
-
 -- The frame's non-null fields in a new table of class cls.
 local function copy_typed(f, cls)
   local msg = {}
@@ -380,12 +379,14 @@ local function typed(cls)
   return function(f) return copy_typed(f, cls) end
 end
 
+local function shaped(type_)
+  local s = M.shapes[type_]
+  return function(f) return parse_shaped(f, s, type_) end
+end
+
 local parsers = {
-  user = parse_user,
-  assistant = parse_assistant,
   system = parse_system,
   result = parse_result,
-  stream_event = parse_stream_event,
   rate_limit_event = parse_rate_limit_event,
   conversation_reset = typed(M.ConversationResetMessage),
   tool_progress = typed(M.ToolProgressMessage),
@@ -393,6 +394,7 @@ local parsers = {
   auth_status = parse_auth_status,
   prompt_suggestion = typed(M.PromptSuggestionMessage),
 }
+for type_ in pairs(M.shapes) do parsers[type_] = shaped(type_) end
 
 --- A decoded stdout frame to a typed message.
 ---@param frame table

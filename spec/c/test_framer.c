@@ -472,6 +472,35 @@ static void test_lines_stay_valid(void) {
   cas_framer_free(&f);
 }
 
+/* A detached buffer keeps its line; the framer goes on with the bytes after
+ * it, in a buffer of its own. */
+static void test_detach(void) {
+  cas_framer_t f;
+  const char *a, *b;
+  char *block;
+  size_t la, lb;
+
+  cas_framer_init(&f, CAS_FRAMER_JSON, 0);
+  CHECK_EQ_INT(cas_framer_feed(&f, "{\"a\":1}\n{\"b\"", 12), CAS_OK);
+  CHECK_EQ_INT(cas_framer_next(&f, &a, &la), 1);
+  block = cas_framer_detach(&f);
+  CHECK(block != NULL && a >= block && f.buf.data != block);
+  CHECK_EQ_INT(cas_framer_pending(&f), 4);
+  CHECK_EQ_INT(cas_framer_feed(&f, ":2}\n", 4), CAS_OK);
+  CHECK_EQ_INT(cas_framer_next(&f, &b, &lb), 1);
+  CHECK(strcmp(a, "{\"a\":1}") == 0 && la == 7); /* still there */
+  CHECK(strcmp(b, "{\"b\":2}") == 0 && lb == 7);
+  free(block);
+  /* nothing after the line: the new buffer starts empty */
+  CHECK_EQ_INT(cas_framer_feed(&f, "{\"c\":3}\n", 8), CAS_OK);
+  CHECK_EQ_INT(cas_framer_next(&f, &a, &la), 1);
+  block = cas_framer_detach(&f);
+  CHECK(block != NULL && cas_framer_pending(&f) == 0 && strcmp(a, "{\"c\":3}") == 0);
+  free(block);
+  CHECK_EQ_INT(cas_framer_next(&f, &a, &la), 0);
+  cas_framer_free(&f);
+}
+
 static void test_text_mode(void) {
   static const char in[] = "  hello  \r\n\n \t \nworld\t\n{\"json\":true}\n";
   cas_framer_t f;
@@ -615,6 +644,7 @@ int main(void) {
   RUN(test_eof_tail);
   RUN(test_zero_copy);
   RUN(test_lines_stay_valid);
+  RUN(test_detach);
   RUN(test_text_mode);
   RUN(test_5mb_line);
   RUN(test_many_lines);

@@ -107,6 +107,25 @@ static void check_unescape(const char *body_and_rest, const char *want, size_t w
     CHECK(next == copy + consumed);
     CHECK(len == want_len && memcmp(copy, want, len) == 0);
   }
+  /* The copying form gives the same, and leaves the text as it was. */
+  memcpy(copy, body_and_rest, n);
+  {
+    char *buf = malloc(n);
+    const char *out = NULL, *cnext;
+    if (buf) {
+      cnext = cas_json_unescape_copy(copy, copy + n, buf, &out, &len);
+      if (consumed == 0) {
+        CHECK(cnext == NULL);
+      } else {
+        CHECK(cnext == copy + consumed);
+        CHECK(len == want_len && memcmp(out, want, len) == 0);
+        /* no escape: the text itself; escapes: the buffer */
+        CHECK(out == (memchr(copy, '\\', consumed) ? buf : copy));
+      }
+      CHECK(memcmp(copy, body_and_rest, n) == 0);
+      free(buf);
+    }
+  }
   free(copy);
 }
 

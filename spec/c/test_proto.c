@@ -316,8 +316,43 @@ static void test_lines_without_tree(void) {
   cas_proto_free(p);
 }
 
+/* A long line is queued in the block it came in (no copy); the item owns
+ * and frees the block.  The type's place is recorded for either kind. */
+static void test_owned_line(void) {
+  static const char text[] = "  {\"a\":[1,{}],\"type\":\"user\"}";
+  cas_json_shape_t sh;
+  cas_proto_t *p;
+  cas_item_t *it;
+  char *block = malloc(sizeof text);
+
+  if (!block) return;
+  memcpy(block, text, sizeof text);
+  cas_json_shape_init(&sh);
+  cas_proto_new(&p);
+  CHECK_EQ_INT(cas_json_scan(block + 2, sizeof text - 3, 0, &sh), CAS_OK);
+  CHECK(cas_proto_takes_line(&sh));
+  CHECK_EQ_INT(cas_proto_on_line_owned(p, block, block + 2, sizeof text - 3, &sh), CAS_OK);
+  CHECK_EQ_INT(offer_line(p, "{\"type\":\"stream_event\"}"), CAS_OK);
+  it = cas_proto_pop_message(p);
+  CHECK(it && it->block == block && it->text == block + 2 && it->text_len == sizeof text - 3);
+  if (it) {
+    CHECK(it->ncounts == 3 && it->counts[0] == 2 && it->counts[1] == 2 && it->counts[2] == 0);
+    CHECK(it->type_len == 4 && memcmp(it->text + it->type_off, "user", 4) == 0);
+    CHECK(cas_item_tree(it) != NULL);
+    cas_item_free(it);
+  }
+  it = cas_proto_pop_message(p);
+  CHECK(it && !it->block && it->type_len == 12 && memcmp(it->text + it->type_off, "stream_event", 12) == 0);
+  cas_item_free(it);
+  CHECK_EQ_INT(cas_json_scan("{\"type\":\"result\"}", 17, 0, &sh), CAS_OK);
+  CHECK(!cas_proto_takes_line(&sh));
+  cas_json_shape_free(&sh);
+  cas_proto_free(p);
+}
+
 int main(void) {
   RUN(test_lines_without_tree);
+  RUN(test_owned_line);
   RUN(test_request_frame_shape);
   RUN(test_responses_matched_by_id);
   RUN(test_error_response);

@@ -12,9 +12,10 @@ M.ROOT = os.getenv("PWD") or "."
 
 --- The real CLI, or nil and why not.
 function M.cli_path()
-  local candidates = { os.getenv("CLAUDE_CLI_PATH"), M.ROOT .. "/.deps/node_modules/.bin/claude" }
+  -- (CLAUDE_CLI_PATH may be unset: a nil first entry would end ipairs at once)
+  local candidates = { os.getenv("CLAUDE_CLI_PATH") or "", M.ROOT .. "/.deps/node_modules/.bin/claude" }
   for _, p in ipairs(candidates) do
-    if p and p ~= "" and core.executable(p) then return p end
+    if p ~= "" and core.executable(p) then return p end
   end
   return nil, "the real claude CLI was not found (CLAUDE_CLI_PATH, .deps/): run `make setup`"
 end
