@@ -18,8 +18,11 @@
  * than max_line is flushed whole as a line, which may cut a UTF-8 character at
  * the read boundary; stderr is diagnostics and its memory must stay bounded.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE, posix_memalign */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cas_error.h"
 #include "cas_framer.h"
@@ -28,6 +31,52 @@
 /* An idle buffer larger than this is given back, so one huge frame does not
  * pin its memory for the rest of a long session. */
 #define CAS_FRAMER_KEEP ((size_t)1024 * 1024)
+
+/* Past this size the buffer holds a long line (a big tool result, an image)
+ * and moves to memory aligned for transparent huge pages, with the kernel
+ * asked for them.  Reading a 5 MB frame into fresh 4 KiB pages costs over a
+ * thousand page faults, as long as the copy itself or longer; in 2 MiB pages,
+ * three.  Where the kernel says no (THP off), nothing is lost but the hint.
+ * Such a buffer is still plain malloc memory: free() releases it, so it can
+ * be detached like any other. */
+#define CAS_FRAMER_HUGE ((size_t)1024 * 1024)
+#define CAS_HUGE_PAGE ((size_t)2 * 1024 * 1024)
+
+/* Ask for huge pages on the 2 MiB-aligned part of [p, p + n). */
+static void cas_framer_advise_huge(char *p, size_t n) {
+#ifdef MADV_HUGEPAGE
+  uintptr_t a = ((uintptr_t)p + CAS_HUGE_PAGE - 1) & ~(uintptr_t)(CAS_HUGE_PAGE - 1);
+  uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(CAS_HUGE_PAGE - 1);
+  if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
+/* Grow b to hold need bytes for a long line: the first time into aligned
+ * memory (copying what there is, under 1 MiB), later by realloc, which moves
+ * a block this large without copying.  CAS_ENOMEM leaves b as it was. */
+static int cas_framer_grow_huge(cas_buf_t *b, size_t need) {
+  size_t cap = 4 * CAS_HUGE_PAGE; /* one step for a frame of a few MB */
+  void *p;
+  if (b->cap > CAS_FRAMER_HUGE) {
+    if (cas_buf_reserve(b, need - b->len) < 0) return CAS_ENOMEM;
+    cas_framer_advise_huge(b->data, b->cap);
+    return CAS_OK;
+  }
+  while (cap < need) {
+    if (cap > SIZE_MAX / 2) return CAS_ENOMEM;
+    cap *= 2;
+  }
+  if (posix_memalign(&p, CAS_HUGE_PAGE, cap) != 0) return CAS_ENOMEM;
+  cas_framer_advise_huge((char *)p, cap);
+  if (b->len) memcpy(p, b->data, b->len);
+  free(b->data);
+  b->data = (char *)p;
+  b->cap = cap;
+  return CAS_OK;
+}
 
 void cas_framer_init(cas_framer_t *f, int mode, size_t max_line) {
   cas_buf_init(&f->buf);
@@ -71,7 +120,10 @@ char *cas_framer_space(cas_framer_t *f, size_t want, size_t *avail) {
     room = b->cap - b->len - 1;
   }
   if (room < want) {
-    if (want == SIZE_MAX || cas_buf_reserve(b, want + 1) < 0) {
+    int rc = want == SIZE_MAX || b->len > SIZE_MAX - want - 1 ? CAS_ENOMEM
+             : b->len + want + 1 > CAS_FRAMER_HUGE ? cas_framer_grow_huge(b, b->len + want + 1)
+                                                   : cas_buf_reserve(b, want + 1);
+    if (rc < 0) {
       if (avail) *avail = 0;
       return NULL;
     }
