@@ -186,39 +186,8 @@ typedef struct {
   int array_mt;            /* stack index of core.array_mt */
   char *keep;              /* non-NULL: leave the line as it is, decoding escaped
                               strings here (room for end - p bytes) */
-  struct lcas_strcache *cache; /* non-NULL: short strings come from here ... */
-  int cache_idx;           /* ... anchored in the table at this stack index */
 } lcas_dec;
 
-/* Short strings seen lately (keys, model names, session ids, block types),
- * each anchored in a Lua table: pushing one again from here is cheaper than
- * interning it from its bytes, which hashes every byte (Lua 5.4 and LuaJIT
- * intern every string up to 40 bytes anyway, so nothing is kept that Lua
- * would not share).  Direct-mapped: a collision only costs a miss. */
-#define LCAS_CACHE 256
-#define LCAS_CACHE_MAXLEN 40
-struct lcas_strcache {
-  const char *s[LCAS_CACHE];
-  size_t len[LCAS_CACHE];
-};
-
-static void lcas_push_cached(lua_State *L, lcas_dec *d, const char *s, size_t n) {
-  uint32_t a = 0, b = 0, h;
-  size_t k = n < 4 ? n : 4;
-  memcpy(&a, s, k);
-  memcpy(&b, s + n - k, k);
-  h = a * 0x9E3779B1u ^ b * 0x85EBCA6Bu ^ (uint32_t)n;
-  h = (h ^ h >> 15 ^ h >> 23) & (LCAS_CACHE - 1);
-  if (d->cache->len[h] == n && d->cache->s[h] && memcmp(d->cache->s[h], s, n) == 0) {
-    lua_rawgeti(L, d->cache_idx, (int)h + 1);
-    return;
-  }
-  lua_pushlstring(L, s, n);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, d->cache_idx, (int)h + 1);
-  d->cache->s[h] = lua_tostring(L, -1);
-  d->cache->len[h] = n;
-}
 
 static void lcas_dec_value(lua_State *L, lcas_dec *d);
 
@@ -239,8 +208,7 @@ static void lcas_dec_string(lua_State *L, lcas_dec *d) {
   if (d->keep) {
     const char *out, *next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
     if (!next) luaL_error(L, "JSON decoder out of step with its scan");
-    if (d->cache && n <= LCAS_CACHE_MAXLEN) lcas_push_cached(L, d, out, n);
-    else lua_pushlstring(L, out, n);
+    lua_pushlstring(L, out, n);
     d->p = d->p + (next - d->p);
     return;
   }
@@ -377,8 +345,6 @@ static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32
   d.nc = nc;
   d.array_mt = lua_gettop(L);
   d.keep = NULL;
-  d.cache = NULL;
-  d.cache_idx = 0;
   lcas_dec_value(L, &d);
   lua_remove(L, d.array_mt);
 }
@@ -403,7 +369,7 @@ static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32
 
 /* Slots of the shapes' uservalue table; the strings and classes the shapes
  * refer to follow them. */
-enum { UV_TYPE_KEY = 1, UV_BLOCK_CLASSES, UV_DEFAULT_BLOCK, UV_CACHE, UV_FIRST };
+enum { UV_TYPE_KEY = 1, UV_BLOCK_CLASSES, UV_DEFAULT_BLOCK };
 
 typedef struct {
   const char *wire;  /* the key as sent; the string is anchored in the uservalue */
@@ -429,7 +395,6 @@ typedef struct {
 typedef struct {
   lcas_mshape s[LCAS_SHAPES];
   int n;
-  struct lcas_strcache cache; /* its strings are in the uservalue's UV_CACHE table */
 } lcas_shapes;
 
 #if LUA_VERSION_NUM >= 504
@@ -527,8 +492,6 @@ static int lcas_message_shapes(lua_State *L) {
   lua_pushvalue(L, 2);
   lcas_anchor(L, uv);
   lua_pushvalue(L, 3);
-  lcas_anchor(L, uv);
-  lua_createtable(L, LCAS_CACHE, 0);
   lcas_anchor(L, uv);
 
   lua_pushnil(L);
@@ -761,8 +724,8 @@ static int lcas_dec_members(lua_State *L, lcas_dec *d, const lcas_mshape *s, int
 /* Push item it's typed message per shape s, using u's scratch buffer; 0 with
  * nothing pushed when the shape does not fit (or memory for the scratch
  * buffer is short) and the line is to be decoded plainly. */
-static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_shapes *sh,
-                           const lcas_mshape *s, int shapes_idx) {
+static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, const lcas_mshape *s,
+                           int shapes_idx) {
   lcas_dec d;
   unsigned set = 0;
   int lifts = 0, pairs, base = lua_gettop(L);
@@ -777,7 +740,6 @@ static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_sh
   lua_rawget(L, LUA_REGISTRYINDEX); /* base + 1 */
   lcas_getuv(L, shapes_idx);        /* base + 2 */
   lua_rawgeti(L, base + 2, UV_BLOCK_CLASSES); /* base + 3 */
-  lua_rawgeti(L, base + 2, UV_CACHE);         /* base + 4 */
   d.p = it->text;
   d.end = it->text + it->text_len;
   d.counts = it->counts;
@@ -785,8 +747,6 @@ static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_sh
   d.nc = it->ncounts;
   d.array_mt = base + 1;
   d.keep = u->scratch;
-  d.cache = &sh->cache;
-  d.cache_idx = base + 4;
   lcas_dec_ws(&d);
   lua_rawgeti(L, base + 2, UV_TYPE_KEY);
   lua_rawgeti(L, base + 2, s->type_value);
@@ -800,11 +760,11 @@ static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_sh
     lua_pushvalue(L, base + 1);
     lua_setmetatable(L, -2);
   }
-  /* The pairs above base + 4 go into a table of their exact size. */
-  pairs = (lua_gettop(L) - base - 4) / 2;
+  /* The pairs above base + 3 go into a table of their exact size. */
+  pairs = (lua_gettop(L) - base - 3) / 2;
   lua_createtable(L, 0, pairs);
-  lua_insert(L, base + 5);
-  while (lua_gettop(L) > base + 5) lua_rawset(L, base + 5);
+  lua_insert(L, base + 4);
+  while (lua_gettop(L) > base + 4) lua_rawset(L, base + 4);
   lua_rawgeti(L, base + 2, s->cls);
   lua_setmetatable(L, -2);
   lua_replace(L, base + 1);
@@ -1225,7 +1185,7 @@ static void lcas_release(lcas_client *u) {
  * | nil */
 static int lcas_client_next_message(lua_State *L) {
   lcas_client *u = lcas_check(L);
-  lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (lcas_shapes *)luaL_checkudata(L, 2, SHAPES_MT);
+  const lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (const lcas_shapes *)luaL_checkudata(L, 2, SHAPES_MT);
   cas_item_t *it = lcas_hold(u, cas_proto_pop_message(cas_client_proto(u->c)));
   const lcas_mshape *s;
   if (!it) return 0;
@@ -1235,7 +1195,7 @@ static int lcas_client_next_message(lua_State *L) {
     if (it->json) {
       lcas_push_json(L, it->json, 0);
     } else {
-      typed = sh && (s = lcas_shape_for(sh, it)) && lcas_push_typed(L, u, it, sh, s, 2);
+      typed = sh && (s = lcas_shape_for(sh, it)) && lcas_push_typed(L, u, it, s, 2);
       if (!typed) lcas_push_scanned(L, it->text, it->text_len, it->counts, it->ncounts);
     }
     lcas_release(u);
