@@ -132,6 +132,24 @@ describe("typed decoding in C", function()
     assert.are.equal(core.array_mt, getmetatable(out[11].msg.content))
   end)
 
+  -- Over 256 KiB a line is handed over from the framer's buffer (no copy), and
+  -- its escaped strings decode into a scratch buffer of the line's size.
+  it("builds long lines with escapes the same way (3 MB, handed over, not copied)", function()
+    local chunk = ("line with \\\"quotes\\\", a tab\\t and \\u00e9\\n"):rep(70000)
+    local lines = {
+      '{"type":"assistant","message":{"model":"m","content":[{"type":"text","text":"' .. chunk .. '"}]},"uuid":"u"}',
+      '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":"' .. chunk
+        .. '","is_error":null}]}}',
+      '{"type":"stream_event","event":{"delta":{"text":"short"}}}',
+    }
+    local out, typed = check(lines)
+    assert.are.equal(3, typed)
+    local text = out[1].msg.content[1].text
+    assert.are.equal(70000 * 34, #text)
+    assert.are.equal('line with "quotes", a tab\t and é\n', text:sub(1, 34))
+    assert.are.equal(text, out[2].msg.content[1].content)
+  end)
+
   -- Random frames of the three shapes: fields present, absent, null or of
   -- another kind, in any order, with escapes and whitespace anywhere.
   it("agrees with the plain path on 2000 random frames", function()
