@@ -188,7 +188,6 @@ typedef struct {
                               strings here (room for end - p bytes) */
 } lcas_dec;
 
-
 static void lcas_dec_value(lua_State *L, lcas_dec *d);
 
 static void lcas_dec_ws(lcas_dec *d) {
@@ -205,19 +204,12 @@ static void lcas_dec_expect(lua_State *L, lcas_dec *d, char c) {
  * into d->keep. */
 static void lcas_dec_string(lua_State *L, lcas_dec *d) {
   size_t n;
-  if (d->keep) {
-    const char *out, *next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
-    if (!next) luaL_error(L, "JSON decoder out of step with its scan");
-    lua_pushlstring(L, out, n);
-    d->p = d->p + (next - d->p);
-    return;
-  }
-  {
-    char *next = cas_json_unescape(d->p + 1, d->end, &n);
-    if (!next) luaL_error(L, "JSON decoder out of step with its scan");
-    lua_pushlstring(L, d->p + 1, n);
-    d->p = next;
-  }
+  const char *out = d->p + 1, *next;
+  if (d->keep) next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
+  else next = cas_json_unescape(d->p + 1, d->end, &n);
+  if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+  lua_pushlstring(L, out, n);
+  d->p += next - d->p; /* next points into the line */
 }
 
 static void lcas_dec_number(lua_State *L, lcas_dec *d) {

@@ -132,6 +132,22 @@ describe("typed decoding in C", function()
     assert.are.equal(core.array_mt, getmetatable(out[11].msg.content))
   end)
 
+  it("refuses a malformed shape table with a message that names the shape", function()
+    local cls = messages.AssistantMessage
+    local function bad(shapes, pattern)
+      local ok, err = pcall(core.message_shapes, shapes, {}, {})
+      assert.is_false(ok)
+      assert.matches(pattern, tostring(err))
+    end
+    bad({ assistant = { fields = {} } }, "assistant: class must be a table")
+    bad({ assistant = { class = cls } }, "assistant: fields must be a table")
+    bad({ assistant = { class = cls, fields = { a = 1 } } }, "fields map strings to strings")
+    bad({ assistant = { class = cls, fields = {}, lift = "message" } }, "lifted must be a table")
+    bad({ assistant = { class = cls, fields = {}, blocks = 3 } }, "blocks must be a string")
+    bad({ [1] = {} }, "map frame types to tables")
+    assert.has_error(function() core.message_shapes(nil, {}, {}) end)
+  end)
+
   -- Over 256 KiB a line is handed over from the framer's buffer (no copy), and
   -- its escaped strings decode into a scratch buffer of the line's size.
   it("builds long lines with escapes the same way (3 MB, handed over, not copied)", function()
