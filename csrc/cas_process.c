@@ -254,9 +254,9 @@ static void close_range_except(int lo, unsigned hi, long loop_max) {
   for (fd = lo; fd < loop_max && (hi == ~0U || fd <= (long)hi); fd++) close((int)fd);
 }
 
-/* The watchdog: a small process forked (no exec) per child that joins the
- * child's process group and blocks reading a pipe whose write end only the
- * host holds.  However the host ends - free, exit(), SIGKILL, a crash - the
+/* The watchdog: a small process per child (a shell, see watchdog_exec; a
+ * fork of the host where there is no /bin/sh) that joins the child's process
+ * group and blocks reading a pipe whose write end only the host holds.  However the host ends - free, exit(), SIGKILL, a crash - the
  * kernel closes that end, the read returns, and the watchdog SIGKILLs the
  * whole group: the CLI and everything it started in its group (tool shells,
  * MCP servers), which PR_SET_PDEATHSIG alone would leave behind.  Being a
@@ -289,6 +289,54 @@ static void watchdog_run(int guard, pid_t pgid, long close_max) {
   _exit(0);
 }
 
+/* The watchdog as a shell, when there is one: a vfork()ed child sets itself
+ * up as watchdog_run() does and execs /bin/sh, whose `read` returns at the
+ * guard's EOF and whose `kill` takes the group down.  A fork() of the host
+ * would share every page of its memory copy-on-write for the watchdog's whole
+ * life, so each page the host writes later is copied once, a page fault each:
+ * for a big host (Neovim, a game) that is a real cost, and the fork itself
+ * grows with the host's size.  Signals ignored before exec stay ignored in the
+ * shell.  Only async-signal-safe calls after vfork; nothing written to memory
+ * but this frame's locals. */
+#define CAS_WATCHDOG_SH "/bin/sh"
+
+static void watchdog_exec(int guard, pid_t pgid, long close_max) {
+  static const char script[] = "read x; kill -s KILL -- -$1";
+  char num[24], *argv[6], *envp[1];
+  struct sigaction sa;
+  sigset_t none;
+  unsigned long v = (unsigned long)pgid;
+  int sig, i = (int)sizeof num - 1;
+
+  num[i] = '\0';
+  do {
+    num[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v && i > 0);
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  for (sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sa.sa_handler = (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE)
+                        ? SIG_IGN : SIG_DFL;
+    sigaction(sig, &sa, NULL);
+  }
+  if (dup2(guard, 0) < 0) _exit(127);
+  close_range_except(1, ~0U, close_max);
+  if (setpgid(0, pgid) < 0) _exit(0); /* the group is already gone */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  argv[0] = (char *)"claude-agent-sdk-watchdog"; /* what ps shows */
+  argv[1] = (char *)"-c";
+  argv[2] = (char *)script;
+  argv[3] = (char *)"sh";
+  argv[4] = num + i;
+  argv[5] = NULL;
+  envp[0] = NULL;
+  execve(CAS_WATCHDOG_SH, argv, envp);
+  _exit(127);
+}
+
 /* Start the watchdog of group pgid; returns its pid (or -1) and the guard's
  * write end in *guard_out. */
 static pid_t watchdog_start(pid_t pgid, long close_max, int *guard_out) {
@@ -306,10 +354,16 @@ static pid_t watchdog_start(pid_t pgid, long close_max, int *guard_out) {
   }
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pid = fork();
-  if (pid == 0) {
-    close(gp[1]);
-    watchdog_run(gp[0], pgid, close_max);
+  if (access(CAS_WATCHDOG_SH, X_OK) == 0) {
+    /* The guard's write end is CLOEXEC, so the shell never holds it. */
+    pid = vfork();
+    if (pid == 0) watchdog_exec(gp[0], pgid, close_max);
+  } else {
+    pid = fork();
+    if (pid == 0) {
+      close(gp[1]);
+      watchdog_run(gp[0], pgid, close_max);
+    }
   }
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   close(gp[0]);
