@@ -22,7 +22,7 @@
  * memory) stays this small however long the turn; one that does not still
  * gets progress on every pump, so a control response behind unread messages
  * is never stuck. */
-#define CAS_PUMP_MESSAGES 128
+#define CAS_PUMP_MESSAGES 512
 #define CAS_DEFAULT_TAIL 8192
 #define CAS_DEFAULT_MAX_LINE ((size_t)64 << 20)
 

@@ -190,13 +190,23 @@ typedef struct {
 
 static void lcas_dec_value(lua_State *L, lcas_dec *d);
 
+/* The CLI writes compact JSON: whitespace is rare, and every byte of it is
+ * at most ' ', which one compare rules out for the rest. */
 static void lcas_dec_ws(lcas_dec *d) {
-  while (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r') d->p++;
+  while ((unsigned char)*d->p <= ' ' && (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r'))
+    d->p++;
 }
 
+static void lcas_dec_fail(lua_State *L) {
+  luaL_error(L, "JSON decoder out of step with its scan");
+}
+
+/* d->end is a NUL, which never equals c. */
 static void lcas_dec_expect(lua_State *L, lcas_dec *d, char c) {
-  lcas_dec_ws(d);
-  if (d->p >= d->end || *d->p != c) luaL_error(L, "JSON decoder out of step with its scan");
+  if (*d->p != c) {
+    lcas_dec_ws(d);
+    if (*d->p != c) lcas_dec_fail(L);
+  }
   d->p++;
 }
 
