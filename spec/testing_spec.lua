@@ -847,6 +847,17 @@ describe("claude-offline-model and spawn_server", function()
     assert.matches('"path":"/v1/messages"', read_file(dir .. "/log.jsonl"))
   end)
 
+  -- stop() closes the child's stdin and sends SIGTERM: the child must survive
+  -- the signal wherever it is, just after announcing its URL (its handlers
+  -- were once installed after that) or already shutting down after the EOF.
+  it("spawn_server's stop() gets exit status 0 even right after the start, 20 times out of 20", function()
+    local statuses = {}
+    for i = 1, 20 do
+      statuses[i] = testing.spawn_server({}).stop()
+    end
+    assert.are.same({ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, statuses)
+  end)
+
   it("spawn_server fails clearly when the script does not load", function()
     local dir = temp_dir()
     finally(function() remove_tree(dir) end)

@@ -142,10 +142,7 @@ function M.main(argv)
     io.stderr:write("claude-offline-model: ", tostring(server), "\n")
     return 1
   end
-  io.stdout:write("ANTHROPIC_BASE_URL=", server.url, "\n")
-  io.stdout:flush()
-
-  local handles = {}
+  local handles, signals = {}, {}
   local function shutdown()
     server:stop()
     for _, h in ipairs(handles) do
@@ -153,12 +150,21 @@ function M.main(argv)
         h:close()
       end
     end
+    -- The signal handlers stay installed (unref'd, so the loop can end): a
+    -- SIGTERM that follows a stdin EOF (a parent's stop() sends both) must
+    -- not kill the process on its way out and turn exit 0 into 143.
+    for _, sig in ipairs(signals) do
+      sig:unref()
+    end
   end
   for _, signame in ipairs({ "sigint", "sigterm" }) do
     local sig = uv.new_signal()
     sig:start(signame, shutdown)
-    handles[#handles + 1] = sig
+    signals[#signals + 1] = sig
   end
+  -- Announced only now: a parent may stop us as soon as it reads the URL.
+  io.stdout:write("ANTHROPIC_BASE_URL=", server.url, "\n")
+  io.stdout:flush()
   if opts.exit_on_eof then
     local kind = uv.guess_handle(0)
     local input
