@@ -256,17 +256,21 @@ static void close_range_except(int lo, unsigned hi, long loop_max) {
 
 /* The watchdog: a small process per child (a shell, see watchdog_exec; a
  * fork of the host where there is no /bin/sh) that joins the child's process
- * group and blocks reading a pipe whose write end only the host holds.  However the host ends - free, exit(), SIGKILL, a crash - the
- * kernel closes that end, the read returns, and the watchdog SIGKILLs the
- * whole group: the CLI and everything it started in its group (tool shells,
- * MCP servers), which PR_SET_PDEATHSIG alone would leave behind.  Being a
- * member, it also keeps the group id from being reused, so the kill can never
- * reach a stranger.  It ignores the SIGTERM of the shutdown ladder so that it
- * survives to do the final kill.  Only async-signal-safe calls after fork. */
-static void watchdog_run(int guard, pid_t pgid, long close_max) {
+ * group and blocks reading a pipe whose write end only the host holds.
+ * However the host ends - free, exit(), SIGKILL, a crash - the kernel closes
+ * that end, the read returns, and the watchdog SIGKILLs the whole group: the
+ * CLI and everything it started in its group (tool shells, MCP servers),
+ * which PR_SET_PDEATHSIG alone would leave behind.  Being a member, it also
+ * keeps the group id from being reused, so the kill can never reach a
+ * stranger.  It ignores the SIGTERM of the shutdown ladder so that it
+ * survives to do the final kill.  Only async-signal-safe calls after fork.
+ *
+ * watchdog_setup: in the new watchdog process (either kind), the shutdown
+ * ladder's signals ignored and the others at their defaults, the group joined
+ * (or _exit if it is already gone), every signal unblocked. */
+static void watchdog_setup(pid_t pgid) {
   struct sigaction sa;
   sigset_t none;
-  char b;
   int sig;
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
@@ -276,12 +280,18 @@ static void watchdog_run(int guard, pid_t pgid, long close_max) {
                         ? SIG_IGN : SIG_DFL;
     sigaction(sig, &sa, NULL);
   }
+  if (setpgid(0, pgid) < 0) _exit(0);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The fork kind: the watchdog is this code. */
+static void watchdog_run(int guard, pid_t pgid, long close_max) {
+  char b;
   /* Stay off the host's terminal and files: keep only the guard. */
   close_range_except(0, (unsigned)guard - 1, close_max);
   close_range_except(guard + 1, ~0U, close_max);
-  if (setpgid(0, pgid) < 0) _exit(0); /* the group is already gone */
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  watchdog_setup(pgid);
   while (read(guard, &b, 1) != 0) {
     if (errno != EINTR) break;
   }
@@ -303,29 +313,17 @@ static void watchdog_run(int guard, pid_t pgid, long close_max) {
 static void watchdog_exec(int guard, pid_t pgid, long close_max) {
   static const char script[] = "read x; kill -s KILL -- -$1";
   char num[24], *argv[6], *envp[1];
-  struct sigaction sa;
-  sigset_t none;
   unsigned long v = (unsigned long)pgid;
-  int sig, i = (int)sizeof num - 1;
+  int i = (int)sizeof num - 1;
 
   num[i] = '\0';
   do {
     num[--i] = (char)('0' + v % 10);
     v /= 10;
   } while (v && i > 0);
-  memset(&sa, 0, sizeof sa);
-  sigemptyset(&sa.sa_mask);
-  for (sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    sa.sa_handler = (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE)
-                        ? SIG_IGN : SIG_DFL;
-    sigaction(sig, &sa, NULL);
-  }
   if (dup2(guard, 0) < 0) _exit(127);
   close_range_except(1, ~0U, close_max);
-  if (setpgid(0, pgid) < 0) _exit(0); /* the group is already gone */
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  watchdog_setup(pgid);
   argv[0] = (char *)"claude-agent-sdk-watchdog"; /* what ps shows */
   argv[1] = (char *)"-c";
   argv[2] = (char *)script;
