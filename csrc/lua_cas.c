@@ -217,7 +217,7 @@ static void lcas_dec_string(lua_State *L, lcas_dec *d) {
   const char *out = d->p + 1, *next;
   if (d->keep) next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
   else next = cas_json_unescape(d->p + 1, d->end, &n);
-  if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+  if (!next) lcas_dec_fail(L);
   lua_pushlstring(L, out, n);
   d->p += next - d->p; /* next points into the line */
 }
@@ -245,7 +245,7 @@ static void lcas_dec_number(lua_State *L, lcas_dec *d) {
   }
   while ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' || *q == '-') q++;
   n = (size_t)(q - s);
-  if (n == 0 || n >= sizeof buf) luaL_error(L, "JSON decoder out of step with its scan");
+  if (n == 0 || n >= sizeof buf) lcas_dec_fail(L);
   memcpy(buf, s, n);
   buf[n] = '\0';
   /* strtod reads the locale's decimal point; a host may have set one. */
@@ -276,7 +276,7 @@ static void lcas_dec_value(lua_State *L, lcas_dec *d) {
   uint32_t n, i;
 
   lcas_dec_ws(d);
-  if (d->p >= d->end) luaL_error(L, "JSON decoder out of step with its scan");
+  if (d->p >= d->end) lcas_dec_fail(L);
   switch (*d->p) {
   case '"':
     lcas_dec_string(L, d);
@@ -329,7 +329,7 @@ static void lcas_dec_value(lua_State *L, lcas_dec *d) {
     lcas_dec_number(L, d);
     return;
   }
-  luaL_error(L, "JSON decoder out of step with its scan");
+  lcas_dec_fail(L);
 }
 
 /* Push the value of text[0..len) (writable, NUL-terminated, accepted by
@@ -546,16 +546,14 @@ static const lcas_mshape *lcas_shape_for(const lcas_shapes *sh, const cas_item_t
   return NULL;
 }
 
-/* Past a string whose body starts at p, reading nothing but quotes and the
- * backslashes before them. */
-static char *lcas_skip_string(lua_State *L, char *p, char *end) {
-  for (;;) {
-    char *q = (char *)memchr(p, '"', (size_t)(end - p)), *b;
-    if (!q) luaL_error(L, "JSON decoder out of step with its scan");
-    for (b = q; b > p && b[-1] == '\\'; b--) {}
-    if (((q - b) & 1) == 0) return q + 1;
-    p = q + 1;
-  }
+/* Past the string at d->p (its opening quote), found as lcas_dec_string
+ * finds it, pushing nothing.  Typed walks only: d->keep is set. */
+static void lcas_skip_string(lua_State *L, lcas_dec *d) {
+  const char *out;
+  size_t n;
+  const char *next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
+  if (!next) lcas_dec_fail(L);
+  d->p += next - d->p;
 }
 
 /* Past the value at d->p, pushing nothing (its containers' counts are used up). */
@@ -564,7 +562,7 @@ static void lcas_dec_skip(lua_State *L, lcas_dec *d) {
   lcas_dec_ws(d);
   switch (*d->p) {
   case '"':
-    d->p = lcas_skip_string(L, d->p + 1, d->end);
+    lcas_skip_string(L, d);
     return;
   case '{':
   case '[':
@@ -575,7 +573,7 @@ static void lcas_dec_skip(lua_State *L, lcas_dec *d) {
         if (i) lcas_dec_expect(L, d, ',');
         lcas_dec_ws(d);
         if (*d->p != '"') break;
-        d->p = lcas_skip_string(L, d->p + 1, d->end);
+        lcas_skip_string(L, d);
         lcas_dec_expect(L, d, ':');
         lcas_dec_skip(L, d);
       }
@@ -594,7 +592,7 @@ static void lcas_dec_skip(lua_State *L, lcas_dec *d) {
       d->p++;
     return;
   }
-  luaL_error(L, "JSON decoder out of step with its scan");
+  lcas_dec_fail(L);
 }
 
 /* A member key at d->p without escapes: *k, *len, and d->p past the ':'.
@@ -602,9 +600,9 @@ static void lcas_dec_skip(lua_State *L, lcas_dec *d) {
 static int lcas_dec_key(lua_State *L, lcas_dec *d, const char **k, size_t *len) {
   const char *next;
   lcas_dec_ws(d);
-  if (*d->p != '"') luaL_error(L, "JSON decoder out of step with its scan");
+  if (*d->p != '"') lcas_dec_fail(L);
   next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, k, len);
-  if (!next) luaL_error(L, "JSON decoder out of step with its scan");
+  if (!next) lcas_dec_fail(L);
   if (*k != d->p + 1) return 0;
   d->p += next - d->p;
   lcas_dec_expect(L, d, ':');
