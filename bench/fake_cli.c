@@ -37,29 +37,26 @@ static char *make_text(size_t n) {
   return t;
 }
 
-static char *frame_assistant(const char *text) {
-  size_t cap = strlen(text) + 1024;
-  char *f = malloc(cap);
-  if (!f) exit(70);
-  snprintf(f, cap,
-           "{\"type\":\"assistant\",\"message\":{\"id\":\"msg_01XFDUDYJgAACzvnptvVoYEL\",\"type\":\"message\","
-           "\"role\":\"assistant\",\"model\":\"" MODEL "\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],"
-           "\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,"
-           "\"output_tokens\":48}},\"parent_tool_use_id\":null,"
-           "\"session_id\":\"" SESSION "\",\"uuid\":\"" UUID "\"}\n",
-           text);
-  return f;
-}
+/* The frames that carry the text (%s): an assistant message, or a
+ * stream_event text delta for BENCH_PARTIAL. */
+static const char ASSISTANT_FRAME[] =
+    "{\"type\":\"assistant\",\"message\":{\"id\":\"msg_01XFDUDYJgAACzvnptvVoYEL\",\"type\":\"message\","
+    "\"role\":\"assistant\",\"model\":\"" MODEL "\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],"
+    "\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,"
+    "\"output_tokens\":48}},\"parent_tool_use_id\":null,"
+    "\"session_id\":\"" SESSION "\",\"uuid\":\"" UUID "\"}\n";
 
-static char *frame_delta(const char *text) {
-  size_t cap = strlen(text) + 512;
+static const char DELTA_FRAME[] =
+    "{\"type\":\"stream_event\",\"event\":{\"type\":\"content_block_delta\",\"index\":0,"
+    "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}},\"session_id\":\"" SESSION "\","
+    "\"parent_tool_use_id\":null,\"uuid\":\"" UUID "\"}\n";
+
+/* fmt (one of the above) with text in place of its %s. */
+static char *frame_with(const char *fmt, const char *text) {
+  size_t cap = strlen(fmt) + strlen(text);
   char *f = malloc(cap);
   if (!f) exit(70);
-  snprintf(f, cap,
-           "{\"type\":\"stream_event\",\"event\":{\"type\":\"content_block_delta\",\"index\":0,"
-           "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}},\"session_id\":\"" SESSION "\","
-           "\"parent_tool_use_id\":null,\"uuid\":\"" UUID "\"}\n",
-           text);
+  snprintf(f, cap, fmt, text);
   return f;
 }
 
@@ -114,7 +111,7 @@ int main(void) {
   size_t n = knob("BENCH_N", 1000), text_len = knob("BENCH_TEXT", 200), big = knob("BENCH_BIG", 0);
   int partial = knob("BENCH_PARTIAL", 0) != 0;
   char *text = make_text(big ? big : text_len);
-  char *frame = big ? frame_assistant(text) : partial ? frame_delta(text) : frame_assistant(text);
+  char *frame = frame_with(partial && !big ? DELTA_FRAME : ASSISTANT_FRAME, text);
   size_t frame_len = strlen(frame);
   if (big) n = 1;
   free(text);
