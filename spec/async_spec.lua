@@ -37,12 +37,7 @@ local function delta_text(msg)
   end
 end
 
--- Inside a task: sleep in small steps until pred() holds or ms pass; returns pred().
-local function wait_for(pred, ms)
-  local deadline = core.now() + ms
-  while not pred() and core.now() < deadline do claude.sleep(20) end
-  return pred() and true or false
-end
+local wait_for = h.wait_for
 
 -- How often consecutive entries differ.
 local function switches(seq)

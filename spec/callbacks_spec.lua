@@ -37,9 +37,7 @@ local dirs = {}
 
 -- A fresh empty directory, removed after the test.
 local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. sh_quote(d)))
+  local d = h.tmpdir()
   dirs[#dirs + 1] = d
   return d
 end

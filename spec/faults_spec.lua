@@ -45,25 +45,10 @@ end
 
 -- A client on the fake CLI in `mode`; extra.env is merged into the fake's env.
 local function client(mode, extra)
-  local env = { FAKE_MODE = mode }
-  local o = { cli_path = FAKE }
-  for k, v in pairs(extra or {}) do
-    if k == "env" then
-      for ek, ev in pairs(v) do env[ek] = ev end
-    else
-      o[k] = v
-    end
-  end
-  o.env = env
-  return claude.ClaudeSDKClient.new(o)
+  return claude.ClaudeSDKClient.new(h.merge_options({ cli_path = FAKE, env = { FAKE_MODE = mode } }, extra))
 end
 
--- Inside a task: sleep in small steps until pred() holds or ms pass.
-local function wait_for(pred, ms)
-  local deadline = core.now() + ms
-  while not pred() and core.now() < deadline do claude.sleep(20) end
-  return pred() and true or false
-end
+local wait_for = h.wait_for
 
 -- Does the core have bytes queued for the CLI's stdin (it polls stdin for "w")?
 local function write_queued(c)

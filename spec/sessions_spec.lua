@@ -9,12 +9,7 @@ local h = require("support.helpers")
 
 local CLI, why = h.cli_path()
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p '" .. d .. "'"))
-  return d
-end
+local tmpdir = h.tmpdir
 
 -- One JSON line with its keys in the given order: obj({ "k", v, "k2", v2 }).
 local function obj(kv)

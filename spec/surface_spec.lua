@@ -12,20 +12,9 @@ local CLI, why = h.cli_path()
 
 local collect = h.collect
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p '" .. d .. "'"))
-  return d
-end
+local tmpdir = h.tmpdir
 
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = h.read_file
 
 -- One turn in a fresh client; returns the messages.
 local function turn(opts, prompt)

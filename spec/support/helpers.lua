@@ -2,6 +2,7 @@
 --- server as a child process (the blocking client would starve an in-process
 --- one), build client options pointing the CLI at it with a throwaway HOME,
 --- and check that processes are really gone.
+local claude = require("claude_agent_sdk")
 local core = require("claude_agent_sdk.core")
 local testing = require("claude_agent_sdk.testing")
 local json = require("claude_agent_sdk.json")
@@ -55,15 +56,34 @@ end
 function M.options(srv, extra)
   local env, home = testing.cli_env({ url = srv.url })
   homes[#homes + 1] = home
-  local o = { cli_path = assert(M.cli_path()), env = env }
+  return M.merge_options({ cli_path = assert(M.cli_path()), env = env }, extra)
+end
+
+--- extra's fields set into client options o, except extra.env, which is merged into o.env; returns o.
+function M.merge_options(o, extra)
   for k, v in pairs(extra or {}) do
     if k == "env" then
-      for ek, ev in pairs(v) do env[ek] = ev end
+      for ek, ev in pairs(v) do o.env[ek] = ev end
     else
       o[k] = v
     end
   end
   return o
+end
+
+--- A fresh empty directory (the caller removes it).
+function M.tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p '" .. d .. "'"))
+  return d
+end
+
+--- Inside a task: sleep in small steps until pred() holds or ms pass; returns pred().
+function M.wait_for(pred, ms)
+  local deadline = core.now() + ms
+  while not pred() and core.now() < deadline do claude.sleep(20) end
+  return pred() and true or false
 end
 
 --- True while a process (or, with group = true, any process of its group) exists.
