@@ -8,6 +8,7 @@
 --   * the help file keeps to 78 columns, has its first-line tag and its modeline;
 --   * the Lua code of the help file's examples and of README.md's ```lua blocks compiles.
 local claude = require("claude_agent_sdk")
+local h = require("support.helpers")
 local async = require("claude_agent_sdk.async")
 local options = require("claude_agent_sdk.options")
 local messages = require("claude_agent_sdk.messages")
@@ -74,13 +75,6 @@ local function tags_in(text)
   return tags
 end
 
-local function nvim_path()
-  local p = io.popen("command -v nvim 2>/dev/null")
-  local path = p and p:read("*l")
-  if p then p:close() end
-  if path == nil or path == "" then return nil end
-  return path
-end
 
 describe("doc/claude_agent_sdk.txt", function()
   local text = read(DOC)
@@ -88,7 +82,7 @@ describe("doc/claude_agent_sdk.txt", function()
   local prose, blocks = parse_help(text)
 
   it("passes :helptags in headless Neovim with no duplicate tag", function()
-    local nvim = nvim_path()
+    local nvim = h.nvim_path()
     if not nvim then
       pending("skipped: nvim is not installed (Debian: apt-get install neovim), so :helptags cannot run")
       return

@@ -280,17 +280,11 @@ describe("examples/", function()
   end)
 
   it("15_nvim_chat streams the answer into a Neovim buffer and quits when run headless", function()
-    local p = io.popen("command -v nvim 2>/dev/null")
-    local nvim = p and p:read("*l")
-    if p then p:close() end
-    if not nvim or nvim == "" then
-      pending("skipped: nvim is not installed")
+    local why = h.nvim_missing()
+    if why then
+      pending("skipped: " .. why)
+      return
     end
-    local so = io.open(ROOT .. "/build/luajit/claude_agent_sdk/core.so")
-    if not so then
-      pending("skipped: the LuaJIT build of the module is missing (make module LUA=luajit)")
-    end
-    so:close()
     -- Neovim's own LuaJIT loads the module, whatever SPEC_LUA is.
     local env, home = testing.cli_env({ url = srv.url })
     env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
@@ -328,19 +322,11 @@ describe("examples/", function()
   end)
 
   it("17_nvim_permissions answers the permission prompt through vim.ui.select in headless Neovim", function()
-    local p = io.popen("command -v nvim 2>/dev/null")
-    local nvim = p and p:read("*l")
-    if p then p:close() end
-    if not nvim or nvim == "" then
-      pending("skipped: nvim is not installed")
+    local why = h.nvim_missing()
+    if why then
+      pending("skipped: " .. why)
       return
     end
-    local so = io.open(ROOT .. "/build/luajit/claude_agent_sdk/core.so")
-    if not so then
-      pending("skipped: the LuaJIT build of the module is missing (make module LUA=luajit)")
-      return
-    end
-    so:close()
     -- Neovim's own LuaJIT loads the module, whatever SPEC_LUA is.
     local env, home = testing.cli_env({ url = srv.url })
     env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"

@@ -24,12 +24,6 @@ local function exists(path)
   return f ~= nil
 end
 
-local function nvim_installed()
-  local p = io.popen("command -v nvim 2>/dev/null")
-  local path = p and p:read("*l")
-  if p then p:close() end
-  return path ~= nil and path ~= "" and core.executable(path)
-end
 
 -- What `make test` provides and these checks need, or nil. (Missing, they fail: only a missing nvim skips.)
 local function unprepared()
@@ -94,7 +88,7 @@ local function running(pid)
 end
 
 describe("Neovim packaging (headless nvim, LuaJIT)", function()
-  if not nvim_installed() then
+  if not h.nvim_path() then
     pending("skipped: nvim is not installed (Debian: apt-get install neovim)")
     return
   end

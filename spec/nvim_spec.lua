@@ -15,16 +15,10 @@ end
 
 -- Why this spec cannot run here, or nil.
 local function missing()
-  local p = io.popen("command -v nvim 2>/dev/null")
-  local nvim = p and p:read("*l")
-  if p then p:close() end
-  if not nvim or nvim == "" then return "nvim is not installed (Debian: apt-get install neovim)" end
-  if not core.executable(nvim) then return "nvim at " .. nvim .. " is not executable" end
-  local so = io.open(ROOT .. "/build/luajit/claude_agent_sdk/core.so")
-  if not so then return "the LuaJIT build of the module is missing: run `make module LUA=luajit`" end
-  so:close()
-  local _, why = h.cli_path()
-  return why
+  local why = h.nvim_missing()
+  if why then return why end
+  local _, no_cli = h.cli_path()
+  return no_cli
 end
 
 -- The processes, zombies aside, whose pid or process group is pid, as "pid state command". (A zombie has exited;

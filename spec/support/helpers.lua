@@ -71,6 +71,26 @@ function M.merge_options(o, extra)
   return o
 end
 
+--- nvim's path, or nil and why not (not installed, or not executable).
+function M.nvim_path()
+  local p = io.popen("command -v nvim 2>/dev/null")
+  local path = p and p:read("*l")
+  if p then p:close() end
+  if not path or path == "" then return nil, "nvim is not installed (Debian: apt-get install neovim)" end
+  if not core.executable(path) then return nil, "nvim at " .. path .. " is not executable" end
+  return path
+end
+
+--- Why headless Neovim cannot run the SDK here (no nvim, or no LuaJIT build of the module), or nil.
+function M.nvim_missing()
+  local path, why = M.nvim_path()
+  if not path then return why end
+  local so = io.open(M.ROOT .. "/build/luajit/claude_agent_sdk/core.so")
+  if not so then return "the LuaJIT build of the module is missing: run `make module LUA=luajit`" end
+  so:close()
+  return nil
+end
+
 --- A fresh empty directory (the caller removes it).
 function M.tmpdir()
   local d = os.tmpname()
