@@ -23,15 +23,9 @@ local CLI, why = h.cli_path()
 
 local collect = h.collect
 
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = h.exists
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
-end
+local sh_quote = h.sh_quote
 
 local dirs = {}
 

@@ -19,9 +19,7 @@ local DOC = ROOT .. "/doc/claude_agent_sdk.txt"
 local README = ROOT .. "/README.md"
 local compile = loadstring or load -- LuaJIT's load takes no string chunk in every build
 
-local function q(s)
-  return "'" .. (tostring(s):gsub("'", [['\'']])) .. "'"
-end
+local q = h.sh_quote
 
 local function read(path)
   local f = assert(io.open(path, "rb"), "cannot read " .. path)

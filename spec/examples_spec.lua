@@ -16,9 +16,7 @@ end
 -- The build directory of that interpreter, as the Makefile names it (build/lua5.4, build/luajit).
 local TAG = SPEC_LUA:match("([^/]+)$")
 
-local function q(s)
-  return "'" .. (tostring(s):gsub("'", [['\'']])) .. "'"
-end
+local q = h.sh_quote
 
 local function has(out, text)
   assert(out:find(text, 1, true), ("expected %q in the output:\n%s"):format(text, out))

@@ -23,13 +23,9 @@ local function note(fmt, ...)
   io.stdout:flush()
 end
 
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local sh_quote = h.sh_quote
 
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = h.exists
 
 local function touch(path)
   local f = assert(io.open(path, "w"))

@@ -14,15 +14,9 @@ local LIMIT_S = 60
 local LUAJIT_SO = ROOT .. "/build/luajit/claude_agent_sdk/core.so"
 local LUA54_SO = ROOT .. "/build/lua5.4/claude_agent_sdk/core.so"
 
-local function q(s)
-  return "'" .. (tostring(s):gsub("'", [['\'']])) .. "'"
-end
+local q = h.sh_quote
 
-local function exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = h.exists
 
 
 -- What `make test` provides and these checks need, or nil. (Missing, they fail: only a missing nvim skips.)

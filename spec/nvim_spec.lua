@@ -9,9 +9,7 @@ local core = require("claude_agent_sdk.core")
 local ROOT = h.ROOT
 local LIMIT_S = 60
 
-local function q(s)
-  return "'" .. (tostring(s):gsub("'", [['\'']])) .. "'"
-end
+local q = h.sh_quote
 
 -- Why this spec cannot run here, or nil.
 local function missing()

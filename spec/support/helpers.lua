@@ -71,6 +71,18 @@ function M.merge_options(o, extra)
   return o
 end
 
+--- s quoted for a POSIX shell command line.
+function M.sh_quote(s)
+  return "'" .. (tostring(s):gsub("'", [['\'']])) .. "'"
+end
+
+--- Whether a file can be opened for reading.
+function M.exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
 --- nvim's path, or nil and why not (not installed, or not executable).
 function M.nvim_path()
   local p = io.popen("command -v nvim 2>/dev/null")
