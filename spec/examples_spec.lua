@@ -78,6 +78,25 @@ describe("examples/", function()
     return out, elapsed
   end
 
+  -- Run examples/<name> in headless Neovim, whose own LuaJIT loads the module whatever SPEC_LUA is; its output.
+  -- Nil, with the test marked pending, where Neovim cannot run the SDK here.
+  local function run_in_nvim(name, limit_s)
+    local why = h.nvim_missing()
+    if why then
+      pending("skipped: " .. why)
+      return nil
+    end
+    local env, home = testing.cli_env({ url = srv.url })
+    env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
+    env.LUA_CPATH = ROOT .. "/build/luajit/?.so;;"
+    env.CLAUDE_CLI_PATH = CLI
+    env.CLAUDE_EXAMPLE_HEADLESS = "1"
+    local status, out = sh("nvim --headless -u NONE -i NONE -c " .. q("luafile examples/" .. name), env, nil, limit_s)
+    os.execute("rm -rf " .. q(home))
+    assert(status == 0, ("examples/%s exited with status %s; output:\n%s"):format(name, tostring(status), out))
+    return out
+  end
+
   it("every example says what it shows and how to run it, under both interpreters", function()
     local p = assert(io.popen("ls " .. q(ROOT .. "/examples")))
     local names = {}
@@ -278,20 +297,8 @@ describe("examples/", function()
   end)
 
   it("15_nvim_chat streams the answer into a Neovim buffer and quits when run headless", function()
-    local why = h.nvim_missing()
-    if why then
-      pending("skipped: " .. why)
-      return
-    end
-    -- Neovim's own LuaJIT loads the module, whatever SPEC_LUA is.
-    local env, home = testing.cli_env({ url = srv.url })
-    env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
-    env.LUA_CPATH = ROOT .. "/build/luajit/?.so;;"
-    env.CLAUDE_CLI_PATH = CLI
-    env.CLAUDE_EXAMPLE_HEADLESS = "1"
-    local status, out = sh("nvim --headless -u NONE -i NONE -c " .. q("luafile examples/15_nvim_chat.lua"), env)
-    os.execute("rm -rf " .. q(home))
-    assert(status == 0, ("examples/15_nvim_chat.lua exited with status %s; output:\n%s"):format(tostring(status), out))
+    local out = run_in_nvim("15_nvim_chat.lua")
+    if not out then return end
     has(out, "You: What is Python?")
     has(out, "Claude: Python is a high-level, general-purpose programming language")
     matches(out, "%[success, %$%d+%.%d%d%d%d%]")
@@ -320,22 +327,8 @@ describe("examples/", function()
   end)
 
   it("17_nvim_permissions answers the permission prompt through vim.ui.select in headless Neovim", function()
-    local why = h.nvim_missing()
-    if why then
-      pending("skipped: " .. why)
-      return
-    end
-    -- Neovim's own LuaJIT loads the module, whatever SPEC_LUA is.
-    local env, home = testing.cli_env({ url = srv.url })
-    env.LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
-    env.LUA_CPATH = ROOT .. "/build/luajit/?.so;;"
-    env.CLAUDE_CLI_PATH = CLI
-    env.CLAUDE_EXAMPLE_HEADLESS = "1"
-    local status, out = sh("nvim --headless -u NONE -i NONE -c " .. q("luafile examples/17_nvim_permissions.lua"),
-      env, nil, 60)
-    os.execute("rm -rf " .. q(home))
-    assert(status == 0,
-      ("examples/17_nvim_permissions.lua exited with status %s; output:\n%s"):format(tostring(status), out))
+    local out = run_in_nvim("17_nvim_permissions.lua", 60)
+    if not out then return end
     has(out, "User: Create an empty file named notes.txt")
     has(out, "Claude wants to use Bash: touch notes.txt")
     has(out, "(headless: choosing Allow)")
