@@ -204,18 +204,19 @@ int cas_client_close_stdin(cas_client_t *c) {
 
 /* --- reading ----------------------------------------------------------------------- */
 
-/* Most frames are only queued for the caller: one scan validates them and
- * records their shape, and the line itself is queued.  The few the protocol
- * acts on are parsed into a tree. */
 /* A line this long is handed over with the framer's buffer, not copied. */
 #define CAS_TAKE_LINE ((size_t)256 * 1024)
 
+/* Most frames are only queued for the caller: one scan validates them and
+ * records their shape, and the line itself is queued.  The few the protocol
+ * acts on are parsed into a tree. */
 static void cas__handle_line(cas_client_t *c, const char *line, size_t len) {
   cJSON *tree = NULL;
   int rc = cas_json_scan(line, len, c->max_depth, &c->shape);
   if (rc == CAS_OK) {
     char *block;
     if (len >= CAS_TAKE_LINE && cas_proto_takes_line(&c->shape) && (block = cas_framer_detach(&c->out))) {
+      /* the same position as line, writable like the block it lies in */
       (void)cas_proto_on_line_owned(c->proto, block, block + (line - block), len, &c->shape);
       return;
     }
