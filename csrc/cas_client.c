@@ -37,6 +37,7 @@ struct cas_client {
   size_t tail_cap;
   size_t max_line;
   int max_depth;
+  int defer_check;
   int stderr_lines;
   int exited;     /* reaped */
   int finished;   /* reaped, pipes drained, pending failed */
@@ -94,6 +95,7 @@ int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *o, int *sys_er
   c->max_line = o->max_buffer_size ? o->max_buffer_size : CAS_DEFAULT_MAX_LINE;
   c->tail_cap = o->stderr_tail ? o->stderr_tail : CAS_DEFAULT_TAIL;
   c->max_depth = o->max_depth;
+  c->defer_check = o->defer_check;
   c->stderr_lines = o->stderr_lines;
   c->exit_code = -1;
   cas_framer_init(&c->out, CAS_FRAMER_JSON, c->max_line);
@@ -207,12 +209,36 @@ int cas_client_close_stdin(cas_client_t *c) {
 /* A line this long is handed over with the framer's buffer, not copied. */
 #define CAS_TAKE_LINE ((size_t)256 * 1024)
 
+/* The "type" of a line as the CLI writes every frame, {"type":"...", with
+ * no escape in it: *len bytes at line + 9.  0 for any other line. */
+static int cas__plain_type(const char *line, size_t len, size_t *tlen) {
+  static const char head[] = "{\"type\":\"";
+  const size_t h = sizeof head - 1;
+  const char *q;
+  if (len <= h || memcmp(line, head, h) != 0) return 0;
+  q = (const char *)memchr(line + h, '"', len - h < 64 ? len - h : 64);
+  if (!q || memchr(line + h, '\\', (size_t)(q - line) - h)) return 0;
+  *tlen = (size_t)(q - line) - h;
+  return 1;
+}
+
 /* Most frames are only queued for the caller: one scan validates them and
- * records their shape, and the line itself is queued.  The few the protocol
- * acts on are parsed into a tree. */
+ * records their shape, and the line itself is queued.  With defer_check
+ * even the scan is left to the caller, who checks while decoding; the first
+ * member tells the type, as the scan would have (the first "type" wins).  A
+ * line cut short by EOF is still scanned, so that it is counted as truncated
+ * rather than reported.  The few frames the protocol acts on are parsed into
+ * a tree. */
 static void cas__handle_line(cas_client_t *c, const char *line, size_t len) {
   cJSON *tree = NULL;
-  int rc = cas_json_scan(line, len, c->max_depth, &c->shape);
+  size_t tlen;
+  int rc;
+  if (c->defer_check && !c->at_eof && cas__plain_type(line, len, &tlen) && cas_proto_takes_type(line + 9, tlen)) {
+    char *block = len >= CAS_TAKE_LINE ? cas_framer_detach(&c->out) : NULL;
+    (void)cas_proto_on_line_unchecked(c->proto, block, line, len, 9, tlen);
+    return;
+  }
+  rc = cas_json_scan(line, len, c->max_depth, &c->shape);
   if (rc == CAS_OK) {
     char *block;
     if (len >= CAS_TAKE_LINE && cas_proto_takes_line(&c->shape) && (block = cas_framer_detach(&c->out))) {

@@ -46,6 +46,9 @@ typedef struct {
   size_t stderr_tail;        /* bytes of stderr kept for errors; 0 means 8 KiB */
   int stderr_lines;          /* also queue each stderr line for the caller */
   int max_depth;             /* JSON nesting limit; 0 means CAS_JSON_MAX_DEPTH */
+  int defer_check;           /* queue the frames the protocol does not act on
+                                unchecked, for a consumer that checks as it
+                                decodes (cas_proto_on_line_unchecked) */
 } cas_client_opts_t;
 
 /* Monotonic milliseconds. */

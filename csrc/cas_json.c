@@ -139,8 +139,9 @@ static int cas_json_pair_follows(const unsigned char *p, const unsigned char *en
 
 /* The body of a string; *pp is just past the opening quote, and is left just
  * past the closing one, or at the offending byte on error.  Lone surrogate
- * escapes are counted in *lone. */
-static int cas_json_string(const unsigned char **pp, const unsigned char *end, size_t *lone) {
+ * escapes are counted in *lone, escapes of any kind in *esc (when not NULL). */
+static int cas_json_string(const unsigned char **pp, const unsigned char *end, size_t *lone,
+                           size_t *esc) {
   const unsigned char *p = *pp;
   unsigned c, code;
   size_t n;
@@ -192,6 +193,7 @@ static int cas_json_string(const unsigned char **pp, const unsigned char *end, s
       p += n;
     } else if (c == '\\') {
       if (end - p < 2) break;
+      if (esc) (*esc)++;
       switch (p[1]) {
       case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
         p += 2;
@@ -293,7 +295,7 @@ static int cas_json_shape_grow(cas_json_shape_t *sh) {
   } while (0)
 
 static int cas_json_check(const unsigned char *s, size_t len, int limit, size_t *lone,
-                          const unsigned char **vend, cas_json_shape_t *sh) {
+                          const unsigned char **vend, cas_json_shape_t *sh, int whole) {
   /* One bit per open container, set for an object: limit <= 1000, so this
    * is 125 bytes instead of a recursion. */
   unsigned char stack[(CJSON_NESTING_LIMIT + 7) / 8];
@@ -334,7 +336,7 @@ value:
     goto value;
   case '"':
     str = ++p;
-    if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
+    if ((rc = cas_json_string(&p, end, lone, NULL)) < 0) goto fail;
     if (is_type) {
       sh->type = (const char *)str;
       sh->type_len = (size_t)(p - 1 - str);
@@ -360,7 +362,7 @@ key:
   if (p == end || *p != '"') goto fail;
   CAS_COUNT_CHILD();
   str = ++p;
-  if ((rc = cas_json_string(&p, end, lone)) < 0) goto fail;
+  if ((rc = cas_json_string(&p, end, lone, NULL)) < 0) goto fail;
   /* The value after the first top-level "type" key is the frame's type, as
    * for cJSON's lookup.  A top-level key with an escape might spell "type":
    * then the caller should not trust the scan's answer (type_escaped). */
@@ -379,6 +381,7 @@ key:
 after:
   if (depth == 0) {
     *vend = p;
+    if (!whole) return CAS_OK;
     p = cas_json_ws(p, end);
     if (p != end) goto fail;
     return CAS_OK;
@@ -565,6 +568,11 @@ static void cas_json_fix_surrogates(char *s, size_t len) {
   }
 }
 
+int cas_json_depth_limit(int max_depth) {
+  int limit = max_depth ? max_depth : CAS_JSON_MAX_DEPTH;
+  return limit > CJSON_NESTING_LIMIT ? CJSON_NESTING_LIMIT : limit;
+}
+
 int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out) {
   const unsigned char *vend = NULL;
   const char *src = s, *pend = NULL;
@@ -577,10 +585,9 @@ int cas_json_parse(const char *s, size_t len, int max_depth, cJSON **out) {
   *out = NULL;
   if (max_depth < 0 || (!s && len)) return CAS_EINVAL;
   if (len == 0) return CAS_EJSON;
-  limit = max_depth ? max_depth : CAS_JSON_MAX_DEPTH;
-  if (limit > CJSON_NESTING_LIMIT) limit = CJSON_NESTING_LIMIT;
+  limit = cas_json_depth_limit(max_depth);
 
-  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend, NULL);
+  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend, NULL, 1);
   if (rc < 0) return rc;
   if (lone) {
     copy = malloc(len);
@@ -649,9 +656,8 @@ int cas_json_scan(const char *s, size_t len, int max_depth, cas_json_shape_t *sh
   sh->type_len = 0;
   sh->type_escaped = 0;
   if (len == 0) return CAS_EJSON;
-  limit = max_depth ? max_depth : CAS_JSON_MAX_DEPTH;
-  if (limit > CJSON_NESTING_LIMIT) limit = CJSON_NESTING_LIMIT;
-  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend, sh);
+  limit = cas_json_depth_limit(max_depth);
+  rc = cas_json_check((const unsigned char *)s, len, limit, &lone, &vend, sh, 1);
   if (rc < 0) {
     sh->ncounts = 0;
     sh->type = NULL;
@@ -676,4 +682,30 @@ int cas_json_get_bool(const cJSON *obj, const char *key, int dflt) {
   if (cJSON_IsTrue(item)) return 1;
   if (cJSON_IsFalse(item)) return 0;
   return dflt;
+}
+
+/* --- pieces of the check, for a decoder that checks as it goes ---------------- */
+
+const char *cas_json_string_end(const char *body, const char *end, int *escaped) {
+  const unsigned char *p = (const unsigned char *)body;
+  size_t lone = 0, esc = 0;
+  if (!body || body > end || cas_json_string(&p, (const unsigned char *)end, &lone, &esc) < 0) return NULL;
+  if (escaped) *escaped = esc != 0;
+  return (const char *)p;
+}
+
+const char *cas_json_number_end(const char *s, const char *end) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (!s || s >= end || cas_json_number(&p, (const unsigned char *)end) < 0) return NULL;
+  return (const char *)p;
+}
+
+const char *cas_json_value_end(const char *s, const char *end, int depth_left) {
+  const unsigned char *vend = NULL;
+  size_t lone = 0;
+  if (!s || s >= end || depth_left < 0) return NULL;
+  if (depth_left > CJSON_NESTING_LIMIT) depth_left = CJSON_NESTING_LIMIT;
+  if (cas_json_check((const unsigned char *)s, (size_t)(end - s), depth_left, &lone, &vend, NULL, 0) < 0)
+    return NULL;
+  return (const char *)vend;
 }

@@ -58,6 +58,26 @@ void cas_json_shape_free(cas_json_shape_t *sh);
  * well-formed, and nesting is within max_depth. */
 int cas_json_scan(const char *s, size_t len, int max_depth, cas_json_shape_t *sh);
 
+/* The nesting limit that max_depth (as for cas_json_scan) stands for. */
+int cas_json_depth_limit(int max_depth);
+
+/* The check in pieces, for a decoder that checks a line as it decodes it
+ * instead of scanning it first (cas_item_t.unchecked).  Each accepts exactly
+ * what cas_json_scan() accepts in that place, returning a pointer just past
+ * the piece, or NULL where the scan would fail; end bounds the line.  A
+ * decoder built on them, with the same structure checks and nothing after the
+ * value but whitespace, accepts no line the scan rejects.  When one says NULL,
+ * cas_json_scan() of the line gives the error to report (its precedence, such
+ * as invalid UTF-8 anywhere first, is the line's, not the piece's).
+ *   string_end: body is just past the opening quote; *escaped says whether
+ *               the string has escapes (cas_json_unescape_copy decodes it);
+ *   number_end: a number at s;
+ *   value_end:  any value at s (whitespace before it allowed), with at most
+ *               depth_left levels of containers (0: scalars only). */
+const char *cas_json_string_end(const char *body, const char *end, int *escaped);
+const char *cas_json_number_end(const char *s, const char *end);
+const char *cas_json_value_end(const char *s, const char *end, int depth_left);
+
 /* Decode, in place, the string whose body starts at s (just past its opening
  * quote) in a line that cas_json_scan() accepted; end bounds the line.  The
  * result is never longer than the escaped text: s[0..*len) holds it, lone

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #define CAS_ID_MAX 40
-#define CAS_DECODE_HEAD 200
 
 typedef struct cas_pending {
   struct cas_pending *next;
@@ -317,25 +316,34 @@ int cas_proto_on_frame(cas_proto_t *p, cJSON *frame) {
   }
 }
 
+int cas_proto_takes_type(const char *type, size_t len) {
+  return type && cas_frame_classify_type(type, len) == CAS_FRAME_MESSAGE &&
+         !(len == 6 && memcmp(type, "result", 6) == 0) && !(len == 6 && memcmp(type, "system", 6) == 0);
+}
+
 int cas_proto_takes_line(const cas_json_shape_t *sh) {
-  return sh->type && !sh->type_escaped && cas_frame_classify_type(sh->type, sh->type_len) == CAS_FRAME_MESSAGE &&
-         !(sh->type_len == 6 && memcmp(sh->type, "result", 6) == 0) &&
-         !(sh->type_len == 6 && memcmp(sh->type, "system", 6) == 0);
+  return !sh->type_escaped && cas_proto_takes_type(sh->type, sh->type_len);
 }
 
 /* Queue it, a line-held message: not a result and not session_state_changed,
- * so the newest message is no longer an error result. */
-static void cas__queue_line_item(cas_proto_t *p, cas_item_t *it, const char *line, const cas_json_shape_t *sh) {
+ * so the newest message is no longer an error result.  (An unchecked line
+ * that turns out to be malformed counts as a message here: the decode error
+ * it becomes stands where it was, after the error result.) */
+static void cas__queue_line_item(cas_proto_t *p, cas_item_t *it) {
   it->kind = CAS_ITEM_MESSAGE;
-  it->ncounts = sh->ncounts;
-  if (sh->ncounts) memcpy(it->counts, sh->counts, sh->ncounts * sizeof(uint32_t));
-  it->type_off = (size_t)(sh->type - line);
-  it->type_len = sh->type_len;
   if (p->last_error_result) {
     cJSON_Delete(p->last_error_result);
     p->last_error_result = NULL;
   }
   cas__queue_push(&p->messages, it);
+}
+
+/* The scan's counts (into it->counts, which has room) and the type's place. */
+static void cas__item_shape(cas_item_t *it, const char *line, const cas_json_shape_t *sh) {
+  it->ncounts = sh->ncounts;
+  if (sh->ncounts) memcpy(it->counts, sh->counts, sh->ncounts * sizeof(uint32_t));
+  it->type_off = (size_t)(sh->type - line);
+  it->type_len = sh->type_len;
 }
 
 int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_json_shape_t *sh) {
@@ -359,7 +367,8 @@ int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_js
   it->text = block;
   it->text_len = len;
   it->counts = (uint32_t *)(void *)(block + text_size);
-  cas__queue_line_item(p, it, line, sh);
+  cas__item_shape(it, line, sh);
+  cas__queue_line_item(p, it);
   return CAS_OK;
 }
 
@@ -377,7 +386,36 @@ int cas_proto_on_line_owned(cas_proto_t *p, char *block, char *line, size_t len,
   it->text = line;
   it->text_len = len;
   it->counts = (uint32_t *)(void *)((char *)it + head);
-  cas__queue_line_item(p, it, line, sh);
+  cas__item_shape(it, line, sh);
+  cas__queue_line_item(p, it);
+  return CAS_OK;
+}
+
+int cas_proto_on_line_unchecked(cas_proto_t *p, char *block, const char *line, size_t len, size_t type_off,
+                                size_t type_len) {
+  /* The copy is an allocation of its own, as in cas_proto_on_line(): with
+   * the item and the line in one, a turn's worth of them freed together
+   * made glibc trim and regrow its heap every pump. */
+  cas_item_t *it = (cas_item_t *)malloc(sizeof *it);
+  char *text = block ? (char *)(uintptr_t)line : (char *)malloc(len + 1);
+
+  if (!it || !text) {
+    free(it);
+    free(block ? block : text);
+    return CAS_ENOMEM;
+  }
+  memset(it, 0, sizeof *it);
+  if (!block) {
+    memcpy(text, line, len);
+    text[len] = '\0';
+  }
+  it->block = block;
+  it->text = text;
+  it->text_len = len;
+  it->type_off = type_off;
+  it->type_len = type_len;
+  it->unchecked = 1;
+  cas__queue_line_item(p, it);
   return CAS_OK;
 }
 

@@ -58,6 +58,8 @@ typedef struct cas_item {
   size_t ncounts;
   size_t type_off, type_len;
   char *block; /* when set, the allocation text lies in (freed instead of text) */
+  int unchecked; /* the line was queued without a scan (no counts): see
+                    cas_proto_on_line_unchecked() */
 } cas_item_t;
 
 void cas_item_free(cas_item_t *it);
@@ -100,6 +102,22 @@ int cas_proto_takes_line(const cas_json_shape_t *sh);
  * long line.  Only when cas_proto_takes_line(); on failure (CAS_ENOMEM) the
  * block is freed and the line is lost, as it would be on a copy's failure. */
 int cas_proto_on_line_owned(cas_proto_t *p, char *block, char *line, size_t len, const cas_json_shape_t *sh);
+/* Would the protocol queue a frame of this "type" (as sent, no escapes) as
+ * its line?  The same test as cas_proto_takes_line(), before any scan. */
+int cas_proto_takes_type(const char *type, size_t len);
+/* Queue a line that has not been checked at all, whose "type" the caller read
+ * as text[type_off .. + type_len) and cas_proto_takes_type() accepted: a
+ * MESSAGE item with unchecked = 1 and no counts.  Whoever pops it must check
+ * it before trusting it, with cas_json_scan() (an error there is the line's
+ * decode error: code and at most CAS_DECODE_HEAD bytes of it) or with a
+ * decoder built on the cas_json_*_end() pieces; cas_item_tree() checks by
+ * itself.  With block (a malloc'd allocation holding the line,
+ * NUL-terminated) the item owns it; else the line is copied.  For a client
+ * whose consumer decodes as it checks (cas_client_opts_t.defer_check). */
+int cas_proto_on_line_unchecked(cas_proto_t *p, char *block, const char *line, size_t len, size_t type_off,
+                                size_t type_len);
+/* How much of a bad line a decode error keeps. */
+#define CAS_DECODE_HEAD 200
 /* A line that failed to parse: queued as a decode error in stream order. */
 int cas_proto_on_decode_error(cas_proto_t *p, int code, const char *line, size_t len);
 /* The stream is dead (code and a sentence); queued after everything else, and

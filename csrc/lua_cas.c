@@ -63,6 +63,9 @@ typedef struct {
   cas_item_t *cur; /* the item being converted; freed on the next pop or __gc */
   char *scratch;   /* escaped strings of a typed message decode here (lcas_push_typed) */
   size_t scratch_cap;
+  int max_depth;   /* the client's max_depth option ... */
+  int depth_limit; /* ... and the nesting limit the core checks lines against */
+  cas_json_shape_t shape; /* the scan of an unchecked line that was not typed */
 } lcas_client;
 
 /* A box owns one C allocation until it is emptied or collected. */
@@ -222,8 +225,10 @@ static void lcas_dec_string(lua_State *L, lcas_dec *d) {
   d->p += next - d->p; /* next points into the line */
 }
 
-static void lcas_dec_number(lua_State *L, lcas_dec *d) {
-  char *s = d->p, *q = s, buf[72], dp;
+/* Push the number at s (valid JSON, as checked); returns its end. */
+static const char *lcas_push_number_text(lua_State *L, const char *s) {
+  const char *q = s;
+  char buf[72], dp;
   uint64_t v = 0;
   int digits = 0, neg = *q == '-';
   size_t n;
@@ -240,12 +245,11 @@ static void lcas_dec_number(lua_State *L, lcas_dec *d) {
 #else
     lua_pushnumber(L, neg ? -(lua_Number)v : (lua_Number)v);
 #endif
-    d->p = q;
-    return;
+    return q;
   }
   while ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' || *q == '-') q++;
   n = (size_t)(q - s);
-  if (n == 0 || n >= sizeof buf) lcas_dec_fail(L);
+  if (n == 0 || n >= sizeof buf) luaL_error(L, "JSON number out of step with its check");
   memcpy(buf, s, n);
   buf[n] = '\0';
   /* strtod reads the locale's decimal point; a host may have set one. */
@@ -263,13 +267,12 @@ static void lcas_dec_number(lua_State *L, lcas_dec *d) {
     ll = strtoll(buf, &e, 10);
     if (errno == 0 && *e == '\0') {
       lua_pushinteger(L, (lua_Integer)ll);
-      d->p = q;
-      return;
+      return q;
     }
   }
 #endif
   lua_pushnumber(L, (lua_Number)strtod(buf, NULL));
-  d->p = q;
+  return q;
 }
 
 static void lcas_dec_value(lua_State *L, lcas_dec *d) {
@@ -326,7 +329,7 @@ static void lcas_dec_value(lua_State *L, lcas_dec *d) {
     d->p += 4;
     return;
   default:
-    lcas_dec_number(L, d);
+    d->p += lcas_push_number_text(L, d->p) - d->p;
     return;
   }
   lcas_dec_fail(L);
@@ -379,6 +382,8 @@ typedef struct {
   int out;           /* uservalue slot of the field's name */
   unsigned bit;      /* this field's bit in the set-fields mask */
   int blocks;        /* an array value holds content blocks */
+  int last;          /* uservalue slot of the field's last string value */
+  unsigned misses;   /* how many times in a row that was not the value */
 } lcas_field;
 
 typedef struct {
@@ -450,6 +455,8 @@ static void lcas_compile_fields(lua_State *L, int t, int uv, lcas_mshape *m, lca
     lua_pushvalue(L, -1);
     f->wire = lua_tolstring(L, -1, &f->len);
     lcas_anchor(L, uv);
+    lua_pushboolean(L, 0);
+    f->last = lcas_anchor(L, uv);
   }
 }
 
@@ -538,7 +545,7 @@ static int lcas_message_shapes(lua_State *L) {
 }
 
 /* The shape for an item's frame type, or NULL. */
-static const lcas_mshape *lcas_shape_for(const lcas_shapes *sh, const cas_item_t *it) {
+static lcas_mshape *lcas_shape_for(lcas_shapes *sh, const cas_item_t *it) {
   int k;
   for (k = 0; k < sh->n; k++)
     if (sh->s[k].type_len == it->type_len && memcmp(sh->s[k].type, it->text + it->type_off, it->type_len) == 0)
@@ -546,187 +553,335 @@ static const lcas_mshape *lcas_shape_for(const lcas_shapes *sh, const cas_item_t
   return NULL;
 }
 
-/* Past the string at d->p (its opening quote), found as lcas_dec_string
- * finds it, pushing nothing.  Typed walks only: d->keep is set. */
-static void lcas_skip_string(lua_State *L, lcas_dec *d) {
-  const char *out;
-  size_t n;
-  const char *next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
-  if (!next) lcas_dec_fail(L);
-  d->p += next - d->p;
+/* The walk checks the line as it builds (the client queues these frames
+ * unchecked, cas_item_t.unchecked): each string, number and skipped value
+ * goes through the core's checking pieces (cas_json_*_end), which accept
+ * exactly what cas_json_scan() does, and the structure between them is
+ * checked here; the line must end after the frame's object.  So the scan's
+ * pass over the line is not made for the frames that come by the thousand.
+ * Any failure, a malformed line or a shape the walk does not expect, returns
+ * 0 and the caller scans the line: the scan reports what is wrong with it, or
+ * it is decoded plainly.  Tables are built at their exact size from the pairs
+ * (or elements) left on the stack, LCAS_CHUNK at a time. */
+#define LCAS_CHUNK 32
+
+typedef struct {
+  const char *p, *end; /* cursor; *end is the NUL after the line */
+  int array_mt;        /* stack index of core.array_mt; the shapes' uservalue is
+                          at + 1, the block classes at + 2 */
+  int depth, limit;    /* open containers, and the most the scan allows */
+  char *scratch;       /* escaped strings decode here (room for the line) */
+} lcas_walk;
+
+static int lcas_walk_value(lua_State *L, lcas_walk *w);
+
+static void lcas_walk_ws(lcas_walk *w) {
+  while ((unsigned char)*w->p <= ' ' && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+    w->p++;
 }
 
-/* Past the value at d->p, pushing nothing (its containers' counts are used up). */
-static void lcas_dec_skip(lua_State *L, lcas_dec *d) {
-  uint32_t n, i;
-  lcas_dec_ws(d);
-  switch (*d->p) {
-  case '"':
-    lcas_skip_string(L, d);
-    return;
-  case '{':
-  case '[':
-    if (d->ci >= d->nc) break;
-    n = d->counts[d->ci++];
-    if (*d->p++ == '{') {
-      for (i = 0; i < n; i++) {
-        if (i) lcas_dec_expect(L, d, ',');
-        lcas_dec_ws(d);
-        if (*d->p != '"') break;
-        lcas_skip_string(L, d);
-        lcas_dec_expect(L, d, ':');
-        lcas_dec_skip(L, d);
-      }
-      lcas_dec_expect(L, d, '}');
-    } else {
-      for (i = 0; i < n; i++) {
-        if (i) lcas_dec_expect(L, d, ',');
-        lcas_dec_skip(L, d);
-      }
-      lcas_dec_expect(L, d, ']');
-    }
-    return;
-  default: /* true, false, null, a number */
-    while ((*d->p >= 'a' && *d->p <= 'z') || (*d->p >= '0' && *d->p <= '9') || *d->p == '-' ||
-           *d->p == '+' || *d->p == '.' || *d->p == 'E')
-      d->p++;
-    return;
-  }
-  lcas_dec_fail(L);
-}
-
-/* A member key at d->p without escapes: *k, *len, and d->p past the ':'.
- * 0 when the key has escapes (the caller gives up on the shape). */
-static int lcas_dec_key(lua_State *L, lcas_dec *d, const char **k, size_t *len) {
-  const char *next;
-  lcas_dec_ws(d);
-  if (*d->p != '"') lcas_dec_fail(L);
-  next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, k, len);
-  if (!next) lcas_dec_fail(L);
-  if (*k != d->p + 1) return 0;
-  d->p += next - d->p;
-  lcas_dec_expect(L, d, ':');
-  lcas_dec_ws(d);
+/* Step over the byte c (after whitespace); *end is a NUL, never c, so the
+ * cursor never passes the end. */
+static int lcas_walk_byte(lcas_walk *w, char c) {
+  lcas_walk_ws(w);
+  if (*w->p != c) return 0;
+  w->p++;
   return 1;
 }
 
-static const lcas_field *lcas_find_field(const lcas_field *f, int n, const char *k, size_t len) {
+/* Into a container at w->p: within the depth limit, and with stack room for
+ * a chunk of pairs; with place, a nil pushed holds the container's place. */
+static int lcas_walk_open(lua_State *L, lcas_walk *w, int place) {
+  if (++w->depth > w->limit || !lua_checkstack(L, 2 * LCAS_CHUNK + 8)) return 0;
+  if (place) lua_pushnil(L);
+  w->p++;
+  lcas_walk_ws(w);
+  return 1;
+}
+
+/* After a member or element: 1 at ',' (stepped over), 2 at the closing c
+ * (stepped over, the container closed), 0 otherwise. */
+static int lcas_walk_next(lcas_walk *w, char c) {
+  lcas_walk_ws(w);
+  if (*w->p == ',') {
+    w->p++;
+    lcas_walk_ws(w);
+    return 1;
+  }
+  if (*w->p != c) return 0;
+  w->p++;
+  w->depth--;
+  return 2;
+}
+
+/* The string at w->p (its opening quote), pushed when push. */
+static int lcas_walk_string(lua_State *L, lcas_walk *w, int push) {
+  const char *body = w->p + 1, *out, *next;
+  size_t n;
+  int esc;
+  if (*w->p != '"' || !(next = cas_json_string_end(body, w->end, &esc))) return 0;
+  if (push) {
+    if (!esc) lua_pushlstring(L, body, (size_t)(next - 1 - body));
+    else if (cas_json_unescape_copy(body, w->end, w->scratch, &out, &n)) lua_pushlstring(L, out, n);
+    else return 0;
+  }
+  w->p = next;
+  return 1;
+}
+
+/* A member key with no escape: *k, *len, and the cursor past the ':'. */
+static int lcas_walk_key(lcas_walk *w, const char **k, size_t *len) {
+  const char *next;
+  int esc;
+  if (*w->p != '"' || !(next = cas_json_string_end(w->p + 1, w->end, &esc)) || esc) return 0;
+  *k = w->p + 1;
+  *len = (size_t)(next - 1 - *k);
+  w->p = next;
+  if (!lcas_walk_byte(w, ':')) return 0;
+  lcas_walk_ws(w);
+  return 1;
+}
+
+static lcas_field *lcas_find_field(lcas_field *f, int n, const char *k, size_t len) {
   for (; n > 0; n--, f++)
     if (f->len == len && memcmp(f->wire, k, len) == 0) return f;
   return NULL;
 }
 
-/* A content block (the object at d->p): its members as sent, is_error null
- * dropped, and the class its "type" names.  Stack: uv at d->array_mt + 1,
- * block classes at + 2. */
-static void lcas_dec_block(lua_State *L, lcas_dec *d) {
-  uint32_t n = d->counts[d->ci++], i;
-  lua_createtable(L, 0, (int)n);
-  d->p++;
-  for (i = 0; i < n; i++) {
-    const char *k;
-    size_t klen;
-    if (i) lcas_dec_expect(L, d, ',');
-    lcas_dec_ws(d);
-    if (*d->p != '"') break;
-    lcas_dec_string(L, d);
-    lcas_dec_expect(L, d, ':');
-    lcas_dec_ws(d);
-    k = lua_tolstring(L, -1, &klen);
-    if (*d->p == 'n' && klen == 8 && memcmp(k, "is_error", 8) == 0) {
-      d->p += 4;
-      lua_pushnil(L); /* clears a repeated key; inserts nothing */
-    } else {
-      lcas_dec_value(L, d);
-    }
-    lua_rawset(L, -3);
+/* Containers are built at base + 1, where lcas_walk_open() left a nil to
+ * be replaced, from what is on the stack above it. */
+
+/* The n key/value pairs on top of the stack into the table at base + 1, in
+ * their order (a repeated key: the last wins, as in every decode); made
+ * first, at their size, when made is 0. */
+static void lcas_walk_pairs(lua_State *L, int base, int *made, int n) {
+  int i, first = base + 2;
+  if (!*made) {
+    lua_createtable(L, 0, n);
+    lua_replace(L, base + 1);
+    *made = 1;
   }
-  lcas_dec_expect(L, d, '}');
-  lua_rawgeti(L, d->array_mt + 1, UV_TYPE_KEY);
-  lua_rawget(L, -2);
+  for (i = 0; i < n; i++) {
+    lua_pushvalue(L, first + 2 * i);
+    lua_pushvalue(L, first + 2 * i + 1);
+    lua_rawset(L, base + 1);
+  }
+  lua_settop(L, base + 1);
+}
+
+/* The same for n array elements, which follow `done` already in it. */
+static void lcas_walk_elems(lua_State *L, int base, int *made, int n, int done) {
+  if (!*made) {
+    lua_createtable(L, n, 0);
+    lua_replace(L, base + 1);
+    *made = 1;
+  }
+  for (; n > 0; n--) lua_rawseti(L, base + 1, done + n); /* pops the top one */
+}
+
+/* A content block (the object at w->p): its members as sent, is_error null
+ * dropped, and the class its "type" names. */
+static int lcas_walk_block(lua_State *L, lcas_walk *w) {
+  int base = lua_gettop(L), made = 0, n = 0, r = 1, tbl = base + 1;
+  if (!lcas_walk_open(L, w, 1)) return 0;
+  if (*w->p == '}') r = lcas_walk_next(w, '}');
+  else
+    while (r == 1) {
+      const char *k;
+      size_t klen;
+      if (!lcas_walk_string(L, w, 1) || !lcas_walk_byte(w, ':')) return 0;
+      lcas_walk_ws(w);
+      k = lua_tolstring(L, -1, &klen);
+      if (klen == 8 && memcmp(k, "is_error", 8) == 0 && strncmp(w->p, "null", 4) == 0) {
+        w->p += 4;
+        lua_pushnil(L); /* clears a repeated key; inserts nothing */
+      } else if (!lcas_walk_value(L, w)) {
+        return 0;
+      }
+      if (++n == LCAS_CHUNK) {
+        lcas_walk_pairs(L, base, &made, n);
+        n = 0;
+      }
+      r = lcas_walk_next(w, '}');
+    }
+  if (r != 2) return 0;
+  lcas_walk_pairs(L, base, &made, n);
+  lua_rawgeti(L, w->array_mt + 1, UV_TYPE_KEY);
+  lua_rawget(L, tbl);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
-    lua_rawgeti(L, d->array_mt + 1, UV_DEFAULT_BLOCK);
+    lua_rawgeti(L, w->array_mt + 1, UV_DEFAULT_BLOCK);
   } else {
-    lua_rawget(L, d->array_mt + 2);
+    lua_rawget(L, w->array_mt + 2);
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
-      lua_rawgeti(L, d->array_mt + 1, UV_DEFAULT_BLOCK);
+      lua_rawgeti(L, w->array_mt + 1, UV_DEFAULT_BLOCK);
     }
   }
-  lua_setmetatable(L, -2);
+  lua_setmetatable(L, tbl);
+  return 1;
+}
+
+/* The array at w->p; with blocks, its objects are content blocks. */
+static int lcas_walk_array(lua_State *L, lcas_walk *w, int blocks) {
+  int base = lua_gettop(L), made = 0, n = 0, done = 0, r = 1;
+  if (!lcas_walk_open(L, w, 1)) return 0;
+  if (*w->p == ']') r = lcas_walk_next(w, ']');
+  else
+    while (r == 1) {
+      if (!(blocks && *w->p == '{' ? lcas_walk_block(L, w) : lcas_walk_value(L, w))) return 0;
+      if (++n == LCAS_CHUNK) {
+        lcas_walk_elems(L, base, &made, n, done);
+        done += n;
+        n = 0;
+      }
+      r = lcas_walk_next(w, ']');
+    }
+  if (r != 2) return 0;
+  lcas_walk_elems(L, base, &made, n, done);
+  lua_pushvalue(L, w->array_mt);
+  lua_setmetatable(L, base + 1);
+  return 1;
+}
+
+static int lcas_walk_object(lua_State *L, lcas_walk *w) {
+  int base = lua_gettop(L), made = 0, n = 0, r = 1;
+  if (!lcas_walk_open(L, w, 1)) return 0;
+  if (*w->p == '}') r = lcas_walk_next(w, '}');
+  else
+    while (r == 1) {
+      if (!lcas_walk_string(L, w, 1) || !lcas_walk_byte(w, ':') || !lcas_walk_value(L, w)) return 0;
+      if (++n == LCAS_CHUNK) {
+        lcas_walk_pairs(L, base, &made, n);
+        n = 0;
+      }
+      r = lcas_walk_next(w, '}');
+    }
+  if (r != 2) return 0;
+  lcas_walk_pairs(L, base, &made, n);
+  return 1;
+}
+
+static int lcas_walk_value(lua_State *L, lcas_walk *w) {
+  const char *q;
+  lcas_walk_ws(w);
+  switch (*w->p) {
+  case '"':
+    return lcas_walk_string(L, w, 1);
+  case '{':
+    return lcas_walk_object(L, w);
+  case '[':
+    return lcas_walk_array(L, w, 0);
+  case 't':
+    if (strncmp(w->p, "true", 4) != 0) return 0;
+    lua_pushboolean(L, 1);
+    w->p += 4;
+    return 1;
+  case 'f':
+    if (strncmp(w->p, "false", 5) != 0) return 0;
+    lua_pushboolean(L, 0);
+    w->p += 5;
+    return 1;
+  case 'n':
+    if (strncmp(w->p, "null", 4) != 0) return 0;
+    lua_pushlightuserdata(L, NULL);
+    w->p += 4;
+    return 1;
+  default:
+    if (!(q = cas_json_number_end(w->p, w->end))) return 0;
+    lcas_push_number_text(L, w->p);
+    w->p = q;
+    return 1;
+  }
+}
+
+/* Over the value at w->p, pushing nothing. */
+static int lcas_walk_skip(lcas_walk *w) {
+  const char *q = cas_json_value_end(w->p, w->end, w->limit - w->depth);
+  if (!q) return 0;
+  w->p = q;
+  return 1;
+}
+
+/* A field's string value when it is the one the field had last time (a
+ * session id, a model, a message id): pushed from the shapes' uservalue,
+ * without Lua hashing the bytes again to intern them.  A field whose value
+ * keeps changing (a uuid) is left to the plain walk, retried now and then.
+ * 0: not done, the cursor unmoved. */
+static int lcas_walk_same(lua_State *L, lcas_walk *w, lcas_field *f) {
+  const char *body = w->p + 1, *next, *last;
+  size_t n, len;
+  int esc;
+  if (f->misses >= 8 && (++f->misses & 63) != 0) return 0;
+  if (!(next = cas_json_string_end(body, w->end, &esc)) || esc) return 0;
+  n = (size_t)(next - 1 - body);
+  lua_rawgeti(L, w->array_mt + 1, f->last);
+  last = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+  if (last && len == n && memcmp(last, body, n) == 0) {
+    f->misses = 0;
+  } else {
+    lua_pop(L, 1);
+    lua_pushlstring(L, body, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, w->array_mt + 1, f->last);
+    if (f->misses < 8) f->misses++;
+  }
+  w->p = next;
+  return 1;
 }
 
 /* A field's name and value, pushed as a pair for the message (made at its
  * exact size once all are known).  0 for a field seen before: a repeated key
  * is left to the plain path, where the last one wins. */
-static int lcas_dec_field(lua_State *L, lcas_dec *d, const lcas_field *f, unsigned *set) {
+static int lcas_walk_field(lua_State *L, lcas_walk *w, lcas_field *f, unsigned *set) {
   if (*set & f->bit) return 0;
-  if (*d->p == 'n') { /* null: the field is absent */
-    d->p += 4;
+  if (*w->p == 'n') { /* null: the field is absent */
+    if (strncmp(w->p, "null", 4) != 0) return 0;
+    w->p += 4;
     return 1;
   }
   *set |= f->bit;
-  luaL_checkstack(L, 6, "JSON nested too deeply");
-  lua_rawgeti(L, d->array_mt + 1, f->out);
-  if (f->blocks && *d->p == '[' && d->ci < d->nc) {
-    uint32_t n = d->counts[d->ci++], i;
-    lua_createtable(L, (int)n, 0);
-    d->p++;
-    for (i = 1; i <= n; i++) {
-      if (i > 1) lcas_dec_expect(L, d, ',');
-      lcas_dec_ws(d);
-      if (*d->p == '{' && d->ci < d->nc) lcas_dec_block(L, d);
-      else lcas_dec_value(L, d);
-      lua_rawseti(L, -2, (int)i);
-    }
-    lcas_dec_expect(L, d, ']');
-    lua_pushvalue(L, d->array_mt);
-    lua_setmetatable(L, -2);
-  } else {
-    lcas_dec_value(L, d);
-  }
-  return 1;
+  if (!lua_checkstack(L, 4)) return 0;
+  lua_rawgeti(L, w->array_mt + 1, f->out);
+  if (*w->p == '"' && lcas_walk_same(L, w, f)) return 1;
+  return f->blocks && *w->p == '[' ? lcas_walk_array(L, w, 1) : lcas_walk_value(L, w);
 }
 
-/* The members of the object at d->p: each one of the shape's fields pushed
+/* The members of the object at w->p: each one of the shape's fields pushed
  * as a pair, the others skipped.  top: the frame itself (its lift member is
- * descended into; a second "type" or lift member gives up).  0: gave up (the
- * caller rewinds). */
-static int lcas_dec_members(lua_State *L, lcas_dec *d, const lcas_mshape *s, int top, unsigned *set,
-                            int *lifts) {
-  uint32_t n, i;
-  int types = 0;
-  const lcas_field *fields = top ? s->top : s->lifted;
+ * descended into; a second "type" or lift member gives up). */
+static int lcas_walk_members(lua_State *L, lcas_walk *w, lcas_mshape *s, int top, unsigned *set,
+                             int *lifts) {
+  int types = 0, r = 1;
+  lcas_field *fields = top ? s->top : s->lifted;
   int nfields = top ? s->ntop : s->nlifted;
-  if (*d->p != '{' || d->ci >= d->nc) return 0;
-  n = d->counts[d->ci++];
-  d->p++;
-  for (i = 0; i < n; i++) {
+  if (*w->p != '{' || !lcas_walk_open(L, w, 0)) return 0;
+  if (*w->p == '}') r = lcas_walk_next(w, '}');
+  while (r == 1) {
     const char *k;
     size_t len;
-    const lcas_field *f;
-    if (i) lcas_dec_expect(L, d, ',');
-    if (!lcas_dec_key(L, d, &k, &len)) return 0;
+    lcas_field *f;
+    if (!lcas_walk_key(w, &k, &len)) return 0;
     if ((f = lcas_find_field(fields, nfields, k, len))) {
-      if (!lcas_dec_field(L, d, f, set)) return 0;
+      if (!lcas_walk_field(L, w, f, set)) return 0;
     } else if (top && s->lift && len == s->lift_len && memcmp(k, s->lift, len) == 0) {
-      if ((*lifts)++ || !lcas_dec_members(L, d, s, 0, set, lifts)) return 0;
+      if ((*lifts)++ || !lcas_walk_members(L, w, s, 0, set, lifts)) return 0;
     } else {
       if (top && len == 4 && memcmp(k, "type", 4) == 0 && types++) return 0;
-      lcas_dec_skip(L, d);
+      if (!lcas_walk_skip(w)) return 0;
     }
+    r = lcas_walk_next(w, '}');
   }
-  lcas_dec_expect(L, d, '}');
-  return 1;
+  return r == 2;
 }
 
-/* Push item it's typed message per shape s, using u's scratch buffer; 0 with
- * nothing pushed when the shape does not fit (or memory for the scratch
- * buffer is short) and the line is to be decoded plainly. */
-static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, const lcas_mshape *s,
+/* Push item it's typed message per shape s, checking the line (unchecked)
+ * on the way, using u's scratch buffer; 0 with nothing pushed when the line
+ * is malformed, the shape does not fit or memory for the scratch buffer is
+ * short: the caller scans the line and decodes it plainly. */
+static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_mshape *s,
                            int shapes_idx) {
-  lcas_dec d;
+  lcas_walk w;
   unsigned set = 0;
   int lifts = 0, pairs, base = lua_gettop(L);
   if (u->scratch_cap < it->text_len + 1) {
@@ -740,36 +895,38 @@ static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, const l
   lua_rawget(L, LUA_REGISTRYINDEX); /* base + 1 */
   lcas_getuv(L, shapes_idx);        /* base + 2 */
   lua_rawgeti(L, base + 2, UV_BLOCK_CLASSES); /* base + 3 */
-  d.p = it->text;
-  d.end = it->text + it->text_len;
-  d.counts = it->counts;
-  d.ci = 0;
-  d.nc = it->ncounts;
-  d.array_mt = base + 1;
-  d.keep = u->scratch;
-  lcas_dec_ws(&d);
+  w.p = it->text;
+  w.end = it->text + it->text_len;
+  w.array_mt = base + 1;
+  w.depth = 0;
+  w.limit = u->depth_limit;
+  w.scratch = u->scratch;
+  lcas_walk_ws(&w);
+  lua_pushnil(L); /* base + 4: the message's place */
   lua_rawgeti(L, base + 2, UV_TYPE_KEY);
   lua_rawgeti(L, base + 2, s->type_value);
-  if (!lcas_dec_members(L, &d, s, 1, &set, &lifts) || (s->lift && !lifts)) {
-    lua_settop(L, base);
-    return 0;
-  }
+  if (!lcas_walk_members(L, &w, s, 1, &set, &lifts) || (s->lift && !lifts)) goto give_up;
+  lcas_walk_ws(&w);
+  if (w.p != w.end) goto give_up;
   if (s->array_out && !(set & s->array_bit)) {
     lua_rawgeti(L, base + 2, s->array_out);
     lua_createtable(L, 0, 0);
     lua_pushvalue(L, base + 1);
     lua_setmetatable(L, -2);
   }
-  /* The pairs above base + 3 go into a table of their exact size. */
-  pairs = (lua_gettop(L) - base - 3) / 2;
+  /* The pairs above base + 4 go into a table of their exact size. */
+  pairs = (lua_gettop(L) - base - 4) / 2;
   lua_createtable(L, 0, pairs);
-  lua_insert(L, base + 4);
+  lua_replace(L, base + 4);
   while (lua_gettop(L) > base + 4) lua_rawset(L, base + 4);
   lua_rawgeti(L, base + 2, s->cls);
   lua_setmetatable(L, -2);
   lua_replace(L, base + 1);
   lua_settop(L, base + 1);
   return 1;
+give_up:
+  lua_settop(L, base);
+  return 0;
 }
 
 /* --- Lua -> JSON tree (never raises) ---------------------------------------------- */
@@ -1124,6 +1281,8 @@ static int lcas_spawn(lua_State *L) {
   o.max_depth = (int)luaL_optnumber(L, -1, 0);
   lua_getfield(L, 1, "stderr_lines");
   o.stderr_lines = lua_toboolean(L, -1);
+  /* next_message() checks the frames it types as it builds them. */
+  o.defer_check = 1;
 
   /* The userdata exists before the process does, so __gc always reaps it. */
   u = (lcas_client *)lua_newuserdata(L, sizeof *u);
@@ -1131,6 +1290,9 @@ static int lcas_spawn(lua_State *L) {
   u->cur = NULL;
   u->scratch = NULL;
   u->scratch_cap = 0;
+  u->max_depth = o.max_depth;
+  u->depth_limit = cas_json_depth_limit(o.max_depth);
+  cas_json_shape_init(&u->shape);
   luaL_getmetatable(L, CLIENT_MT);
   lua_setmetatable(L, -2);
   rc = cas_client_spawn(&u->c, &o, &err);
@@ -1151,6 +1313,7 @@ static int lcas_client_gc(lua_State *L) {
   free(u->scratch);
   u->scratch = NULL;
   u->scratch_cap = 0;
+  cas_json_shape_free(&u->shape);
   if (u->c) cas_client_free(u->c);
   u->c = NULL;
   return 0;
@@ -1180,24 +1343,42 @@ static void lcas_release(lcas_client *u) {
  * does not pin its size. */
 #define LCAS_SCRATCH_KEEP (1u << 20)
 
+/* An unchecked line that was not typed gets the scan the core left to us:
+ * its counts for the plain decode, or (-1) the decode error the core would
+ * have queued in its place, which `it` becomes. */
+static int lcas_scan_unchecked(lcas_client *u, cas_item_t *it) {
+  int rc = cas_json_scan(it->text, it->text_len, u->max_depth, &u->shape);
+  if (rc < 0) {
+    it->kind = CAS_ITEM_DECODE_ERROR;
+    it->code = rc;
+    if (it->text_len > CAS_DECODE_HEAD) it->text_len = CAS_DECODE_HEAD;
+    return -1;
+  }
+  it->counts = u->shape.counts; /* the item does not own them */
+  it->ncounts = u->shape.ncounts;
+  return 0;
+}
+
 /* client:next_message([shapes]) -> "message", tbl[, true when tbl is a typed
  * message built per shapes] | "decode_error", head, code | "fatal", msg, code
  * | nil */
 static int lcas_client_next_message(lua_State *L) {
   lcas_client *u = lcas_check(L);
-  const lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (const lcas_shapes *)luaL_checkudata(L, 2, SHAPES_MT);
+  lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (lcas_shapes *)luaL_checkudata(L, 2, SHAPES_MT);
   cas_item_t *it = lcas_hold(u, cas_proto_pop_message(cas_client_proto(u->c)));
-  const lcas_mshape *s;
+  lcas_mshape *s;
+  int typed = 0;
   if (!it) return 0;
-  if (it->kind == CAS_ITEM_MESSAGE) {
-    int typed = 0;
+  if (it->kind == CAS_ITEM_MESSAGE && !it->json && sh && (s = lcas_shape_for(sh, it))) {
     lua_pushliteral(L, "message");
-    if (it->json) {
-      lcas_push_json(L, it->json, 0);
-    } else {
-      typed = sh && (s = lcas_shape_for(sh, it)) && lcas_push_typed(L, u, it, s, 2);
-      if (!typed) lcas_push_scanned(L, it->text, it->text_len, it->counts, it->ncounts);
-    }
+    if (!(typed = lcas_push_typed(L, u, it, s, 2))) lua_pop(L, 1);
+  }
+  if (!typed && it->kind == CAS_ITEM_MESSAGE && (it->json || !it->unchecked || lcas_scan_unchecked(u, it) == 0)) {
+    lua_pushliteral(L, "message");
+    if (it->json) lcas_push_json(L, it->json, 0);
+    else lcas_push_scanned(L, it->text, it->text_len, it->counts, it->ncounts);
+  }
+  if (typed || it->kind == CAS_ITEM_MESSAGE) {
     lcas_release(u);
     if (u->scratch_cap > LCAS_SCRATCH_KEEP) {
       free(u->scratch);
