@@ -689,7 +689,31 @@ int cas_json_get_bool(const cJSON *obj, const char *key, int dflt) {
 const char *cas_json_string_end(const char *body, const char *end, int *escaped) {
   const unsigned char *p = (const unsigned char *)body;
   size_t lone = 0, esc = 0;
-  if (!body || body > end || cas_json_string(&p, (const unsigned char *)end, &lone, &esc) < 0) return NULL;
+  if (!body || body > end) return NULL;
+#ifdef CAS_JSON_SSE2
+  {
+    /* Most strings are short and plain: find the first byte that needs a
+     * look; if it is the closing quote, that is all.  Anything else goes on
+     * from there in the full check (what lies before it is plain ASCII). */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - (const char *)p >= 16) {
+      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+      int m = _mm_movemask_epi8(_mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)), _mm_cmplt_epi8(x, space)));
+      if (m) {
+        p += __builtin_ctz((unsigned)m);
+        if (*p == '"') {
+          if (escaped) *escaped = 0;
+          return (const char *)p + 1;
+        }
+        break;
+      }
+      p += 16;
+    }
+  }
+#endif
+  if (cas_json_string(&p, (const unsigned char *)end, &lone, &esc) < 0) return NULL;
   if (escaped) *escaped = esc != 0;
   return (const char *)p;
 }

@@ -453,6 +453,7 @@ void cas_proto_on_exit(cas_proto_t *p, const char *msg) {
 /* --- queues ------------------------------------------------------------------ */
 
 cas_item_t *cas_proto_pop_message(cas_proto_t *p) { return cas__queue_pop(&p->messages); }
+cas_item_t *cas_proto_peek_message(cas_proto_t *p) { return p->messages.head; }
 cas_item_t *cas_proto_pop_request(cas_proto_t *p) { return cas__queue_pop(&p->requests); }
 cas_item_t *cas_proto_pop_stderr(cas_proto_t *p) { return cas__queue_pop(&p->stderr_lines); }
 size_t cas_proto_messages_queued(const cas_proto_t *p) { return p->messages.count; }

@@ -130,6 +130,8 @@ void cas_proto_on_exit(cas_proto_t *p, const char *msg);
 
 /* --- queues ------------------------------------------------------------------ */
 cas_item_t *cas_proto_pop_message(cas_proto_t *p);
+/* The message item that pop would return, left queued (still the proto's). */
+cas_item_t *cas_proto_peek_message(cas_proto_t *p);
 cas_item_t *cas_proto_pop_request(cas_proto_t *p);   /* REQUEST and CANCEL items */
 cas_item_t *cas_proto_pop_stderr(cas_proto_t *p);
 size_t cas_proto_messages_queued(const cas_proto_t *p);

@@ -40,12 +40,16 @@
 #if LUA_VERSION_NUM < 502
 #define lua_rawlen(L, i) lua_objlen(L, (i))
 #endif
-/* luaL_setfuncs without upvalues; LuaJIT has it, PUC 5.1 does not. */
-static void lcas_setfuncs(lua_State *L, const luaL_Reg *l) {
+/* luaL_setfuncs: each function shares the nup values on top of the stack
+ * (popped) as its upvalues; LuaJIT has it, PUC 5.1 does not. */
+static void lcas_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  int i;
   for (; l->name; l++) {
-    lua_pushcfunction(L, l->func);
-    lua_setfield(L, -2, l->name);
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
   }
+  lua_pop(L, nup);
 }
 #if LUA_VERSION_NUM >= 503
 #define CAS_HAS_INTEGERS 1
@@ -644,7 +648,7 @@ static int lcas_walk_key(lcas_walk *w, const char **k, size_t *len) {
 
 static lcas_field *lcas_find_field(lcas_field *f, int n, const char *k, size_t len) {
   for (; n > 0; n--, f++)
-    if (f->len == len && memcmp(f->wire, k, len) == 0) return f;
+    if (f->len == len && (len == 0 || f->wire[0] == k[0]) && memcmp(f->wire, k, len) == 0) return f;
   return NULL;
 }
 
@@ -795,9 +799,14 @@ static int lcas_walk_value(lua_State *L, lcas_walk *w) {
   }
 }
 
-/* Over the value at w->p, pushing nothing. */
+/* Over the value at w->p, pushing nothing.  What is skipped is mostly a
+ * string or a null ("type":"message", "stop_sequence":null). */
 static int lcas_walk_skip(lcas_walk *w) {
-  const char *q = cas_json_value_end(w->p, w->end, w->limit - w->depth);
+  const char *q;
+  int esc;
+  if (*w->p == '"') q = cas_json_string_end(w->p + 1, w->end, &esc);
+  else if (*w->p == 'n') q = strncmp(w->p, "null", 4) == 0 ? w->p + 4 : NULL;
+  else q = cas_json_value_end(w->p, w->end, w->limit - w->depth);
   if (!q) return 0;
   w->p = q;
   return 1;
@@ -1233,8 +1242,22 @@ static int lcas_hrtime(lua_State *L) {
 
 /* --- client ----------------------------------------------------------------------- */
 
+/* The userdata at idx if its metatable is upvalue uv of the running method
+ * (client methods carry the client's and the shapes' metatables), else
+ * luaL_checkudata's verdict.  A compare instead of luaL_checkudata's lookup
+ * by name, on a path taken per message. */
+static void *lcas_toudata(lua_State *L, int idx, int uv, const char *tname) {
+  void *p = lua_touserdata(L, idx);
+  if (p && lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(uv));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  return luaL_checkudata(L, idx, tname);
+}
+
 static lcas_client *lcas_check(lua_State *L) {
-  lcas_client *u = (lcas_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  lcas_client *u = (lcas_client *)lcas_toudata(L, 1, 1, CLIENT_MT);
   if (!u->c) luaL_error(L, "client is closed");
   return u;
 }
@@ -1343,6 +1366,14 @@ static void lcas_release(lcas_client *u) {
  * does not pin its size. */
 #define LCAS_SCRATCH_KEEP (1u << 20)
 
+static void lcas_trim_scratch(lcas_client *u) {
+  if (u->scratch_cap > LCAS_SCRATCH_KEEP) {
+    free(u->scratch);
+    u->scratch = NULL;
+    u->scratch_cap = 0;
+  }
+}
+
 /* An unchecked line that was not typed gets the scan the core left to us:
  * its counts for the plain decode, or (-1) the decode error the core would
  * have queued in its place, which `it` becomes. */
@@ -1364,7 +1395,7 @@ static int lcas_scan_unchecked(lcas_client *u, cas_item_t *it) {
  * | nil */
 static int lcas_client_next_message(lua_State *L) {
   lcas_client *u = lcas_check(L);
-  lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (lcas_shapes *)luaL_checkudata(L, 2, SHAPES_MT);
+  lcas_shapes *sh = lua_isnoneornil(L, 2) ? NULL : (lcas_shapes *)lcas_toudata(L, 2, 2, SHAPES_MT);
   cas_item_t *it = lcas_hold(u, cas_proto_pop_message(cas_client_proto(u->c)));
   lcas_mshape *s;
   int typed = 0;
@@ -1380,11 +1411,7 @@ static int lcas_client_next_message(lua_State *L) {
   }
   if (typed || it->kind == CAS_ITEM_MESSAGE) {
     lcas_release(u);
-    if (u->scratch_cap > LCAS_SCRATCH_KEEP) {
-      free(u->scratch);
-      u->scratch = NULL;
-      u->scratch_cap = 0;
-    }
+    lcas_trim_scratch(u);
     if (!typed) return 2;
     lua_pushboolean(L, 1);
     return 3;
@@ -1394,6 +1421,33 @@ static int lcas_client_next_message(lua_State *L) {
   lua_pushstring(L, lcas_code(it->code));
   lcas_release(u);
   return 3;
+}
+
+/* Typed messages taken per call of next_messages(). */
+#define LCAS_BATCH 64
+
+/* client:next_messages(shapes, buf) -> n: the messages at the head of the
+ * queue that are typed per shapes (at most LCAS_BATCH) into buf[1..n].  It
+ * stops before anything else, which next_message() takes: a stream of
+ * assistant frames costs one call per batch instead of one per message. */
+static int lcas_client_next_messages(lua_State *L) {
+  lcas_client *u = lcas_check(L);
+  lcas_shapes *sh = (lcas_shapes *)lcas_toudata(L, 2, 2, SHAPES_MT);
+  cas_proto_t *p = cas_client_proto(u->c);
+  cas_item_t *it;
+  lcas_mshape *s;
+  int n = 0;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  /* The walk leaves the item as it was: one it gives up on stays queued. */
+  while (n < LCAS_BATCH && (it = cas_proto_peek_message(p)) && it->kind == CAS_ITEM_MESSAGE && !it->json &&
+         (s = lcas_shape_for(sh, it)) && lcas_push_typed(L, u, it, s, 2)) {
+    cas_item_free(cas_proto_pop_message(p));
+    lua_rawseti(L, 3, ++n);
+  }
+  lcas_trim_scratch(u);
+  lua_pushinteger(L, n);
+  return 1;
 }
 
 /* -> "request", tbl | "cancel", request_id | nil */
@@ -1621,6 +1675,7 @@ static int lcas_client_last_error_result(lua_State *L) {
 static const luaL_Reg client_methods[] = {
   {"pump", lcas_client_pump},
   {"next_message", lcas_client_next_message},
+  {"next_messages", lcas_client_next_messages},
   {"next_request", lcas_client_next_request},
   {"next_stderr", lcas_client_next_stderr},
   {"send", lcas_client_send},
@@ -1670,15 +1725,15 @@ int luaopen_claude_agent_sdk_core(lua_State *L) {
   lua_pop(L, 1);
 
   luaL_newmetatable(L, SHAPES_MT);
-  lua_pop(L, 1);
-
   luaL_newmetatable(L, CLIENT_MT);
-  lua_newtable(L);
-  lcas_setfuncs(L, client_methods);
+  lua_newtable(L); /* the methods, with upvalues: 1 the client's metatable, 2 the shapes' */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -4);
+  lcas_setfuncs(L, client_methods, 2);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, lcas_client_gc);
   lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  lua_pop(L, 2);
 
   /* One array metatable per Lua state, shared with the Lua layer. */
   lua_pushlightuserdata(L, &array_mt_key);
@@ -1694,7 +1749,7 @@ int luaopen_claude_agent_sdk_core(lua_State *L) {
   }
 
   lua_newtable(L);
-  lcas_setfuncs(L, module_funcs);
+  lcas_setfuncs(L, module_funcs, 0);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "array_mt");
   lua_pushlightuserdata(L, NULL);

@@ -11,19 +11,33 @@ local json = require("claude_agent_sdk.json")
 local null = json.null
 local SHAPES = core.message_shapes(messages.shapes, messages.block_classes, messages.ContentBlock)
 
--- Every line of `lines` through a client on `cat`: the typed results (or
--- errors) of next_message(SHAPES), and of next_message() + messages.parse().
-local function both_ways(lines)
+-- Every line of `lines` through a client on `cat`, three ways: batched as the
+-- client takes them (next_messages, then next_message for what it leaves),
+-- one at a time typed (next_message(SHAPES)), and plain (next_message() +
+-- messages.parse()).  Each gives the messages (or errors) and how many were
+-- typed.  The core queues these frames unchecked, so the typed walks check
+-- them as they go; the plain way runs the core's scan, the reference.
+local function both_ways(lines, opts)
   local file = os.tmpname()
   local f = assert(io.open(file, "wb"))
   f:write(table.concat(lines, "\n"), "\n")
   f:close()
-  local function run(shapes)
-    local c = assert(core.spawn({ argv = { "/bin/cat", file } }))
-    local out, typed_count = {}, 0
+  local function run(shapes, batched)
+    local spec = { argv = { "/bin/cat", file } }
+    for k, v in pairs(opts or {}) do spec[k] = v end
+    local c = assert(core.spawn(spec))
+    local out, typed_count, buf = {}, 0, {}
     while true do
-      local kind, v, typed = c:next_message(shapes)
-      if kind == "message" then
+      local n = batched and c:next_messages(shapes, buf) or 0
+      for i = 1, n do
+        typed_count = typed_count + 1
+        out[#out + 1] = { ok = true, msg = buf[i] }
+        buf[i] = nil
+      end
+      local kind, v, typed
+      if n == 0 then kind, v, typed = c:next_message(shapes) end
+      if n > 0 then -- luacheck: ignore 542
+      elseif kind == "message" then
         if typed == true then
           typed_count = typed_count + 1
           out[#out + 1] = { ok = true, msg = v }
@@ -32,7 +46,7 @@ local function both_ways(lines)
           out[#out + 1] = { ok = ok, msg = ok and m or tostring(m) }
         end
       elseif kind then
-        out[#out + 1] = { ok = false, msg = kind .. ": " .. tostring(v) }
+        out[#out + 1] = { ok = false, msg = kind .. ": " .. tostring(v) .. " " .. tostring(typed) }
       elseif c:finished() then
         break
       else
@@ -42,11 +56,13 @@ local function both_ways(lines)
     c:close()
     return out, typed_count
   end
-  local a, typed = run(SHAPES)
+  local a, typed = run(SHAPES, true)
+  local one, typed_one = run(SHAPES, false)
   local b, plain = run(nil)
   os.remove(file)
   assert.are.equal(0, plain)
-  return a, b, typed
+  assert.are.equal(typed, typed_one)
+  return a, b, typed, one
 end
 
 local function same(a, b, path)
@@ -61,12 +77,14 @@ local function same(a, b, path)
   end
 end
 
-local function check(lines)
-  local a, b, typed = both_ways(lines)
+local function check(lines, opts)
+  local a, b, typed, one = both_ways(lines, opts)
   assert.are.equal(#lines, #a)
   assert.are.equal(#lines, #b)
+  assert.are.equal(#lines, #one)
   for i = 1, #lines do
     local ok, err = pcall(same, a[i], b[i], "$")
+    if ok then ok, err = pcall(same, one[i], b[i], "$") end
     if not ok then error(("line %d %s: %s"):format(i, lines[i], err)) end
   end
   return a, typed
@@ -250,5 +268,122 @@ describe("typed decoding in C", function()
     -- most frames fit their shape; the rest went the plain way and agreed too
     assert.is_true(typed > 1000, "typed: " .. typed)
     assert.is_true(typed < 2000, "typed: " .. typed)
+  end)
+
+  -- The walk checks what it builds: each of these is refused by the core's
+  -- scan, and must come out as the same decode error (code, head) typed or
+  -- not, never as a message.
+  it("reports a malformed hot frame exactly as the scan does", function()
+    local A = '{"type":"assistant","message":{"model":"m","content":[{"type":"text","text":"x"}]}'
+    local lines = {
+      A .. ',"uuid":"\255"}', -- invalid UTF-8 in a string
+      A .. ',"uuid":"\192\175"}', -- overlong
+      A .. ',"uuid":"\237\160\128"}', -- a surrogate in UTF-8
+      A .. ',"uuid":"ok","stop":01,"x":"\255"}', -- invalid UTF-8 wins over an earlier syntax error
+      A .. ',"uuid":"a\tb"}', -- a raw control character
+      A .. ',"uuid":"a\\xb"}', -- a bad escape
+      A .. ',"uuid":"\\u12G4"}',
+      A .. ',"n":01}', A .. ',"n":1.}', A .. ',"n":-}', A .. ',"n":1e}', A .. ',"n":.5}', A .. ',"n":+1}',
+      A .. ',"n":' .. ("9"):rep(70) .. '}', -- longer than any number cJSON reads
+      A .. ',"uuid":tru}', A .. ',"uuid":nul}', A .. ',"parent_tool_use_id":nulll}',
+      A .. ' "uuid":"u"}', -- no comma
+      A .. ',"uuid":"u",}', -- a trailing comma
+      A .. ',"uuid" "u"}', -- no colon
+      A .. ',"uuid":"u"', -- not closed
+      A .. ',"uuid":"u"}}', -- closed twice
+      A .. ',"uuid":"u"} x', -- something after the frame
+      A .. ',"uuid":"u"}{}',
+      A .. ',"uuid":"a\0b"}', -- a NUL inside a string
+      A .. ',"uuid":"u"}\0', -- and after the frame
+      A .. ',"stop_sequence":[1,}', -- inside a member the walk skips
+      A .. ',"type":"x"}', -- a second type, and the line is fine: typed or not, the same
+      '{"type":"assistant","message":{"model":"m","content":[{"type":"text","text":"x",}]}}',
+      '{"type":"assistant","message":{"model":"m","content":[{"type":"text","is_error":nul}]}}',
+      '{"type":"assistant","message":{"model":"m","usage":{"a":[1 2]}}}',
+      '{"type":"stream_event","event":{"delta":{"text":"\255"}}}',
+      '{"type":"user","message":{"content":[{"type":"tool_result","content":"a","is_error":nulll}]}}',
+      '{"type":"rate_limit_event","x":}', -- a type with no shape: scanned as before
+      '{"type":"assistant"', -- cut short (with its newline: a decode error, not a truncation)
+    }
+    local out = check(lines)
+    for i = 1, #lines do
+      if i ~= 28 then
+        assert.is_false(out[i].ok, "line " .. i)
+        assert.matches("^decode_error: ", out[i].msg)
+      end
+    end
+    assert.matches(" EUTF8$", out[1].msg)
+    assert.matches(" EUTF8$", out[4].msg)
+    assert.matches(" EJSON$", out[5].msg)
+  end)
+
+  it("checks the nesting limit the client was given", function()
+    local function nested(d) return ("["):rep(d) .. ("]"):rep(d) end
+    -- the frame, message, content and block objects are 4 levels; input adds the rest
+    local function frame(d)
+      return '{"type":"assistant","message":{"content":[{"type":"tool_use","input":' .. nested(d) .. '}]}}'
+    end
+    local out = check({ frame(4), frame(5), frame(1) }, { max_depth = 8 })
+    assert.is_true(out[1].ok)
+    assert.matches("^decode_error: .* EDEPTH$", out[2].msg)
+    assert.is_true(out[3].ok)
+    out = check({ frame(600) })
+    assert.matches("^decode_error: .* EDEPTH$", out[1].msg)
+  end)
+
+  it("builds containers bigger than a stack chunk, in order, last repeated key winning", function()
+    local keys, elems = {}, {}
+    for i = 1, 300 do
+      keys[i] = ('"k%d":%d'):format(i % 150, i)
+      elems[i] = tostring(i)
+    end
+    local line = '{"type":"assistant","message":{"content":[{"type":"tool_use","input":{' .. table.concat(keys, ",")
+      .. '},"list":[' .. table.concat(elems, ",") .. ']}]}}'
+    local out, typed = check({ line })
+    assert.are.equal(1, typed)
+    local block = out[1].msg.content[1]
+    assert.are.equal(300, #block.list)
+    assert.are.equal(300, block.input.k0)
+    assert.are.equal(299, block.input.k149)
+  end)
+
+  -- Valid frames with a few bytes changed: whatever the change does, the
+  -- typed walks and the scan must agree, message for message, error for error.
+  it("agrees with the scan on 3000 damaged frames", function()
+    local seed = 20261121
+    local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end
+    local base = {
+      '{"type":"assistant","message":{"id":"msg_1","type":"message","role":"assistant","model":"m",'
+        .. '"content":[{"type":"text","text":"hi \\"there\\""},{"type":"tool_use","id":"t","name":"B",'
+        .. '"input":{"a":[1,2.5,-3e2,true,false,null],"b":{}}}],"stop_reason":null,"stop_sequence":null,'
+        .. '"usage":{"input_tokens":3,"output_tokens":4}},"parent_tool_use_id":null,"session_id":"s","uuid":"u"}',
+      '{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t",'
+        .. '"content":"out\\u00e9","is_error":null}]},"session_id":"s","uuid":"u2","tool_use_result":{"x":[]}}',
+      '{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta",'
+        .. '"text":"a\\nb é"}},"session_id":"s","parent_tool_use_id":null,"uuid":"u3"}',
+    }
+    local bytes = { '"', "\\", "{", "}", "[", "]", ",", ":", " ", "0", "1", "-", ".", "e", "n", "t", "u",
+      "\255", "\1", "\0", "\195", "x" }
+    local lines = {}
+    for i = 1, 3000 do
+      local l = base[rnd(#base) + 1]
+      for _ = 1, rnd(3) + 1 do
+        local at = rnd(#l - 1) + 2 -- the first '{' stays: a line without it is not JSON to the framer
+        local b = bytes[rnd(#bytes) + 1]
+        local op = rnd(3)
+        if op == 0 then l = l:sub(1, at - 1) .. b .. l:sub(at + 1)
+        elseif op == 1 then l = l:sub(1, at - 1) .. l:sub(at + 1)
+        else l = l:sub(1, at - 1) .. b .. l:sub(at) end
+      end
+      lines[i] = l:gsub("\n", " ")
+    end
+    local out, typed = check(lines)
+    local bad = 0
+    for i = 1, #out do
+      if not out[i].ok then bad = bad + 1 end
+    end
+    -- most changes break the line; some leave it valid (typed or not)
+    assert.is_true(bad > 1500, "malformed: " .. bad)
+    assert.is_true(typed > 100, "typed: " .. typed)
   end)
 end)

@@ -236,6 +236,9 @@ function Client:connect(prompt)
       { code = code, errno = errno })
   end
   self._core = c
+  -- Typed messages taken from the core a batch at a time (next_messages),
+  -- handed out from _batch[_batch_i] on; they belong to this core.
+  self._batch, self._batch_i, self._batch_n = {}, 1, 0
   self._argv = argv
   -- The CLI may ask for MCP messages before it answers initialize; _wait
   -- dispatches those while it waits.
@@ -300,9 +303,26 @@ end
 -- (core.now() milliseconds) a TimeoutError is raised when it passes; what
 -- arrives later stays queued for the next call.
 function Client:_next_message(deadline)
+  local c = self._core
+  if not c then return nil end
+  local batch, i = self._batch, self._batch_i
+  local m = batch[i]
+  if m ~= nil then
+    batch[i] = nil
+    self._batch_i = i + 1
+    return m
+  end
   while true do
-    local c = self._core
+    c = self._core
     if not c then return nil end
+    local n = c:next_messages(SHAPES, self._batch)
+    if n > 0 then
+      batch = self._batch
+      m = batch[1]
+      batch[1] = nil
+      self._batch_i, self._batch_n = 2, n
+      return m
+    end
     -- third value: true for a message built typed in C, else an error code
     local kind, v, code = c:next_message(SHAPES)
     if kind == "message" then
@@ -549,7 +569,12 @@ function Client:pump(timeout_ms)
       on_message(m)
     end
   end
-  return self._core and self._core:queued() or 0
+  return self._core and self._core:queued() + self:_batched() or 0
+end
+
+-- Messages taken from the core in a batch and not handed out yet.
+function Client:_batched()
+  return self._batch_n - self._batch_i + 1
 end
 
 --- The next message if one has arrived, else nil; never waits.  At the end of
@@ -558,7 +583,7 @@ end
 function Client:receive_nowait()
   local c = self._core
   if not c then return nil end
-  if c:queued() == 0 and not c:finished() then return nil end
+  if c:queued() == 0 and self:_batched() == 0 and not c:finished() then return nil end
   return self:_next_message()
 end
 
