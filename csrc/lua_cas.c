@@ -378,7 +378,9 @@ static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32
 
 /* Slots of the shapes' uservalue table; the strings and classes the shapes
  * refer to follow them. */
-enum { UV_TYPE_KEY = 1, UV_BLOCK_CLASSES, UV_DEFAULT_BLOCK };
+enum { UV_TYPE_KEY = 1, UV_BLOCK_CLASSES, UV_DEFAULT_BLOCK, UV_KEYS };
+/* UV_KEYS .. + LCAS_KEYS - 1: the keys of plain objects seen last (lcas_walk_name). */
+#define LCAS_KEYS 64
 
 typedef struct {
   const char *wire;  /* the key as sent; the string is anchored in the uservalue */
@@ -485,7 +487,7 @@ static const char *lcas_shape_string(lua_State *L, int t, const char *k, int uv,
  * name } } (messages.lua says what each means). */
 static int lcas_message_shapes(lua_State *L) {
   lcas_shapes *sh;
-  int uv;
+  int uv, k;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
@@ -506,6 +508,10 @@ static int lcas_message_shapes(lua_State *L) {
   lcas_anchor(L, uv);
   lua_pushvalue(L, 3);
   lcas_anchor(L, uv);
+  for (k = 0; k < LCAS_KEYS; k++) {
+    lua_pushboolean(L, 0);
+    lcas_anchor(L, uv);
+  }
 
   lua_pushnil(L);
   while (lua_next(L, 1)) { /* -2: type, -1: spec */
@@ -593,10 +599,16 @@ static int lcas_walk_byte(lcas_walk *w, char c) {
   return 1;
 }
 
+/* Stack room a container needs: its place, a chunk of pairs, and a few for
+ * the work in between.  lcas_push_typed() makes room for the frame's own
+ * pairs and LCAS_ROOM_LEVELS containers at once; deeper ones ask for it. */
+#define LCAS_LEVEL_ROOM (2 * LCAS_CHUNK + 8)
+#define LCAS_ROOM_LEVELS 6
+
 /* Into a container at w->p: within the depth limit, and with stack room for
  * a chunk of pairs; with place, a nil pushed holds the container's place. */
 static int lcas_walk_open(lua_State *L, lcas_walk *w, int place) {
-  if (++w->depth > w->limit || !lua_checkstack(L, 2 * LCAS_CHUNK + 8)) return 0;
+  if (++w->depth > w->limit || (w->depth > LCAS_ROOM_LEVELS && !lua_checkstack(L, LCAS_LEVEL_ROOM))) return 0;
   if (place) lua_pushnil(L);
   w->p++;
   lcas_walk_ws(w);
@@ -628,6 +640,30 @@ static int lcas_walk_string(lua_State *L, lcas_walk *w, int push) {
     if (!esc) lua_pushlstring(L, body, (size_t)(next - 1 - body));
     else if (cas_json_unescape_copy(body, w->end, w->scratch, &out, &n)) lua_pushlstring(L, out, n);
     else return 0;
+  }
+  w->p = next;
+  return 1;
+}
+
+/* A key of a plain object or block, pushed.  The same few come in every
+ * frame ("type", "text", "input_tokens"), so the last key seen in each of
+ * LCAS_KEYS slots (picked by length and end bytes) is kept in the shapes'
+ * uservalue and pushed from there when it matches: no hashing to intern. */
+static int lcas_walk_name(lua_State *L, lcas_walk *w) {
+  const char *body = w->p + 1, *next, *c;
+  size_t n, cl;
+  int esc, slot;
+  if (*w->p != '"' || !(next = cas_json_string_end(body, w->end, &esc))) return 0;
+  n = (size_t)(next - 1 - body);
+  if (esc || n == 0 || n > 40) return lcas_walk_string(L, w, 1);
+  slot = UV_KEYS + (int)((n * 31u + (unsigned char)body[0] * 7u + (unsigned char)body[n - 1]) & (LCAS_KEYS - 1));
+  lua_rawgeti(L, w->array_mt + 1, slot);
+  c = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &cl) : NULL;
+  if (!c || cl != n || memcmp(c, body, n) != 0) {
+    lua_pop(L, 1);
+    lua_pushlstring(L, body, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, w->array_mt + 1, slot);
   }
   w->p = next;
   return 1;
@@ -693,7 +729,7 @@ static int lcas_walk_block(lua_State *L, lcas_walk *w) {
     while (r == 1) {
       const char *k;
       size_t klen;
-      if (!lcas_walk_string(L, w, 1) || !lcas_walk_byte(w, ':')) return 0;
+      if (!lcas_walk_name(L, w) || !lcas_walk_byte(w, ':')) return 0;
       lcas_walk_ws(w);
       k = lua_tolstring(L, -1, &klen);
       if (klen == 8 && memcmp(k, "is_error", 8) == 0 && strncmp(w->p, "null", 4) == 0) {
@@ -754,7 +790,7 @@ static int lcas_walk_object(lua_State *L, lcas_walk *w) {
   if (*w->p == '}') r = lcas_walk_next(w, '}');
   else
     while (r == 1) {
-      if (!lcas_walk_string(L, w, 1) || !lcas_walk_byte(w, ':') || !lcas_walk_value(L, w)) return 0;
+      if (!lcas_walk_name(L, w) || !lcas_walk_byte(w, ':') || !lcas_walk_value(L, w)) return 0;
       if (++n == LCAS_CHUNK) {
         lcas_walk_pairs(L, base, &made, n);
         n = 0;
@@ -850,7 +886,6 @@ static int lcas_walk_field(lua_State *L, lcas_walk *w, lcas_field *f, unsigned *
     return 1;
   }
   *set |= f->bit;
-  if (!lua_checkstack(L, 4)) return 0;
   lua_rawgeti(L, w->array_mt + 1, f->out);
   if (*w->p == '"' && lcas_walk_same(L, w, f)) return 1;
   return f->blocks && *w->p == '[' ? lcas_walk_array(L, w, 1) : lcas_walk_value(L, w);
@@ -899,7 +934,8 @@ static int lcas_push_typed(lua_State *L, lcas_client *u, cas_item_t *it, lcas_ms
     u->scratch = b;
     u->scratch_cap = it->text_len + 1;
   }
-  luaL_checkstack(L, 12, NULL);
+  /* The frame's pairs (LCAS_OUTS fields and the type) and the first levels. */
+  if (!lua_checkstack(L, 8 + 2 * (LCAS_OUTS + 1) + LCAS_ROOM_LEVELS * LCAS_LEVEL_ROOM)) return 0;
   lua_pushlightuserdata(L, &array_mt_key);
   lua_rawget(L, LUA_REGISTRYINDEX); /* base + 1 */
   lcas_getuv(L, shapes_idx);        /* base + 2 */

@@ -38,6 +38,9 @@ Client.__name = "ClaudeSDKClient"
 
 local GRACE_MS, TERM_MS = 5000, 5000
 
+-- The batch of a client without a core: always empty, never written.
+local NO_BATCH = setmetatable({}, { __newindex = function() error("no batch without a core") end })
+
 --- Create a client; nothing is spawned until connect().
 ---   local client = ClaudeSDKClient.new({ system_prompt = "Be brief." })
 ---@param options table|nil  see DESIGN.md §3.1; unknown keys raise InvalidOptionError
@@ -45,7 +48,7 @@ local GRACE_MS, TERM_MS = 5000, 5000
 function Client.new(options)
   local opts = options_mod.validate(options)
   return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false, _inflight = {}, _user_sent = 0,
-    _sdk_servers = options_mod.sdk_servers(opts) }, Client)
+    _sdk_servers = options_mod.sdk_servers(opts), _batch = NO_BATCH, _batch_i = 1, _batch_n = 0 }, Client)
 end
 
 function Client:__tostring()
@@ -367,7 +370,15 @@ end
 function Client:receive_messages(opts)
   self:_require_core("receive_messages")
   local deadline = deadline_of(opts)
-  return function() return self:_next_message(deadline) end
+  return function()
+    -- the common case inline: the next message of the batch in hand
+    local batch, i = self._batch, self._batch_i
+    local m = batch[i]
+    if m == nil then return self:_next_message(deadline) end
+    batch[i] = nil
+    self._batch_i = i + 1
+    return m
+  end
 end
 
 --- Messages up to and including the next ResultMessage; `{ timeout = s }` as
@@ -382,7 +393,14 @@ function Client:receive_response(opts)
   local done = false
   return function()
     if done then return nil end
-    local m = self:_next_message(deadline)
+    local batch, i = self._batch, self._batch_i
+    local m = batch[i]
+    if m ~= nil then -- the common case inline, as in receive_messages
+      batch[i] = nil
+      self._batch_i = i + 1
+    else
+      m = self:_next_message(deadline)
+    end
     if m == nil or m.type == "result" then done = true end
     return m
   end
@@ -497,6 +515,7 @@ end
 function Client:_teardown()
   local c = self._core
   self._core = nil
+  self:_drop_batch()
   self._closed = true
   if self._driver then self._driver:close() end
   if c then c:free() end
@@ -532,6 +551,7 @@ function Client:disconnect()
     -- Detach first: tasks woken by closing the driver must find the client
     -- gone, not wait again on a driver that will never wake them.
     self._core = nil
+    self:_drop_batch()
     self._closed = true
     if self._driver then self._driver:close() end
     c:close(grace, TERM_MS)
@@ -575,6 +595,11 @@ end
 -- Messages taken from the core in a batch and not handed out yet.
 function Client:_batched()
   return self._batch_n - self._batch_i + 1
+end
+
+-- They go with their core.
+function Client:_drop_batch()
+  self._batch, self._batch_i, self._batch_n = NO_BATCH, 1, 0
 end
 
 --- The next message if one has arrived, else nil; never waits.  At the end of

@@ -12,16 +12,21 @@
 #include "cas_error.h"
 #include "ctest.h"
 
-static cas_client_t *spawn_sh(const char *script, size_t max_line) {
+static cas_client_t *spawn_sh_opts(const char *script, size_t max_line, int defer_check) {
   const char *argv[] = {"/bin/sh", "-c", script, NULL};
   cas_client_opts_t o;
   cas_client_t *c = NULL;
   memset(&o, 0, sizeof o);
   o.argv = argv;
+  o.defer_check = defer_check;
   o.max_buffer_size = max_line;
   o.stderr_lines = 1;
   if (cas_client_spawn(&c, &o, NULL) != CAS_OK) return NULL;
   return c;
+}
+
+static cas_client_t *spawn_sh(const char *script, size_t max_line) {
+  return spawn_sh_opts(script, max_line, 0);
 }
 
 static void run_until_finished(cas_client_t *c, int max_ms) {
@@ -79,6 +84,43 @@ static void test_messages_then_exit(void) {
   CHECK_EQ_INT(nonjson, 1);
   /* writing to the finished client is refused, not a crash */
   CHECK(cas_client_send_line(c, "{}", 2) == CAS_ECLOSED);
+  cas_client_free(c);
+}
+
+/* With defer_check, frames the protocol only queues skip the scan, even a
+ * malformed one (its consumer checks it); the others are scanned as before,
+ * and a frame cut short by the exit is still counted as truncated. */
+static void test_defer_check(void) {
+  cas_client_t *c = spawn_sh_opts("printf '{\"type\":\"assistant\",\"x\":[1,2]}\n{\"type\":\"user\",bad\n"
+                                  "{\"type\":\"result\",\"subtype\":\"success\"}\n{\"type\":\"a\\\\u0073\"}\n"
+                                  " {\"type\":\"stream_event\"}\n{\"type\":\"assistant\"'",
+                                  0, 1);
+  cas_item_t *it;
+  unsigned long truncated = 0;
+  CHECK(c != NULL);
+  if (!c) return;
+  run_until_finished(c, 5000);
+  it = cas_proto_pop_message(cas_client_proto(c));
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && it->unchecked && !it->counts && !it->json);
+  CHECK(it && it->type_len == 9 && memcmp(it->text + it->type_off, "assistant", 9) == 0);
+  CHECK(it && cas_item_tree(it) != NULL); /* checks by itself */
+  cas_item_free(it);
+  it = cas_proto_pop_message(cas_client_proto(c));
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && it->unchecked); /* malformed, left to the consumer */
+  CHECK(it && cas_item_tree(it) == NULL);
+  cas_item_free(it);
+  it = cas_proto_pop_message(cas_client_proto(c));
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && it->json && !it->unchecked); /* result: the protocol's */
+  cas_item_free(it);
+  it = cas_proto_pop_message(cas_client_proto(c));
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && !it->unchecked); /* an escaped type is scanned */
+  cas_item_free(it);
+  it = cas_proto_pop_message(cas_client_proto(c));
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && !it->unchecked && it->ncounts == 1); /* not at column 0 */
+  cas_item_free(it);
+  CHECK(cas_proto_pop_message(cas_client_proto(c)) == NULL);
+  cas_client_skipped(c, NULL, NULL, &truncated);
+  CHECK_EQ_INT(truncated, 1);
   cas_client_free(c);
 }
 
@@ -157,6 +199,7 @@ static void test_spawn_errors(void) {
 int main(void) {
   RUN(test_messages_then_exit);
   RUN(test_overflow_kills_session);
+  RUN(test_defer_check);
   RUN(test_ladder_reaches_sigkill);
   RUN(test_graceful_close);
   RUN(test_pollfds_and_timeout);

@@ -750,6 +750,70 @@ static void test_error_names(void) {
   CHECK(strcmp(cas_err_name(1), "CAS_EUNKNOWN") == 0);
 }
 
+/* The check in pieces accepts what the scan accepts, at that place. */
+static void test_pieces(void) {
+  static const char alphabet[] = "ab\"\\u0fx\t\303\251\355\240\200\377 ";
+  static const char *strings[][2] = {
+      /* body, what follows the closing quote ("" when refused) */
+      {"abc\",", ","}, {"\",", ","}, {"a\\nb\"x", "x"}, {"\303\251\"", ""},
+      {"0123456789abcdef0123\"!", "!"}, {"0123456789abcdef\\\"\"?", "?"},
+      {"a\tb\"", NULL}, {"a\377\"", NULL}, {"a\\x\"", NULL}, {"abc", NULL},
+      {"0123456789abcdef0123456789", NULL}, {"\\u12G4\"", NULL},
+  };
+  size_t i, k;
+  unsigned seed = 7;
+  char buf[64], line[70];
+  int esc;
+  cas_json_shape_t sh;
+
+  cas_json_shape_init(&sh);
+
+  for (i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+    const char *b = strings[i][0], *want = strings[i][1];
+    const char *q = cas_json_string_end(b, b + strlen(b), &esc);
+    if (want) CHECK(q && strcmp(q, want) == 0);
+    else CHECK(q == NULL);
+  }
+  CHECK(cas_json_string_end("a\\nb\"", "a\\nb\"" + 6, &esc) && esc == 1);
+  CHECK(cas_json_string_end("ab\"", "ab\"" + 3, &esc) && esc == 0);
+  /* random bodies, every length: a string ends where a scan of it agrees */
+  for (i = 0; i < 20000; i++) {
+    size_t n = (size_t)(seed % 40) + 1;
+    const char *q;
+    for (k = 0; k < n; k++) {
+      seed = seed * 1103515245u + 12345u;
+      buf[k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+    }
+    line[0] = '"';
+    memcpy(line + 1, buf, n);
+    q = cas_json_string_end(buf, buf + n, &esc);
+    if (q) CHECK_EQ_INT(cas_json_scan(line, (size_t)(q - buf) + 1, 0, &sh), CAS_OK);
+    else CHECK(cas_json_scan(line, n + 1, 0, &sh) < 0);
+  }
+  cas_json_shape_free(&sh);
+
+  CHECK(strcmp(cas_json_number_end("-1.5e+3}", "-1.5e+3}" + 8), "}") == 0);
+  CHECK(strcmp(cas_json_number_end("01", "01" + 2), "1") == 0); /* 0, then something else */
+  CHECK(cas_json_number_end("-", "-" + 1) == NULL);
+  CHECK(cas_json_number_end("1.", "1." + 2) == NULL);
+  CHECK(cas_json_number_end("1e+", "1e+" + 3) == NULL);
+  CHECK(cas_json_number_end(".5", ".5" + 2) == NULL);
+  memset(buf, '7', 64);
+  CHECK(cas_json_number_end(buf, buf + 63) == buf + 63);
+  CHECK(cas_json_number_end(buf, buf + 64) == NULL); /* longer than cJSON reads */
+
+  CHECK(strcmp(cas_json_value_end(" {\"a\":[1,2]} x", " {\"a\":[1,2]} x" + 15, 2), " x") == 0);
+  CHECK(cas_json_value_end("[[1]]", "[[1]]" + 5, 1) == NULL);
+  CHECK(cas_json_value_end("[[1]]", "[[1]]" + 5, 2) != NULL);
+  CHECK(cas_json_value_end("\"x\"", "\"x\"" + 3, 0) != NULL);
+  CHECK(cas_json_value_end("{\"a\":", "{\"a\":" + 5, 5) == NULL);
+  CHECK(cas_json_value_end("nul", "nul" + 3, 5) == NULL);
+  CHECK(cas_json_value_end("", "", 5) == NULL);
+  CHECK_EQ_INT(cas_json_depth_limit(0), CAS_JSON_MAX_DEPTH);
+  CHECK_EQ_INT(cas_json_depth_limit(7), 7);
+  CHECK_EQ_INT(cas_json_depth_limit(100000), CJSON_NESTING_LIMIT);
+}
+
 int main(void) {
   RUN(test_utf8_valid);
   RUN(test_utf8_every_position);
@@ -773,5 +837,6 @@ int main(void) {
   RUN(test_scan_type);
   RUN(test_scan_reuse);
   RUN(test_unescape);
+  RUN(test_pieces);
   return ctest_done();
 }

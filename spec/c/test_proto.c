@@ -350,9 +350,45 @@ static void test_owned_line(void) {
   cas_proto_free(p);
 }
 
+/* A line queued unchecked: no scan, no counts; copied, or owned with its
+ * block; peek shows the head without taking it. */
+static void test_unchecked_line(void) {
+  static const char line[] = "{\"type\":\"assistant\",\"a\":1}";
+  cas_proto_t *p;
+  cas_item_t *it;
+  char *block = malloc(sizeof line + 1);
+
+  if (!block) return;
+  memcpy(block + 1, line, sizeof line);
+  CHECK(cas_proto_takes_type("assistant", 9));
+  CHECK(cas_proto_takes_type("rate_limit_event", 16));
+  CHECK(!cas_proto_takes_type("result", 6));
+  CHECK(!cas_proto_takes_type("system", 6));
+  CHECK(!cas_proto_takes_type("control_request", 15));
+  CHECK(!cas_proto_takes_type("keep_alive", 10));
+  CHECK(!cas_proto_takes_type(NULL, 0));
+  cas_proto_new(&p);
+  CHECK(cas_proto_peek_message(p) == NULL);
+  CHECK_EQ_INT(cas_proto_on_line_unchecked(p, NULL, line, sizeof line - 1, 9, 9), CAS_OK);
+  CHECK_EQ_INT(cas_proto_on_line_unchecked(p, block, block + 1, sizeof line - 1, 9, 9), CAS_OK);
+  it = cas_proto_peek_message(p);
+  CHECK(it && it == cas_proto_peek_message(p) && cas_proto_messages_queued(p) == 2);
+  it = cas_proto_pop_message(p);
+  CHECK(it && it->unchecked && !it->block && it->text != line && strcmp(it->text, line) == 0);
+  CHECK(it && !it->counts && it->ncounts == 0 && it->type_off == 9 && it->type_len == 9);
+  CHECK(it && cas_item_tree(it) != NULL);
+  cas_item_free(it);
+  it = cas_proto_pop_message(p);
+  CHECK(it && it->unchecked && it->block == block && it->text == block + 1);
+  cas_item_free(it);
+  CHECK(cas_proto_peek_message(p) == NULL);
+  cas_proto_free(p);
+}
+
 int main(void) {
   RUN(test_lines_without_tree);
   RUN(test_owned_line);
+  RUN(test_unchecked_line);
   RUN(test_request_frame_shape);
   RUN(test_responses_matched_by_id);
   RUN(test_error_response);
