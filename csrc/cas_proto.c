@@ -42,6 +42,8 @@ struct cas_proto {
   unsigned long results;
   unsigned long unmatched;
   cJSON *last_error_result;
+  cas_item_t *spare; /* recycled items with room for a line (cas_proto_recycle) */
+  size_t spare_bytes;
   int dead;        /* exited or fatal: new requests fail at once */
   int dead_code;
   char *dead_msg;
@@ -60,7 +62,8 @@ static char *cas__strndup(const char *s, size_t n) {
 void cas_item_free(cas_item_t *it) {
   if (!it) return;
   if (it->json) cJSON_Delete(it->json);
-  free(it->block ? it->block : it->text);
+  if (it->block) free(it->block);
+  else if (!it->room) free(it->text); /* else it is part of the item */
   free(it);
 }
 
@@ -192,6 +195,11 @@ void cas_proto_free(cas_proto_t *p) {
   cas__queue_clear(&p->messages);
   cas__queue_clear(&p->requests);
   cas__queue_clear(&p->stderr_lines);
+  while (p->spare) {
+    cas_item_t *it = p->spare;
+    p->spare = it->next;
+    free(it);
+  }
   while ((r = p->pending) != NULL) {
     p->pending = r->next;
     if (r->result) cJSON_Delete(r->result);
@@ -391,26 +399,63 @@ int cas_proto_on_line_owned(cas_proto_t *p, char *block, char *line, size_t len,
   return CAS_OK;
 }
 
-int cas_proto_on_line_unchecked(cas_proto_t *p, char *block, const char *line, size_t len, size_t type_off,
-                                size_t type_len) {
-  /* The copy is an allocation of its own, as in cas_proto_on_line(): with
-   * the item and the line in one, a turn's worth of them freed together
-   * made glibc trim and regrow its heap every pump. */
-  cas_item_t *it = (cas_item_t *)malloc(sizeof *it);
-  char *text = block ? (char *)(uintptr_t)line : (char *)malloc(len + 1);
+/* Recycled items: at most this many bytes of them are kept, each with room
+ * for a line of at most CAS_SPARE_ROOM bytes. */
+#define CAS_SPARE_BYTES ((size_t)1 << 20)
+#define CAS_SPARE_ROOM ((size_t)64 * 1024)
 
-  if (!it || !text) {
-    free(it);
-    free(block ? block : text);
-    return CAS_ENOMEM;
+void cas_proto_recycle(cas_proto_t *p, cas_item_t *it) {
+  size_t size;
+  if (!it) return;
+  size = sizeof *it + it->room;
+  if (!p || !it->room || it->room > CAS_SPARE_ROOM || p->spare_bytes + size > CAS_SPARE_BYTES) {
+    cas_item_free(it);
+    return;
+  }
+  if (it->json) cJSON_Delete(it->json);
+  it->json = NULL;
+  it->next = p->spare;
+  p->spare = it;
+  p->spare_bytes += size;
+}
+
+/* An item with room for need bytes after it: a spare that fits, or a new one
+ * (rounded up, so that it fits the lines of a similar frame later). */
+static cas_item_t *cas__item_with_room(cas_proto_t *p, size_t need) {
+  cas_item_t *it = p->spare;
+  size_t room;
+  if (it && it->room >= need) {
+    p->spare = it->next;
+    p->spare_bytes -= sizeof *it + it->room;
+    room = it->room;
+  } else {
+    room = need < 1024 ? 1024 : (need + 1023) & ~(size_t)1023;
+    if (room < need || room > SIZE_MAX - sizeof *it) return NULL;
+    if (!(it = (cas_item_t *)malloc(sizeof *it + room))) return NULL;
   }
   memset(it, 0, sizeof *it);
-  if (!block) {
-    memcpy(text, line, len);
-    text[len] = '\0';
+  it->room = room;
+  it->text = (char *)(it + 1);
+  return it;
+}
+
+int cas_proto_on_line_unchecked(cas_proto_t *p, char *block, const char *line, size_t len, size_t type_off,
+                                size_t type_len) {
+  cas_item_t *it;
+  if (block) {
+    /* the line stays where it is; the item owns its block */
+    if (!(it = (cas_item_t *)calloc(1, sizeof *it))) {
+      free(block);
+      return CAS_ENOMEM;
+    }
+    it->block = block;
+    it->text = (char *)(uintptr_t)line;
+  } else {
+    /* copied into the item's own allocation, a recycled one when it fits */
+    if (len == SIZE_MAX || !(it = cas__item_with_room(p, len + 1))) return CAS_ENOMEM;
+    memcpy(it->text, line, len);
+    it->text[len] = '\0';
   }
-  it->block = block;
-  it->text = text;
   it->text_len = len;
   it->type_off = type_off;
   it->type_len = type_len;

@@ -60,6 +60,8 @@ typedef struct cas_item {
   char *block; /* when set, the allocation text lies in (freed instead of text) */
   int unchecked; /* the line was queued without a scan (no counts): see
                     cas_proto_on_line_unchecked() */
+  size_t room;   /* > 0: text lies in the item's own allocation, which has
+                    room for this many bytes (see cas_proto_recycle) */
 } cas_item_t;
 
 void cas_item_free(cas_item_t *it);
@@ -130,6 +132,11 @@ void cas_proto_on_exit(cas_proto_t *p, const char *msg);
 
 /* --- queues ------------------------------------------------------------------ */
 cas_item_t *cas_proto_pop_message(cas_proto_t *p);
+/* Give back a popped item instead of cas_item_free(): one whose line lies in
+ * its own allocation is kept (up to CAS_SPARE_BYTES of them) for a later
+ * unchecked line that fits, so a stream of frames costs no malloc and free
+ * per frame.  Any other item is freed. */
+void cas_proto_recycle(cas_proto_t *p, cas_item_t *it);
 /* The message item that pop would return, left queued (still the proto's). */
 cas_item_t *cas_proto_peek_message(cas_proto_t *p);
 cas_item_t *cas_proto_pop_request(cas_proto_t *p);   /* REQUEST and CANCEL items */

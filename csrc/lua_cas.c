@@ -1388,13 +1388,13 @@ static int lcas_client_pump(lua_State *L) {
 
 /* Take ownership of a popped item in the slot, dropping the previous one. */
 static cas_item_t *lcas_hold(lcas_client *u, cas_item_t *it) {
-  if (u->cur) cas_item_free(u->cur);
+  if (u->cur) cas_proto_recycle(cas_client_proto(u->c), u->cur);
   u->cur = it;
   return it;
 }
 
 static void lcas_release(lcas_client *u) {
-  if (u->cur) cas_item_free(u->cur);
+  if (u->cur) cas_proto_recycle(cas_client_proto(u->c), u->cur);
   u->cur = NULL;
 }
 
@@ -1478,7 +1478,7 @@ static int lcas_client_next_messages(lua_State *L) {
   /* The walk leaves the item as it was: one it gives up on stays queued. */
   while (n < LCAS_BATCH && (it = cas_proto_peek_message(p)) && it->kind == CAS_ITEM_MESSAGE && !it->json &&
          (s = lcas_shape_for(sh, it)) && lcas_push_typed(L, u, it, s, 2)) {
-    cas_item_free(cas_proto_pop_message(p));
+    cas_proto_recycle(p, cas_proto_pop_message(p));
     lua_rawseti(L, 3, ++n);
   }
   lcas_trim_scratch(u);

@@ -93,7 +93,7 @@ static void test_messages_then_exit(void) {
 static void test_defer_check(void) {
   cas_client_t *c = spawn_sh_opts("printf '{\"type\":\"assistant\",\"x\":[1,2]}\n{\"type\":\"user\",bad\n"
                                   "{\"type\":\"result\",\"subtype\":\"success\"}\n{\"type\":\"a\\\\u0073\"}\n"
-                                  " {\"type\":\"stream_event\"}\n{\"type\":\"assistant\"'",
+                                  "{\"uuid\":1,\"type\":\"stream_event\"}\n{\"type\":\"assistant\"'",
                                   0, 1);
   cas_item_t *it;
   unsigned long truncated = 0;
@@ -116,7 +116,7 @@ static void test_defer_check(void) {
   CHECK(it && it->kind == CAS_ITEM_MESSAGE && !it->unchecked); /* an escaped type is scanned */
   cas_item_free(it);
   it = cas_proto_pop_message(cas_client_proto(c));
-  CHECK(it && it->kind == CAS_ITEM_MESSAGE && !it->unchecked && it->ncounts == 1); /* not at column 0 */
+  CHECK(it && it->kind == CAS_ITEM_MESSAGE && !it->unchecked && it->ncounts == 1); /* its type is not first */
   cas_item_free(it);
   CHECK(cas_proto_pop_message(cas_client_proto(c)) == NULL);
   cas_client_skipped(c, NULL, NULL, &truncated);
