@@ -177,7 +177,8 @@ static void lcas_push_json(lua_State *L, const cJSON *v, int depth) {
 }
 
 /* --- scanned line -> Lua (one pass, no tree) ------------------------------------- */
-/* The hot path: a line that cas_json_scan() accepted is walked once, building
+/* Lines that are not typed (frames with no shape, and the rare hot frame the
+ * typed walk gives up on): a line that cas_json_scan() accepted is walked once, building
  * each table at its final size from the scan's counts, pushing strings
  * straight from the line's bytes.  Escaped strings are unescaped in place
  * (the result is never longer than its escaped form), so nothing is
@@ -191,8 +192,6 @@ typedef struct {
   const uint32_t *counts;  /* children per container, in opening order */
   size_t ci, nc;
   int array_mt;            /* stack index of core.array_mt */
-  char *keep;              /* non-NULL: leave the line as it is, decoding escaped
-                              strings here (room for end - p bytes) */
 } lcas_dec;
 
 static void lcas_dec_value(lua_State *L, lcas_dec *d);
@@ -217,13 +216,11 @@ static void lcas_dec_expect(lua_State *L, lcas_dec *d, char c) {
   d->p++;
 }
 
-/* d->p is at the opening quote; the core unescapes the body in place, or
- * into d->keep. */
+/* d->p is at the opening quote; the core unescapes the body in place. */
 static void lcas_dec_string(lua_State *L, lcas_dec *d) {
   size_t n;
   const char *out = d->p + 1, *next;
-  if (d->keep) next = cas_json_unescape_copy(d->p + 1, d->end, d->keep, &out, &n);
-  else next = cas_json_unescape(d->p + 1, d->end, &n);
+  next = cas_json_unescape(d->p + 1, d->end, &n);
   if (!next) lcas_dec_fail(L);
   lua_pushlstring(L, out, n);
   d->p += next - d->p; /* next points into the line */
@@ -353,7 +350,6 @@ static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32
   d.ci = 0;
   d.nc = nc;
   d.array_mt = lua_gettop(L);
-  d.keep = NULL;
   lcas_dec_value(L, &d);
   lua_remove(L, d.array_mt);
 }
@@ -363,13 +359,16 @@ static void lcas_push_scanned(lua_State *L, char *text, size_t len, const uint32
  * built straight into their typed message, as messages.lua's `shapes` table
  * describes it (core.message_shapes compiles that table once): the frame's
  * own table and its "message" object are never made, dropped members are
- * skipped unread, and field names come from the shape instead of being
- * interned from the line.  Anything the shape does not expect (a "message"
- * that is not an object or is missing, a key spelled with escapes, a second
- * "type" or "message") abandons the attempt.  The walk leaves the line as it
- * was (escaped strings decode into the client's scratch buffer), so it is
- * then decoded plainly and messages.parse() has the last word, errors
- * included: both paths give the same message (spec/typed_decode_spec.lua). */
+ * only checked, and field names come from the shape instead of being
+ * interned from the line.  The core queues these lines unchecked, and the
+ * walk checks them as it builds (below), so a line is read once.  A
+ * malformed line, or anything the shape does not expect (a "message" that is
+ * not an object or is missing, a key spelled with escapes, a second "type" or
+ * "message"), abandons the attempt.  The walk leaves the line as it was
+ * (escaped strings decode into the client's scratch buffer), so the line is
+ * then scanned and decoded plainly, and messages.parse() has the last word,
+ * errors included: every path gives the same message or the same error
+ * (spec/typed_decode_spec.lua). */
 
 #define SHAPES_MT "claude_agent_sdk.core.shapes"
 #define LCAS_SHAPES 8   /* frame types */

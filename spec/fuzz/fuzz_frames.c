@@ -305,6 +305,13 @@ static void scan_checked(const char *line, size_t len, int max_depth, int want, 
   cas_json_shape_init(&sh);
   rc = cas_json_scan(line, len, max_depth, &sh);
   CHECK(rc == want);
+  if (max_depth >= 0) {
+    /* The check in pieces (cas_json_value_end, which a decoder of unchecked
+     * lines builds on) accepts the line exactly when the scan does. */
+    const char *q = cas_json_value_end(line, line + len, cas_json_depth_limit(max_depth));
+    while (q && q < line + len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+    CHECK((q == line + len) == (rc == CAS_OK));
+  }
   if (rc == CAS_OK && t) {
     CHECK(scan_counts_match(t, &sh, 0) == sh.ncounts);
     /* The type bytes are cJSON's "type" string when they hold no escape. */
