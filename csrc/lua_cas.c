@@ -445,6 +445,15 @@ static int lcas_out_slot(lua_State *L, int uv, lcas_mshape *m, unsigned *bit) {
   return m->outs[m->nouts++];
 }
 
+/* A key the walk may match by its bytes alone (lcas_is_string): valid
+ * UTF-8, with no quote, backslash or control byte. */
+static int lcas_plain_name(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] == '"' || s[i] == '\\' || (unsigned char)s[i] < 0x20) return 0;
+  return cas_utf8_valid(s, n);
+}
+
 /* The map at index t (wire key -> field name) into list[0..*n). */
 static void lcas_compile_fields(lua_State *L, int t, int uv, lcas_mshape *m, lcas_field *list,
                                 int *n, const char *blocks) {
@@ -459,6 +468,8 @@ static void lcas_compile_fields(lua_State *L, int t, int uv, lcas_mshape *m, lca
     f->out = lcas_out_slot(L, uv, m, &f->bit); /* pops the name */
     lua_pushvalue(L, -1);
     f->wire = lua_tolstring(L, -1, &f->len);
+    if (!lcas_plain_name(f->wire, f->len))
+      luaL_error(L, "message shape %s: wire key %s is not a plain JSON name", m->type, f->wire);
     lcas_anchor(L, uv);
     lua_pushboolean(L, 0);
     f->last = lcas_anchor(L, uv);
@@ -668,23 +679,35 @@ static int lcas_walk_name(lua_State *L, lcas_walk *w) {
   return 1;
 }
 
-/* A member key with no escape: *k, *len, and the cursor past the ':'. */
-static int lcas_walk_key(lcas_walk *w, const char **k, size_t *len) {
-  const char *next;
-  int esc;
-  if (*w->p != '"' || !(next = cas_json_string_end(w->p + 1, w->end, &esc)) || esc) return 0;
-  *k = w->p + 1;
-  *len = (size_t)(next - 1 - *k);
+/* Is the string whose body starts at body exactly s[0..n), a plain string
+ * (valid UTF-8, no quote, backslash or control byte; see lcas_plain_name)?
+ * Then comparing the bytes is as good as checking them. */
+static int lcas_is_string(const char *body, const char *end, const char *s, size_t n) {
+  return (size_t)(end - body) > n && body[n] == '"' && memcmp(body, s, n) == 0;
+}
+
+/* A member key with no escape: one of fields[0..n), matched by its bytes
+ * (*f), or any other, checked (*f NULL); *k, *len, and the cursor past the
+ * ':'. */
+static int lcas_walk_key(lcas_walk *w, lcas_field *fields, int n, lcas_field **f, const char **k, size_t *len) {
+  const char *body = w->p + 1, *next = NULL;
+  int esc, i;
+  if (*w->p != '"') return 0;
+  *f = NULL;
+  for (i = 0; i < n; i++)
+    if ((fields[i].len == 0 || fields[i].wire[0] == body[0]) &&
+        lcas_is_string(body, w->end, fields[i].wire, fields[i].len)) {
+      *f = &fields[i];
+      next = body + fields[i].len + 1;
+      break;
+    }
+  if (!next && (!(next = cas_json_string_end(body, w->end, &esc)) || esc)) return 0;
+  *k = body;
+  *len = (size_t)(next - 1 - body);
   w->p = next;
   if (!lcas_walk_byte(w, ':')) return 0;
   lcas_walk_ws(w);
   return 1;
-}
-
-static lcas_field *lcas_find_field(lcas_field *f, int n, const char *k, size_t len) {
-  for (; n > 0; n--, f++)
-    if (f->len == len && (len == 0 || f->wire[0] == k[0]) && memcmp(f->wire, k, len) == 0) return f;
-  return NULL;
 }
 
 /* Containers are built at base + 1, where lcas_walk_open() left a nil to
@@ -854,22 +877,24 @@ static int lcas_walk_skip(lcas_walk *w) {
  * 0: not done, the cursor unmoved. */
 static int lcas_walk_same(lua_State *L, lcas_walk *w, lcas_field *f) {
   const char *body = w->p + 1, *next, *last;
-  size_t n, len;
+  size_t n;
   int esc;
   if (f->misses >= 8 && (++f->misses & 63) != 0) return 0;
-  if (!(next = cas_json_string_end(body, w->end, &esc)) || esc) return 0;
-  n = (size_t)(next - 1 - body);
   lua_rawgeti(L, w->array_mt + 1, f->last);
-  last = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-  if (last && len == n && memcmp(last, body, n) == 0) {
-    f->misses = 0;
-  } else {
-    lua_pop(L, 1);
-    lua_pushlstring(L, body, n);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, w->array_mt + 1, f->last);
-    if (f->misses < 8) f->misses++;
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    last = lua_tolstring(L, -1, &n);
+    if (lcas_is_string(body, w->end, last, n)) { /* it was checked when it came */
+      f->misses = 0;
+      w->p = body + n + 1;
+      return 1;
+    }
   }
+  lua_pop(L, 1);
+  if (!(next = cas_json_string_end(body, w->end, &esc)) || esc) return 0;
+  lua_pushlstring(L, body, (size_t)(next - 1 - body));
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, w->array_mt + 1, f->last);
+  if (f->misses < 8) f->misses++;
   w->p = next;
   return 1;
 }
@@ -904,8 +929,8 @@ static int lcas_walk_members(lua_State *L, lcas_walk *w, lcas_mshape *s, int top
     const char *k;
     size_t len;
     lcas_field *f;
-    if (!lcas_walk_key(w, &k, &len)) return 0;
-    if ((f = lcas_find_field(fields, nfields, k, len))) {
+    if (!lcas_walk_key(w, fields, nfields, &f, &k, &len)) return 0;
+    if (f) {
       if (!lcas_walk_field(L, w, f, set)) return 0;
     } else if (top && s->lift && len == s->lift_len && memcmp(k, s->lift, len) == 0) {
       if ((*lifts)++ || !lcas_walk_members(L, w, s, 0, set, lifts)) return 0;

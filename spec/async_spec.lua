@@ -522,6 +522,52 @@ describe("the real CLI in luv tasks", function()
   end)
 end)
 
+describe("two tasks receiving from one client (fake CLI)", function()
+  before_each(function() loop.use("luv") end)
+
+  -- Typed messages leave the core a batch at a time; whichever task asks next
+  -- gets the next one, and none is lost or handed out twice.
+  it("share the messages: every one reaches exactly one task, in order within each", function()
+    local c = claude.ClaudeSDKClient.new({ cli_path = FAKE, env = { FAKE_MODE = "many", FAKE_COUNT = "300" } })
+    local got, order, done = {}, {}, false
+    local function receiver(name)
+      return claude.spawn(function()
+        got[name] = {}
+        for m in c:receive_messages({ timeout = 5 }) do
+          if m.type == "result" then done = true break end
+          if m.type == "assistant" then
+            local n = tonumber(m.content[1].text)
+            table.insert(got[name], n)
+            order[#order + 1] = name
+          end
+          claude.sleep(0) -- let the other task take the next one
+          if done then break end
+        end
+      end)
+    end
+    claude.run(function()
+      c:connect()
+      c:query("go")
+      local a, b = receiver("a"), receiver("b")
+      while not done and not (a:done() and b:done()) do claude.sleep(1) end
+      c:disconnect() -- ends the other one, waiting for more
+      a:wait()
+      b:wait()
+    end)
+    local seen = {}
+    for _, name in ipairs({ "a", "b" }) do
+      for i, n in ipairs(got[name]) do
+        assert.is_nil(seen[n], "message " .. n .. " twice")
+        seen[n] = true
+        if i > 1 then assert.is_true(n > got[name][i - 1], "out of order in " .. name) end
+      end
+    end
+    for n = 1, 300 do assert.is_true(seen[n], "message " .. n .. " lost") end
+    assert.is_true(#got.a > 0 and #got.b > 0, ("a got %d, b got %d"):format(#got.a, #got.b))
+    assert.is_true(switches(order) > 10, "the tasks took turns: " .. switches(order))
+  end)
+end)
+
 describe("disconnect() from inside a callback (fake CLI)", function()
   before_each(function() loop.use("luv") end)
 

@@ -306,21 +306,20 @@ end
 -- (core.now() milliseconds) a TimeoutError is raised when it passes; what
 -- arrives later stays queued for the next call.
 function Client:_next_message(deadline)
-  local c = self._core
-  if not c then return nil end
-  local batch, i = self._batch, self._batch_i
-  local m = batch[i]
-  if m ~= nil then
-    batch[i] = nil
-    self._batch_i = i + 1
-    return m
-  end
   while true do
-    c = self._core
+    local c = self._core
     if not c then return nil end
-    local n = c:next_messages(SHAPES, self._batch)
+    -- typed messages come a batch at a time; one is refilled only when it is
+    -- used up (another task may have taken one while this one waited)
+    local batch, i = self._batch, self._batch_i
+    local m = batch[i]
+    if m ~= nil then
+      batch[i] = nil
+      self._batch_i = i + 1
+      return m
+    end
+    local n = c:next_messages(SHAPES, batch)
     if n > 0 then
-      batch = self._batch
       m = batch[1]
       batch[1] = nil
       self._batch_i, self._batch_n = 2, n
@@ -346,7 +345,8 @@ function Client:_next_message(deadline)
       if code_ ~= 0 or signo ~= 0 or self._fatal then self:_raise_exit_error() end
       return nil
     elseif not self:_wait(function()
-      return self._core ~= c or c:queued() > 0 or c:finished()
+      -- (another task receiving from this client may have taken a batch)
+      return self._core ~= c or c:queued() > 0 or self:_batched() > 0 or c:finished()
     end, deadline) then
       errors.raise("TimeoutError", "no message from Claude Code within the timeout")
     end
