@@ -640,17 +640,15 @@ static int lcas_walk_next(lcas_walk *w, char c) {
   return 2;
 }
 
-/* The string at w->p (its opening quote), pushed when push. */
-static int lcas_walk_string(lua_State *L, lcas_walk *w, int push) {
+/* The string at w->p (its opening quote), pushed. */
+static int lcas_walk_string(lua_State *L, lcas_walk *w) {
   const char *body = w->p + 1, *out, *next;
   size_t n;
   int esc;
   if (*w->p != '"' || !(next = cas_json_string_end(body, w->end, &esc))) return 0;
-  if (push) {
-    if (!esc) lua_pushlstring(L, body, (size_t)(next - 1 - body));
-    else if (cas_json_unescape_copy(body, w->end, w->scratch, &out, &n)) lua_pushlstring(L, out, n);
-    else return 0;
-  }
+  if (!esc) lua_pushlstring(L, body, (size_t)(next - 1 - body));
+  else if (cas_json_unescape_copy(body, w->end, w->scratch, &out, &n)) lua_pushlstring(L, out, n);
+  else return 0;
   w->p = next;
   return 1;
 }
@@ -665,7 +663,7 @@ static int lcas_walk_name(lua_State *L, lcas_walk *w) {
   int esc, slot;
   if (*w->p != '"' || !(next = cas_json_string_end(body, w->end, &esc))) return 0;
   n = (size_t)(next - 1 - body);
-  if (esc || n == 0 || n > 40) return lcas_walk_string(L, w, 1);
+  if (esc || n == 0 || n > 40) return lcas_walk_string(L, w);
   slot = UV_KEYS + (int)((n * 31u + (unsigned char)body[0] * 7u + (unsigned char)body[n - 1]) & (LCAS_KEYS - 1));
   lua_rawgeti(L, w->array_mt + 1, slot);
   c = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &cl) : NULL;
@@ -829,7 +827,7 @@ static int lcas_walk_value(lua_State *L, lcas_walk *w) {
   lcas_walk_ws(w);
   switch (*w->p) {
   case '"':
-    return lcas_walk_string(L, w, 1);
+    return lcas_walk_string(L, w);
   case '{':
     return lcas_walk_object(L, w);
   case '[':
