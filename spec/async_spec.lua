@@ -163,6 +163,19 @@ describe("tasks", function()
     assert.are.equal(0, #reported, "claude.run's error was also reported to async.on_error")
   end)
 
+  it("sleep() counts from when it is called, even after a callback that held the loop", function()
+    loop.use("luv")
+    local slept = claude.run(function()
+      claude.sleep(1)
+      local t0 = core.now()
+      while core.now() - t0 < 200 do end -- hold the loop; its cached time goes stale
+      t0 = core.now()
+      claude.sleep(300)
+      return core.now() - t0
+    end)
+    assert.is_true(slept >= 299, "slept " .. slept .. " ms")
+  end)
+
   it("cancel() raises CancelledError where the task waits; its cleanup runs; wait() raises CancelledError", function()
     claude.run(function()
       local cleaned = false

@@ -53,6 +53,10 @@ local function uv_backend(uv, name, schedule, deferred)
     local t = {}
     function t:start(ms, cb)
       h:stop()
+      -- libuv counts from the time it cached when this loop iteration began;
+      -- after a slow callback that is well in the past, and a sleep(1000)
+      -- came back after 954 ms (seen under valgrind).  Count from now.
+      uv.update_time()
       h:start(math.max(0, math.floor(ms)), 0, function() schedule(cb) end)
     end
     function t:stop() if not h:is_closing() then h:stop() end end
