@@ -210,14 +210,15 @@ int cas_client_close_stdin(cas_client_t *c) {
 #define CAS_TAKE_LINE ((size_t)256 * 1024)
 
 /* The "type" of a line as the CLI writes every frame, {"type":"...", with
- * no escape in it: *len bytes at line + 9.  0 for any other line. */
-static int cas__plain_type(const char *line, size_t len, size_t *tlen) {
+ * no escape in it: *tlen bytes at line + *off.  0 for any other line. */
+static int cas__plain_type(const char *line, size_t len, size_t *off, size_t *tlen) {
   static const char head[] = "{\"type\":\"";
   const size_t h = sizeof head - 1;
   const char *q;
   if (len <= h || memcmp(line, head, h) != 0) return 0;
   q = (const char *)memchr(line + h, '"', len - h < 64 ? len - h : 64);
   if (!q || memchr(line + h, '\\', (size_t)(q - line) - h)) return 0;
+  *off = h;
   *tlen = (size_t)(q - line) - h;
   return 1;
 }
@@ -231,11 +232,12 @@ static int cas__plain_type(const char *line, size_t len, size_t *tlen) {
  * a tree. */
 static void cas__handle_line(cas_client_t *c, const char *line, size_t len) {
   cJSON *tree = NULL;
-  size_t tlen;
+  size_t off, tlen;
   int rc;
-  if (c->defer_check && !c->at_eof && cas__plain_type(line, len, &tlen) && cas_proto_takes_type(line + 9, tlen)) {
+  if (c->defer_check && !c->at_eof && cas__plain_type(line, len, &off, &tlen) &&
+      cas_proto_takes_type(line + off, tlen)) {
     char *block = len >= CAS_TAKE_LINE ? cas_framer_detach(&c->out) : NULL;
-    (void)cas_proto_on_line_unchecked(c->proto, block, line, len, 9, tlen);
+    (void)cas_proto_on_line_unchecked(c->proto, block, line, len, off, tlen);
     return;
   }
   rc = cas_json_scan(line, len, c->max_depth, &c->shape);

@@ -137,6 +137,29 @@ static int cas_json_pair_follows(const unsigned char *p, const unsigned char *en
          lo >= 0xDC00 && lo <= 0xDFFF;
 }
 
+#ifdef CAS_JSON_SSE2
+/* Past the plain ASCII at p, 16 bytes per step: the first quote, backslash,
+ * control or non-ASCII byte (*found = 1), or, when there is none, where
+ * fewer than 16 bytes are left (*found = 0). */
+static const unsigned char *cas_json_plain16(const unsigned char *p, const unsigned char *end, int *found) {
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* A signed compare flags both controls (< 0x20) and bytes >= 0x80. */
+    int m = _mm_movemask_epi8(_mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)), _mm_cmplt_epi8(x, space)));
+    if (m) {
+      *found = 1;
+      return p + __builtin_ctz((unsigned)m);
+    }
+    p += 16;
+  }
+  *found = 0;
+  return p;
+}
+#endif
+
 /* The body of a string; *pp is just past the opening quote, and is left just
  * past the closing one, or at the offending byte on error.  Lone surrogate
  * escapes are counted in *lone, escapes of any kind in *esc (when not NULL). */
@@ -148,20 +171,9 @@ static int cas_json_string(const unsigned char **pp, const unsigned char *end, s
 
   for (;;) {
 #ifdef CAS_JSON_SSE2
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-    while (end - p >= 16) {
-      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-      /* A signed compare flags both controls (< 0x20) and bytes >= 0x80. */
-      int m = _mm_movemask_epi8(_mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-          _mm_cmplt_epi8(x, space)));
-      if (m) {
-        p += __builtin_ctz((unsigned)m);
-        goto look;
-      }
-      p += 16;
-    }
+    int found;
+    p = cas_json_plain16(p, end, &found);
+    if (found) goto look;
 #endif
     while (end - p >= 8) {
       uint64_t w, m;
@@ -689,28 +701,19 @@ int cas_json_get_bool(const cJSON *obj, const char *key, int dflt) {
 const char *cas_json_string_end(const char *body, const char *end, int *escaped) {
   const unsigned char *p = (const unsigned char *)body;
   size_t lone = 0, esc = 0;
+#ifdef CAS_JSON_SSE2
+  int found;
+#endif
   if (!body || body > end) return NULL;
 #ifdef CAS_JSON_SSE2
-  {
-    /* Most strings are short and plain: find the first byte that needs a
-     * look; if it is the closing quote, that is all.  Anything else goes on
-     * from there in the full check (what lies before it is plain ASCII). */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-    while (end - (const char *)p >= 16) {
-      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-      int m = _mm_movemask_epi8(_mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)), _mm_cmplt_epi8(x, space)));
-      if (m) {
-        p += __builtin_ctz((unsigned)m);
-        if (*p == '"') {
-          if (escaped) *escaped = 0;
-          return (const char *)p + 1;
-        }
-        break;
-      }
-      p += 16;
-    }
+  /* Most strings are short and plain: find the first byte that needs a look;
+   * if it is the closing quote, that is all (no call into the full check).
+   * Anything else goes on from there in the full check (what lies before it
+   * is plain ASCII). */
+  p = cas_json_plain16(p, (const unsigned char *)end, &found);
+  if (found && *p == '"') {
+    if (escaped) *escaped = 0;
+    return (const char *)p + 1;
   }
 #endif
   if (cas_json_string(&p, (const unsigned char *)end, &lone, &esc) < 0) return NULL;

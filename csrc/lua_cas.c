@@ -196,11 +196,16 @@ typedef struct {
 
 static void lcas_dec_value(lua_State *L, lcas_dec *d);
 
-/* The CLI writes compact JSON: whitespace is rare, and every byte of it is
- * at most ' ', which one compare rules out for the rest. */
+/* Past the JSON whitespace at p.  The CLI writes compact JSON: whitespace is
+ * rare, and every byte of it is at most ' ', which one compare rules out for
+ * the rest.  Both decoders below use it. */
+static const char *lcas_skip_ws(const char *p) {
+  while ((unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  return p;
+}
+
 static void lcas_dec_ws(lcas_dec *d) {
-  while ((unsigned char)*d->p <= ' ' && (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r'))
-    d->p++;
+  d->p += lcas_skip_ws(d->p) - d->p;
 }
 
 static void lcas_dec_fail(lua_State *L) {
@@ -596,8 +601,7 @@ typedef struct {
 static int lcas_walk_value(lua_State *L, lcas_walk *w);
 
 static void lcas_walk_ws(lcas_walk *w) {
-  while ((unsigned char)*w->p <= ' ' && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
-    w->p++;
+  w->p = lcas_skip_ws(w->p);
 }
 
 /* Step over the byte c (after whitespace); *end is a NUL, never c, so the
@@ -739,10 +743,11 @@ static void lcas_walk_elems(lua_State *L, int base, int *made, int n, int done) 
   for (; n > 0; n--) lua_rawseti(L, base + 1, done + n); /* pops the top one */
 }
 
-/* A content block (the object at w->p): its members as sent, is_error null
- * dropped, and the class its "type" names. */
-static int lcas_walk_block(lua_State *L, lcas_walk *w) {
-  int base = lua_gettop(L), made = 0, n = 0, r = 1, tbl = base + 1;
+/* The object at w->p, its members in order.  With block, it is a content
+ * block: an is_error that is null is dropped, and the block gets the class
+ * its "type" names. */
+static int lcas_walk_object(lua_State *L, lcas_walk *w, int block) {
+  int base = lua_gettop(L), made = 0, n = 0, r = 1;
   if (!lcas_walk_open(L, w, 1)) return 0;
   if (*w->p == '}') r = lcas_walk_next(w, '}');
   else
@@ -751,8 +756,8 @@ static int lcas_walk_block(lua_State *L, lcas_walk *w) {
       size_t klen;
       if (!lcas_walk_name(L, w) || !lcas_walk_byte(w, ':')) return 0;
       lcas_walk_ws(w);
-      k = lua_tolstring(L, -1, &klen);
-      if (klen == 8 && memcmp(k, "is_error", 8) == 0 && strncmp(w->p, "null", 4) == 0) {
+      if (block && (k = lua_tolstring(L, -1, &klen)) && klen == 8 && memcmp(k, "is_error", 8) == 0 &&
+          strncmp(w->p, "null", 4) == 0) {
         w->p += 4;
         lua_pushnil(L); /* clears a repeated key; inserts nothing */
       } else if (!lcas_walk_value(L, w)) {
@@ -766,8 +771,9 @@ static int lcas_walk_block(lua_State *L, lcas_walk *w) {
     }
   if (r != 2) return 0;
   lcas_walk_pairs(L, base, &made, n);
+  if (!block) return 1;
   lua_rawgeti(L, w->array_mt + 1, UV_TYPE_KEY);
-  lua_rawget(L, tbl);
+  lua_rawget(L, base + 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_rawgeti(L, w->array_mt + 1, UV_DEFAULT_BLOCK);
@@ -778,7 +784,7 @@ static int lcas_walk_block(lua_State *L, lcas_walk *w) {
       lua_rawgeti(L, w->array_mt + 1, UV_DEFAULT_BLOCK);
     }
   }
-  lua_setmetatable(L, tbl);
+  lua_setmetatable(L, base + 1);
   return 1;
 }
 
@@ -789,7 +795,7 @@ static int lcas_walk_array(lua_State *L, lcas_walk *w, int blocks) {
   if (*w->p == ']') r = lcas_walk_next(w, ']');
   else
     while (r == 1) {
-      if (!(blocks && *w->p == '{' ? lcas_walk_block(L, w) : lcas_walk_value(L, w))) return 0;
+      if (!(blocks && *w->p == '{' ? lcas_walk_object(L, w, 1) : lcas_walk_value(L, w))) return 0;
       if (++n == LCAS_CHUNK) {
         lcas_walk_elems(L, base, &made, n, done);
         done += n;
@@ -804,24 +810,6 @@ static int lcas_walk_array(lua_State *L, lcas_walk *w, int blocks) {
   return 1;
 }
 
-static int lcas_walk_object(lua_State *L, lcas_walk *w) {
-  int base = lua_gettop(L), made = 0, n = 0, r = 1;
-  if (!lcas_walk_open(L, w, 1)) return 0;
-  if (*w->p == '}') r = lcas_walk_next(w, '}');
-  else
-    while (r == 1) {
-      if (!lcas_walk_name(L, w) || !lcas_walk_byte(w, ':') || !lcas_walk_value(L, w)) return 0;
-      if (++n == LCAS_CHUNK) {
-        lcas_walk_pairs(L, base, &made, n);
-        n = 0;
-      }
-      r = lcas_walk_next(w, '}');
-    }
-  if (r != 2) return 0;
-  lcas_walk_pairs(L, base, &made, n);
-  return 1;
-}
-
 static int lcas_walk_value(lua_State *L, lcas_walk *w) {
   const char *q;
   lcas_walk_ws(w);
@@ -829,7 +817,7 @@ static int lcas_walk_value(lua_State *L, lcas_walk *w) {
   case '"':
     return lcas_walk_string(L, w);
   case '{':
-    return lcas_walk_object(L, w);
+    return lcas_walk_object(L, w, 0);
   case '[':
     return lcas_walk_array(L, w, 0);
   case 't':
