@@ -12,7 +12,8 @@ local null = json.null
 local SHAPES = core.message_shapes(messages.shapes, messages.block_classes, messages.ContentBlock)
 
 -- Every line of `lines` through a client on `cat`, three ways: batched as the
--- client takes them (next_messages, then next_message for what it leaves),
+-- client takes them (next_messages, then a plain next_message() for what it
+-- leaves),
 -- one at a time typed (next_message(SHAPES)), and plain (next_message() +
 -- messages.parse()).  Each gives the messages (or errors) and how many were
 -- typed.  The core queues these frames unchecked, so the typed walks check
@@ -35,7 +36,7 @@ local function both_ways(lines, opts)
         buf[i] = nil
       end
       local kind, v, typed
-      if n == 0 then kind, v, typed = c:next_message(shapes) end
+      if n == 0 then kind, v, typed = c:next_message(not batched and shapes or nil) end
       if n > 0 then -- luacheck: ignore 542
       elseif kind == "message" then
         if typed == true then

@@ -325,10 +325,10 @@ function Client:_next_message(deadline)
       self._batch_i, self._batch_n = 2, n
       return m
     end
-    -- third value: true for a message built typed in C, else an error code
-    local kind, v, code = c:next_message(SHAPES)
+    -- Not typed in the batch (a tree, an error, or a line the typed walk gave
+    -- up on): taken plainly, without walking that line a second time.
+    local kind, v, code = c:next_message()
     if kind == "message" then
-      if code == true then return v end
       return messages.parse(v)
     elseif kind == "decode_error" then
       errors.raise("CLIJSONDecodeError", "Failed to decode JSON from the CLI: " .. v, { line = v, code = code })
