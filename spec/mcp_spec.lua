@@ -30,9 +30,14 @@ end
 -- Through JSON text and back, the way the answer reaches the CLI.
 local function wire(v) return json.decode(json.encode(v)) end
 
+-- The context the last tools/call of "add" got (a context holds functions:
+-- it cannot travel in the result itself).
+local seen_ctx
+
 local function calc_server()
   local add = claude.tool("add", "Add two numbers", { b = "number", a = "number" }, function(args, ctx)
-    return { content = { { type = "text", text = tostring(args.a + args.b) } }, seen_ctx = ctx }
+    seen_ctx = ctx
+    return { content = { { type = "text", text = tostring(args.a + args.b) } } }
   end, { annotations = { readOnlyHint = true, title = "Adder" }, max_result_size_chars = 5000 })
   local shout = claude.tool("shout", "Upper-case a text", { text = "string" }, function(args)
     return args.text:upper() .. "!"
@@ -132,13 +137,13 @@ describe("an in-process MCP server answering JSON-RPC", function()
   end)
 
   it("tools/call runs the handler with the arguments and the tool_use id; a table result is used as given", function()
-    local r, raw = rpc(servers, "calc", { jsonrpc = "2.0", id = 2, method = "tools/call", params = {
+    local r = rpc(servers, "calc", { jsonrpc = "2.0", id = 2, method = "tools/call", params = {
       name = "add", arguments = { a = 2, b = 40 }, _meta = { ["claudecode/toolUseId"] = "toolu_1", progressToken = 2 },
     } }, { cancelled = false })
     assert.are.equal(2, r.id)
     assert.are.same({ { type = "text", text = "42" } }, r.result.content)
     assert.is_not_true(r.result.isError)
-    local ctx = raw.mcp_response.result.seen_ctx
+    local ctx = seen_ctx
     assert.are.equal("toolu_1", ctx.tool_use_id)
     assert.are.equal("calc", ctx.server)
     assert.are.equal("add", ctx.tool)
@@ -300,8 +305,13 @@ describe("hooks.register and hooks.validate", function()
     ok, err = pcall(claude.ClaudeSDKClient.new, { hooks = { OnFire = { claude.HookMatcher({ hooks = { f1 } }) } } })
     assert.is_false(ok)
     assert.truthy(tostring(err):find("OnFire", 1, true))
+    -- HookMatcher refuses a hook that is not a function itself; a plain
+    -- table with one must still fail validation
+    ok, err = pcall(claude.HookMatcher, { hooks = { "not a function" } })
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
     for _, bad in ipairs({
-      { Stop = { claude.HookMatcher({ hooks = { "not a function" } }) } },
+      { Stop = { { hooks = { "not a function" } } } },
       { Stop = { claude.HookMatcher({ hooks = { f1 }, timeout = 0 }) } },
       { Stop = { { matcher = 5, hooks = { f1 } } } },
       { Stop = "nope" },

@@ -24,6 +24,7 @@ local control = require("claude_agent_sdk.control")
 local async = require("claude_agent_sdk.async")
 local loop = require("claude_agent_sdk.loop")
 local driver = require("claude_agent_sdk.driver")
+local check = require("claude_agent_sdk.check")
 
 local null = json.null
 -- The hot frames arrive as typed messages built in C (messages.shapes).
@@ -46,9 +47,55 @@ local NO_BATCH = setmetatable({}, { __newindex = function() error("no batch with
 ---@param options table|nil  see DESIGN.md §3.1; unknown keys raise InvalidOptionError
 ---@return ClaudeSDKClient
 function Client.new(options)
+  if options == Client then
+    check.fail("ClaudeSDKClient.new", "options", "an options table (call it as ClaudeSDKClient.new(options))", options)
+  end
   local opts = options_mod.validate(options)
   return setmetatable({ options = opts, _core = nil, _server_info = nil, _closed = false, _inflight = {}, _user_sent = 0,
     _sdk_servers = options_mod.sdk_servers(opts), _batch = NO_BATCH, _batch_i = 1, _batch_n = 0 }, Client)
+end
+
+-- Every method checks its self first: `client.query("hi")` (a dot for a
+-- colon) is a clear InvalidOptionError, not "attempt to index a string".
+local function check_self(self, method)
+  if getmetatable(self) ~= Client then
+    check.fail("ClaudeSDKClient:" .. method, "self", "a ClaudeSDKClient (call it as client:" .. method .. "(...))",
+      self)
+  end
+end
+
+--- Check a prompt before anything is spawned or sent: a string of text, or
+--- a list of user-message tables (each checked with check_message).  An
+--- iterator's messages are checked one by one as they are taken.
+function Client._check_prompt(fn, prompt)
+  if type(prompt) == "string" then
+    check.string(fn, "prompt", prompt, { text = true })
+  elseif type(prompt) == "table" then
+    check.list(fn, "prompt", prompt, "a list of user messages", false, Client._check_message)
+  elseif type(prompt) ~= "function" then
+    check.fail(fn, "prompt", "a string, a list of user messages or an iterator function", prompt)
+  end
+end
+
+--- A streamed user message: the CLI silently ignores a frame whose type it
+--- does not know (and waits for a user message that never comes), and exits
+--- on a user frame without message.content; both are refused here instead.
+---@param fn string
+---@param arg string
+---@param m any
+function Client._check_message(fn, arg, m)
+  if type(m) ~= "table" then check.fail(fn, arg, "a user message table", m) end
+  if m.type ~= "user" then
+    check.fail(fn, arg .. ".type", '"user" (the CLI ignores any other message type)', m.type)
+  end
+  local body = m.message
+  if type(body) ~= "table" then check.fail(fn, arg .. ".message", "a table { role = \"user\", content = ... }", body) end
+  if body.role ~= nil and body.role ~= "user" then check.fail(fn, arg .. ".message.role", '"user"', body.role) end
+  local content = body.content
+  if type(content) ~= "string" and type(content) ~= "table" then
+    check.fail(fn, arg .. ".message.content", "a string or a list of content blocks", content)
+  end
+  check.jsonable(fn, arg, m)
 end
 
 function Client:__tostring()
@@ -97,6 +144,10 @@ function Client:_exit_error(context)
   local msg
   if signo ~= 0 then
     msg = ("Claude Code process was killed by signal %d"):format(signo)
+  elseif code == 0 and context then
+    -- exit 0 with a request unanswered: the CLI did something else than a
+    -- session (a flag that prints and exits), or ended on its own
+    msg = "Claude Code exited with code 0 without answering (did it run a session? check extra_args)"
   else
     msg = ("Command failed with exit code %d"):format(code)
   end
@@ -187,6 +238,7 @@ end
 -- Send a control request and wait for its answer.
 function Client:_control(subtype, fields, timeout_s)
   local c = self:_require_core(subtype)
+  if fields ~= nil then check.jsonable("client:" .. subtype, "fields", fields) end
   local timeout = timeout_s or self.options.control_timeout or 60
   local id, msg, code = c:request(subtype, fields, math.floor(timeout * 1000))
   if not id then self:_raise_failure(subtype, msg, code) end
@@ -210,6 +262,8 @@ end
 ---   client:connect("Hello")       -- or start with a prompt
 ---@param prompt string|table|function|nil
 function Client:connect(prompt)
+  check_self(self, "connect")
+  if prompt ~= nil then Client._check_prompt("client:connect", prompt) end
   if self._core then errors.raise("CLIConnectionError", "already connected") end
   if self._closed then errors.raise("CLIConnectionError", "this client was disconnected; create a new one") end
   local o = self.options
@@ -283,10 +337,15 @@ end
 ---@param prompt string|table|function
 ---@param session_id string|nil  default "default"
 function Client:query(prompt, session_id)
+  check_self(self, "query")
+  Client._check_prompt("client:query", prompt)
+  check.string("client:query", "session_id", session_id, { optional = true, text = true })
   self:_require_core("query")
   session_id = session_id or "default"
-  local function send_table(m)
-    if type(m) ~= "table" then errors.raise("ClaudeSDKError", "each streamed message must be a table") end
+  local streamed = 0
+  local function send_table(m, checked)
+    streamed = streamed + 1
+    if not checked then Client._check_message("client:query", ("prompt message %d"):format(streamed), m) end
     if m.session_id == nil then m.session_id = session_id end
     self:_send(m)
   end
@@ -294,21 +353,45 @@ function Client:query(prompt, session_id)
     self:_send({ type = "user", message = { role = "user", content = prompt },
       parent_tool_use_id = null, session_id = session_id })
   elseif type(prompt) == "table" then
-    for _, m in ipairs(prompt) do send_table(m) end
-  elseif type(prompt) == "function" then
-    for m in prompt do send_table(m) end
+    for _, m in ipairs(prompt) do send_table(m, true) end
   else
-    errors.raise("ClaudeSDKError", "prompt must be a string, a list of messages or an iterator, got " .. type(prompt))
+    for m in prompt do send_table(m) end
   end
+end
+
+-- A result was handed to one receiver: the turn is over for every receiver
+-- of this client.  Others waiting in receive_response (another task) wake
+-- and end their iteration too, instead of waiting for a result that went
+-- to someone else.
+function Client:_turn_ended()
+  self._results_out = (self._results_out or 0) + 1
+  if self._driver then self._driver:check() end
+end
+
+-- The stream ended: the error it ended with, if any.  A last line cut short
+-- (the CLI exited in the middle of writing it) is a lost message: say so,
+-- whatever the exit code.
+function Client:_end_of_stream_error(c)
+  local code_, signo = c:exit_code()
+  if code_ ~= 0 or signo ~= 0 or self._fatal then return self:_exit_error() end
+  local cut = c:stats().truncated_lines
+  if cut > 0 then
+    return errors.new("CLIJSONDecodeError", ("Claude Code's output ended in the middle of a message (%d line(s) "
+      .. "cut short at exit): what it was writing was lost"):format(cut), { code = "ETRUNCATED", truncated_lines = cut })
+  end
+  return nil
 end
 
 -- The next typed message, nil at the end of the stream.  With a deadline
 -- (core.now() milliseconds) a TimeoutError is raised when it passes; what
--- arrives later stays queued for the next call.
-function Client:_next_message(deadline)
+-- arrives later stays queued for the next call.  With `turn` (the count of
+-- results handed out when a receive_response began), false is returned once
+-- another receiver took that turn's result.
+function Client:_next_message(deadline, turn)
   while true do
     local c = self._core
     if not c then return nil end
+    if turn and (self._results_out or 0) > turn then return false end
     -- typed messages come a batch at a time; one is refilled only when it is
     -- used up (another task may have taken one while this one waited)
     local batch, i = self._batch, self._batch_i
@@ -341,24 +424,27 @@ function Client:_next_message(deadline)
     elseif c:finished() then
       if self._exit_reported or self._closing then return nil end
       self._exit_reported = true
-      local code_, signo = c:exit_code()
-      if code_ ~= 0 or signo ~= 0 or self._fatal then self:_raise_exit_error() end
+      local err = self:_end_of_stream_error(c)
+      if err then error(err, 0) end
       return nil
     elseif not self:_wait(function()
-      -- (another task receiving from this client may have taken a batch)
+      -- (another task receiving from this client may have taken a batch,
+      -- or the turn's result)
       return self._core ~= c or c:queued() > 0 or self:_batched() > 0 or c:finished()
+        or (turn ~= nil and (self._results_out or 0) > turn)
     end, deadline) then
       errors.raise("TimeoutError", "no message from Claude Code within the timeout")
     end
   end
 end
 
-local function deadline_of(opts)
-  if opts == nil then return nil end
-  if type(opts) ~= "table" or (opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout < 0)) then
-    errors.raise("ClaudeSDKError", "expected { timeout = seconds }")
-  end
-  return opts.timeout and core.now() + opts.timeout * 1000 or nil
+local TIMEOUT_OPTS = { timeout = true }
+
+local function deadline_of(fn, opts)
+  check.opts(fn, "opts", opts, TIMEOUT_OPTS)
+  if opts == nil or opts.timeout == nil then return nil end
+  check.number(fn, "opts.timeout", opts.timeout, { min = 0 })
+  return core.now() + opts.timeout * 1000
 end
 
 --- Every message until the CLI's stdout ends.  With `{ timeout = s }` the
@@ -368,15 +454,20 @@ end
 ---@param opts {timeout: number}|nil
 ---@return fun(): table|nil
 function Client:receive_messages(opts)
+  check_self(self, "receive_messages")
+  local deadline = deadline_of("client:receive_messages", opts)
   self:_require_core("receive_messages")
-  local deadline = deadline_of(opts)
   return function()
     -- the common case inline: the next message of the batch in hand
     local batch, i = self._batch, self._batch_i
     local m = batch[i]
-    if m == nil then return self:_next_message(deadline) end
-    batch[i] = nil
-    self._batch_i = i + 1
+    if m == nil then
+      m = self:_next_message(deadline)
+    else
+      batch[i] = nil
+      self._batch_i = i + 1
+    end
+    if m ~= nil and m.type == "result" then self:_turn_ended() end
     return m
   end
 end
@@ -388,9 +479,11 @@ end
 ---@param opts {timeout: number}|nil
 ---@return fun(): table|nil
 function Client:receive_response(opts)
+  check_self(self, "receive_response")
+  local deadline = deadline_of("client:receive_response", opts)
   self:_require_core("receive_response")
-  local deadline = deadline_of(opts)
   local done = false
+  local turn = self._results_out or 0
   return function()
     if done then return nil end
     local batch, i = self._batch, self._batch_i
@@ -399,23 +492,35 @@ function Client:receive_response(opts)
       batch[i] = nil
       self._batch_i = i + 1
     else
-      m = self:_next_message(deadline)
+      m = self:_next_message(deadline, turn)
+      if m == false then -- another receiver took this turn's result
+        done = true
+        return nil
+      end
     end
-    if m == nil or m.type == "result" then done = true end
+    if m == nil then
+      done = true
+    elseif m.type == "result" then
+      done = true
+      self:_turn_ended()
+    end
     return m
   end
 end
 
 --- Stop the current turn; it ends with an error_during_execution result.
 function Client:interrupt()
+  check_self(self, "interrupt")
   self:_control("interrupt")
 end
 
 --- Change the permission mode for the following tool uses.
 ---@param mode string  "default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk" | "auto"
 function Client:set_permission_mode(mode)
+  check_self(self, "set_permission_mode")
   if type(mode) ~= "string" or not options_mod.PERMISSION_MODES[mode] then
-    errors.raise("InvalidOptionError", ("unknown permission mode %q"):format(tostring(mode)), { option = "mode" })
+    check.fail("client:set_permission_mode", "mode",
+      "a permission mode (default, acceptEdits, plan, bypassPermissions, dontAsk, auto)", mode)
   end
   self:_control("set_permission_mode", { mode = mode })
 end
@@ -423,9 +528,8 @@ end
 --- Change the model for the next requests (nil: the default model).
 ---@param model string|nil
 function Client:set_model(model)
-  if model ~= nil and type(model) ~= "string" then
-    errors.raise("InvalidOptionError", "model must be a string or nil", { option = "model" })
-  end
+  check_self(self, "set_model")
+  check.string("client:set_model", "model", model, { optional = true, nonempty = true, text = true })
   self:_control("set_model", { model = model == nil and null or model })
 end
 
@@ -436,9 +540,10 @@ end
 ---@param opts {dry_run: boolean|nil}|nil
 ---@return table  e.g. { canRewind = true, filesChanged = {...} }
 function Client:rewind_files(user_message_id, opts)
-  if type(user_message_id) ~= "string" then
-    errors.raise("ClaudeSDKError", "rewind_files expects the user message's uuid")
-  end
+  check_self(self, "rewind_files")
+  check.string("client:rewind_files", "user_message_id", user_message_id, { nonempty = true, text = true })
+  check.opts("client:rewind_files", "opts", opts, { dry_run = true })
+  if opts then check.type("client:rewind_files", "opts.dry_run", opts.dry_run, "boolean", true) end
   local fields = { user_message_id = user_message_id }
   if opts and opts.dry_run ~= nil then fields.dry_run = opts.dry_run and true or false end
   return self:_control("rewind_files", fields)
@@ -447,13 +552,15 @@ end
 --- The MCP servers and their status: { mcpServers = { {name, status, tools, ...} } }.
 ---@return table
 function Client:get_mcp_status()
+  check_self(self, "get_mcp_status")
   return self:_control("mcp_status")
 end
 
 --- Reconnect an MCP server by name.
 ---@param name string
 function Client:reconnect_mcp_server(name)
-  if type(name) ~= "string" then errors.raise("ClaudeSDKError", "reconnect_mcp_server expects a server name") end
+  check_self(self, "reconnect_mcp_server")
+  check.string("client:reconnect_mcp_server", "name", name, { nonempty = true, text = true })
   self:_control("mcp_reconnect", { serverName = name })
 end
 
@@ -461,31 +568,32 @@ end
 ---@param name string
 ---@param enabled boolean
 function Client:toggle_mcp_server(name, enabled)
-  if type(name) ~= "string" or type(enabled) ~= "boolean" then
-    errors.raise("ClaudeSDKError", "toggle_mcp_server expects a server name and a boolean")
-  end
+  check_self(self, "toggle_mcp_server")
+  check.string("client:toggle_mcp_server", "name", name, { nonempty = true, text = true })
+  check.type("client:toggle_mcp_server", "enabled", enabled, "boolean")
   self:_control("mcp_toggle", { serverName = name, enabled = enabled })
 end
 
 --- Stop a running background task (task_started's task_id).
 ---@param task_id string
 function Client:stop_task(task_id)
-  if type(task_id) ~= "string" then errors.raise("ClaudeSDKError", "stop_task expects a task id") end
+  check_self(self, "stop_task")
+  check.string("client:stop_task", "task_id", task_id, { nonempty = true, text = true })
   self:_control("stop_task", { task_id = task_id })
 end
 
 --- How the context window is used: categories, totalTokens, maxTokens, percentage, ...
 ---@return table
 function Client:get_context_usage()
+  check_self(self, "get_context_usage")
   return self:_control("get_context_usage")
 end
 
 --- Set the thinking budget for the next turns (nil: the default).
 ---@param n integer|nil
 function Client:set_max_thinking_tokens(n)
-  if n ~= nil and (type(n) ~= "number" or n < 0 or n ~= math.floor(n)) then
-    errors.raise("InvalidOptionError", "max thinking tokens must be a non-negative integer or nil")
-  end
+  check_self(self, "set_max_thinking_tokens")
+  check.number("client:set_max_thinking_tokens", "n", n, { optional = true, integer = true, min = 0 })
   self:_control("set_max_thinking_tokens", { max_thinking_tokens = n == nil and null or n })
 end
 
@@ -498,14 +606,22 @@ end
 ---@param opts {timeout: number|nil}|nil
 ---@return table
 function Client:control(subtype, fields, opts)
-  if type(subtype) ~= "string" or subtype == "" then errors.raise("ClaudeSDKError", "control expects a subtype") end
-  if fields ~= nil and type(fields) ~= "table" then errors.raise("ClaudeSDKError", "control fields must be a table") end
+  check_self(self, "control")
+  check.string("client:control", "subtype", subtype, { nonempty = true, text = true })
+  check.type("client:control", "fields", fields, "table", true)
+  if fields ~= nil then
+    check.jsonable("client:control", "fields", fields)
+    if fields.subtype ~= nil then check.fail("client:control", "fields.subtype", "nothing (give the subtype as the first argument)", fields.subtype) end
+  end
+  check.opts("client:control", "opts", opts, TIMEOUT_OPTS)
+  if opts then check.number("client:control", "opts.timeout", opts.timeout, { optional = true, min = 0 }) end
   return self:_control(subtype, fields, opts and opts.timeout)
 end
 
 --- The CLI's answer to initialize (commands, output styles, models, ...), or nil.
 ---@return table|nil
 function Client:get_server_info()
+  check_self(self, "get_server_info")
   return self._server_info
 end
 
@@ -526,6 +642,7 @@ end
 --- yields while the CLI exits; other tasks waiting on the client wake up and
 --- find it closed (their iterators end).
 function Client:disconnect()
+  check_self(self, "disconnect")
   local c = self._core
   if not c then
     self._closed = true
@@ -568,6 +685,8 @@ end
 ---@param timeout_ms number|nil  default 0
 ---@return integer
 function Client:pump(timeout_ms)
+  check_self(self, "pump")
+  check.number("client:pump", "timeout_ms", timeout_ms, { optional = true, min = 0 })
   -- Before connect (or after disconnect) there is no I/O, but the frame loop
   -- still drives timers and tasks (e.g. the task that is connecting).
   -- With the host loop, callbacks start as tasks from here: one that waits
@@ -606,10 +725,13 @@ end
 --- the stream it raises what receive_messages would (ProcessError, ...).
 ---@return table|nil
 function Client:receive_nowait()
+  check_self(self, "receive_nowait")
   local c = self._core
   if not c then return nil end
   if c:queued() == 0 and self:_batched() == 0 and not c:finished() then return nil end
-  return self:_next_message()
+  local m = self:_next_message()
+  if m ~= nil and m.type == "result" then self:_turn_ended() end
+  return m
 end
 
 --- The fds a host's own poller should watch (read: "r", write: "w") and the
@@ -618,6 +740,7 @@ end
 ---@return table[] fds
 ---@return integer timeout_ms
 function Client:fds()
+  check_self(self, "fds")
   local c = self:_require_core("fds")
   local t = c:timeout()
   local function earlier(x)
@@ -633,12 +756,14 @@ end
 --- The argv the CLI was started with (for diagnostics and tests).
 ---@return string[]|nil
 function Client:argv()
+  check_self(self, "argv")
   return self._argv
 end
 
 --- The CLI's process id, or nil when not running.
 ---@return integer|nil
 function Client:pid()
+  check_self(self, "pid")
   return self._core and self._core:pid() or nil
 end
 

@@ -22,6 +22,7 @@ local errors = require("claude_agent_sdk.errors")
 local json = require("claude_agent_sdk.json")
 local mcp = require("claude_agent_sdk.mcp")
 local permissions = require("claude_agent_sdk.permissions")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -112,7 +113,15 @@ function M.dispatch(client, kind, v, in_loop)
     inflight[id] = nil
     if client._core ~= core then return end -- disconnected meanwhile
     if ok then
-      -- An answer JSON cannot carry (NaN, a function) must still answer.
+      -- An answer JSON cannot carry (NaN, a function) must still answer:
+      -- with an error that says which part of it was wrong.
+      local path, why = check.json_problem(payload, "answer")
+      if path then
+        core:respond(id, nil, ("the %s callback's answer cannot be sent as JSON: %s is %s")
+          :format(tostring(req.subtype), path, why))
+        client:_kick()
+        return
+      end
       local sent, err = pcall(core.respond, core, id, payload)
       if not sent then core:respond(id, nil, "cannot send the callback's answer: " .. error_text(err)) end
     elseif not errors.is(payload, "CancelledError") then

@@ -11,6 +11,7 @@
 
 local errors = require("claude_agent_sdk.errors")
 local json = require("claude_agent_sdk.json")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -46,7 +47,12 @@ Matcher.__index = Matcher
 ---@param t {matcher: string|nil, hooks: HookCallback[], timeout: number|nil}
 ---@return HookMatcher
 function M.HookMatcher(t)
-  if type(t) ~= "table" then errors.raise("ClaudeSDKError", "HookMatcher expects a table") end
+  local fn = "claude.HookMatcher"
+  check.opts(fn, "t", t, { matcher = true, hooks = true, timeout = true })
+  if t == nil then check.fail(fn, "t", "{ matcher = ..., hooks = { fn, ... }, timeout = ... }", t) end
+  check.string(fn, "t.matcher", t.matcher, { optional = true, text = true })
+  check.list(fn, "t.hooks", t.hooks, "a list of functions", true, function(f, arg, h) check.callable(f, arg, h) end)
+  check.number(fn, "t.timeout", t.timeout, { optional = true, min = 0 })
   return setmetatable({ matcher = t.matcher, hooks = t.hooks or {}, timeout = t.timeout }, Matcher)
 end
 
@@ -63,7 +69,7 @@ function M.validate(hooks)
     for _, m in ipairs(matchers) do
       if type(m) ~= "table" or type(m.hooks) ~= "table" then bad(event .. ": each entry needs hooks = { fn, ... }") end
       if m.matcher ~= nil and type(m.matcher) ~= "string" then bad(event .. ": matcher must be a string") end
-      if m.timeout ~= nil and (type(m.timeout) ~= "number" or m.timeout <= 0) then
+      if m.timeout ~= nil and (type(m.timeout) ~= "number" or not (m.timeout > 0) or m.timeout == math.huge) then
         bad(event .. ": timeout must be a positive number of seconds")
       end
       for _, fn in ipairs(m.hooks) do

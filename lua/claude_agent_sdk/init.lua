@@ -18,6 +18,7 @@ local hooks = require("claude_agent_sdk.hooks")
 local mcp = require("claude_agent_sdk.mcp")
 local stream = require("claude_agent_sdk.stream")
 local loop = require("claude_agent_sdk.loop")
+local check = require("claude_agent_sdk.check")
 
 --- The module table.  The message and block classes and the error kinds are copied in by the loops
 --- below, which LuaLS cannot follow, so they are declared here: a class is the metatable of its
@@ -91,7 +92,11 @@ M.json = json
 ---@param cls table|string  a message/block class, or an error kind
 ---@return boolean
 function M.isinstance(obj, cls)
-  if type(cls) == "string" then return errors.is(obj, cls) end
+  if type(cls) == "string" then
+    if not errors.kinds[cls] then check.fail("claude.isinstance", "cls", "a message class or an error kind", cls) end
+    return errors.is(obj, cls)
+  end
+  if type(cls) ~= "table" then check.fail("claude.isinstance", "cls", "a message class or an error kind", cls) end
   return messages.isinstance(obj, cls)
 end
 
@@ -160,6 +165,7 @@ for kind in pairs(errors.kinds) do M[kind] = kind end
 ---@param fn fun(client: ClaudeSDKClient): any
 ---@return any ...  what fn returned
 function M.with_client(opts, fn)
+  check.callable("claude.with_client", "fn", fn)
   local client = Client.new(opts)
   client:connect()
   local res = pack(pcall(fn, client))

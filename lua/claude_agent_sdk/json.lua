@@ -10,6 +10,7 @@
 
 local core = require("claude_agent_sdk.core")
 local errors = require("claude_agent_sdk.errors")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -20,6 +21,9 @@ M.array_mt = core.array_mt
 ---@param t table|nil
 ---@return table
 function M.array(t)
+  if t ~= nil and (not check.is_list(t) or (getmetatable(t) ~= nil and getmetatable(t) ~= core.array_mt)) then
+    check.fail("claude.json.array", "t", "a list (keys 1..n) without a metatable, or nil", t)
+  end
   return setmetatable(t or {}, core.array_mt)
 end
 
@@ -30,11 +34,13 @@ function M.is_array(t)
   return type(t) == "table" and getmetatable(t) == core.array_mt
 end
 
---- Encode a Lua value as compact JSON text; raises ClaudeSDKError on values
---- JSON cannot hold (functions, NaN, mixed tables, invalid UTF-8, cycles).
+--- Encode a Lua value as compact JSON text; raises InvalidOptionError (a
+--- ClaudeSDKError) naming the path to a part JSON cannot hold (a function,
+--- NaN, a mixed table, invalid UTF-8, a cycle).
 ---@param v any
 ---@return string
 function M.encode(v)
+  check.jsonable("claude.json.encode", "v", v)
   local ok, s = pcall(core.encode, v)
   if not ok then errors.raise("ClaudeSDKError", "cannot encode JSON: " .. tostring(s)) end
   return s
@@ -45,6 +51,7 @@ end
 ---@param s string
 ---@return any
 function M.decode(s)
+  if type(s) ~= "string" then check.fail("claude.json.decode", "s", "a string", s) end
   local v, msg, code = core.decode(s)
   if v == nil and msg then
     errors.raise("CLIJSONDecodeError", msg .. ": " .. s:sub(1, 100), { code = code, line = s:sub(1, 200) })

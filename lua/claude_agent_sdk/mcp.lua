@@ -14,6 +14,7 @@
 
 local errors = require("claude_agent_sdk.errors")
 local json = require("claude_agent_sdk.json")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -31,7 +32,8 @@ local SIMPLE_TYPES = { string = true, number = true, integer = true, boolean = t
 -- that already looks like a JSON Schema is used as it is.
 local function to_schema(schema)
   if schema == nil then return { type = "object", properties = {} } end
-  if type(schema) ~= "table" then errors.raise("ClaudeSDKError", "tool schema must be a table") end
+  if type(schema) ~= "table" then check.fail("claude.tool", "schema", "a table", schema) end
+  check.jsonable("claude.tool", "schema", schema)
   -- A full JSON Schema describes an object; the shorthand may well have an
   -- argument called "type" (of type "string", say).
   if schema["$schema"] ~= nil or schema.type == "object" or
@@ -44,16 +46,16 @@ local function to_schema(schema)
   table.sort(names)
   for _, name in ipairs(names) do
     local t = schema[name]
-    if type(name) ~= "string" then errors.raise("ClaudeSDKError", "tool schema keys must be strings") end
+    if type(name) ~= "string" then check.fail("claude.tool", "schema", "string keys", name) end
     if type(t) == "string" then
       if not SIMPLE_TYPES[t] then
-        errors.raise("ClaudeSDKError", ("tool schema: unknown type %q for %s"):format(t, name))
+        check.fail("claude.tool", "schema." .. name, "a type name (string, number, integer, boolean, object, array)", t)
       end
       props[name] = { type = t }
     elseif type(t) == "table" then
       props[name] = t
     else
-      errors.raise("ClaudeSDKError", "tool schema: " .. name .. " must be a type name or a schema table")
+      check.fail("claude.tool", "schema." .. name, "a type name or a schema table", t)
     end
     required[#required + 1] = name
   end
@@ -69,12 +71,17 @@ end
 ---@param opts {annotations: table|nil, max_result_size_chars: integer|nil}|nil
 ---@return SdkMcpTool
 function M.tool(name, description, schema, handler, opts)
+  local fn = "claude.tool"
   if type(name) ~= "string" or not name:match("^[%w_%-]+$") then
-    errors.raise("ClaudeSDKError", "tool name must be letters, digits, _ or -: " .. tostring(name))
+    check.fail(fn, "name", "a name of letters, digits, _ or -", name)
   end
-  if type(description) ~= "string" then errors.raise("ClaudeSDKError", "tool description must be a string") end
-  if type(handler) ~= "function" then errors.raise("ClaudeSDKError", "tool handler must be a function") end
+  check.string(fn, "description", description, { text = true })
+  check.callable(fn, "handler", handler)
+  check.opts(fn, "opts", opts, { annotations = true, max_result_size_chars = true })
   opts = opts or {}
+  check.type(fn, "opts.annotations", opts.annotations, "table", true)
+  if opts.annotations then check.jsonable(fn, "opts.annotations", opts.annotations) end
+  check.number(fn, "opts.max_result_size_chars", opts.max_result_size_chars, { optional = true, integer = true, min = 1 })
   return {
     name = name,
     description = description,
@@ -101,14 +108,17 @@ Server.__name = "SdkMcpServer"
 ---@param args {name: string, version: string|nil, tools: SdkMcpTool[]|nil}
 ---@return SdkMcpServer
 function M.create_sdk_mcp_server(args)
-  if type(args) ~= "table" or type(args.name) ~= "string" then
-    errors.raise("ClaudeSDKError", "create_sdk_mcp_server expects { name = ..., version = ..., tools = {...} }")
-  end
+  local fn = "claude.create_sdk_mcp_server"
+  if type(args) ~= "table" then check.fail(fn, "args", "{ name = ..., version = ..., tools = {...} }", args) end
+  check.opts(fn, "args", args, { name = true, version = true, tools = true })
+  check.string(fn, "args.name", args.name, { nonempty = true, text = true })
+  check.string(fn, "args.version", args.version, { optional = true, text = true })
+  check.list(fn, "args.tools", args.tools, "a list of tools made with claude.tool()", true)
   local s = setmetatable({ type = "sdk", name = args.name, version = args.version or "1.0.0", tools = {},
     by_name = {} }, Server)
-  for _, t in ipairs(args.tools or {}) do
-    if type(t) ~= "table" or type(t.handler) ~= "function" then
-      errors.raise("ClaudeSDKError", "tools must be made with claude.tool()")
+  for i, t in ipairs(args.tools or {}) do
+    if type(t) ~= "table" or t.handler == nil or type(t.input_schema) ~= "table" then
+      check.fail(fn, ("args.tools[%d]"):format(i), "a tool made with claude.tool()", t)
     end
     s.tools[#s.tools + 1] = t
     s.by_name[t.name] = t
@@ -131,22 +141,48 @@ local function rpc_error(id, code, message)
   return { jsonrpc = "2.0", id = id, error = { code = code, message = message } }
 end
 
+local function text_result(text, is_error)
+  return { content = json.array({ { type = "text", text = text } }), isError = is_error or nil }
+end
+
 -- Tool output to MCP content: a string is one text block; a table with
--- `content` is used as given.
-local function normalize_result(r)
-  if type(r) == "string" then
-    return { content = json.array({ { type = "text", text = r } }) }
+-- `content` (a list of content blocks) is used as given.  Anything else is
+-- the handler's bug: the model gets an error result that says what was
+-- wrong in the tool's own terms (never a trace from inside this library),
+-- and so does the user reading the transcript.
+local function normalize_result(tool, r)
+  local function invalid(why)
+    return text_result(("tool %s returned an invalid result: %s"):format(tool.name, why), true)
   end
+  if type(r) == "string" then
+    local path, why = check.json_problem(r, "result")
+    if path then return invalid("the text is " .. why:gsub("^a string that ", "")) end
+    return text_result(r)
+  end
+  if r == nil then return invalid("nothing (return a string or { content = { { type = \"text\", text = ... } } })") end
   if type(r) ~= "table" then
-    return { content = json.array({ { type = "text", text = tostring(r) } }) }
+    return invalid(("a %s (return a string or { content = { ... } })"):format(type(r)))
+  end
+  local content = r.content
+  if content == nil then content = {} end
+  if type(content) ~= "table" then
+    return invalid(("content is a %s, not a list of content blocks such as { type = \"text\", text = ... }")
+      :format(type(content)))
+  end
+  for i, block in ipairs(content) do
+    if type(block) ~= "table" or type(block.type) ~= "string" then
+      return invalid(("content[%d] is not a content block (a table with a type)"):format(i))
+    end
   end
   local out = {}
   for k, v in pairs(r) do out[k] = v end
-  out.content = json.array(out.content or {})
+  out.content = json.array(content)
   if out.is_error ~= nil and out.isError == nil then
     out.isError = out.is_error
     out.is_error = nil
   end
+  local path, why = check.json_problem(out, "result")
+  if path then return invalid(("%s is %s, which JSON cannot carry"):format(path, why)) end
   return out
 end
 
@@ -195,7 +231,7 @@ function Server:handle(msg, ctx)
       local text = type(r) == "table" and r.message or tostring(r)
       return rpc_result(id, { content = json.array({ { type = "text", text = tostring(text) } }), isError = true })
     end
-    return rpc_result(id, normalize_result(r))
+    return rpc_result(id, normalize_result(t, r))
   end
   return rpc_error(id, -32601, "Method not found: " .. method)
 end

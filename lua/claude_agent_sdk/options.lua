@@ -14,6 +14,7 @@ local json = require("claude_agent_sdk.json")
 local core = require("claude_agent_sdk.core")
 local hooks_mod = require("claude_agent_sdk.hooks")
 local mcp = require("claude_agent_sdk.mcp")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -29,35 +30,42 @@ local function bad(key, msg)
   errors.raise("InvalidOptionError", ("invalid option %s: %s"):format(key, msg), { option = key })
 end
 
+-- Strings end up in the CLI's argv or environment, where the OS would cut
+-- one at a NUL byte (cwd = "/usr\0/x" ran the CLI in /usr): refused.
+local function has_nul(s) return s:find("\0", 1, true) ~= nil end
+
 local function is_list_of_strings(v)
   if type(v) ~= "table" then return false end
   local n = 0
   for k, s in pairs(v) do
     n = n + 1
-    if type(k) ~= "number" or type(s) ~= "string" then return false end
+    if type(k) ~= "number" or type(s) ~= "string" or has_nul(s) then return false end
   end
   return n == #v
 end
 
 -- Checkers: each takes (key, value) and raises on a bad value.
-local function kind(t)
-  return function(key, v)
-    if type(v) ~= t then bad(key, ("expected a %s, got %s"):format(t, type(v))) end
-  end
+local function string_(key, v)
+  if type(v) ~= "string" then bad(key, ("expected a string, got %s"):format(check.describe(v))) end
+  if has_nul(v) then bad(key, "contains a NUL byte (the OS would cut the string there)") end
 end
-local string_ = kind("string")
-local boolean_ = kind("boolean")
+local function boolean_(key, v)
+  if type(v) ~= "boolean" then bad(key, ("expected a boolean, got %s"):format(check.describe(v))) end
+end
 local function function_(key, v)
   if type(v) ~= "function" then bad(key, "expected a function, got " .. type(v)) end
 end
+local function finite(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
 local function positive_int(key, v)
-  if type(v) ~= "number" or v < 1 or v ~= math.floor(v) then bad(key, "expected a positive integer") end
+  if not finite(v) or v < 1 or v ~= math.floor(v) then
+    bad(key, "expected a positive integer, got " .. check.describe(v))
+  end
 end
 local function non_negative(key, v)
-  if type(v) ~= "number" or v < 0 or v ~= v then bad(key, "expected a non-negative number") end
+  if not finite(v) or v < 0 then bad(key, "expected a non-negative finite number, got " .. check.describe(v)) end
 end
 local function string_list(key, v)
-  if not is_list_of_strings(v) then bad(key, "expected a list of strings") end
+  if not is_list_of_strings(v) then bad(key, "expected a list of strings (without NUL bytes)") end
 end
 local function string_map(key, v)
   if type(v) ~= "table" then bad(key, "expected a table of NAME = value") end
@@ -66,6 +74,7 @@ local function string_map(key, v)
     if type(s) ~= "string" and s ~= false then
       bad(key, ("%s must be a string (or false to unset)"):format(k))
     end
+    if has_nul(k) or (s and has_nul(s)) then bad(key, k:gsub("%z", "\\0") .. " contains a NUL byte") end
   end
 end
 local function table_(key, v)
@@ -73,10 +82,12 @@ local function table_(key, v)
 end
 
 local function system_prompt_check(key, v)
-  if type(v) == "string" then return end
+  if type(v) == "string" then return string_(key, v) end
   if type(v) == "table" and v.type == "preset" and v.preset == "claude_code"
-    and (v.append == nil or type(v.append) == "string") then return end
-  if type(v) == "table" and v.type == "file" and type(v.path) == "string" then return end
+    and (v.append == nil or type(v.append) == "string") then
+    return v.append and string_(key .. ".append", v.append)
+  end
+  if type(v) == "table" and v.type == "file" and type(v.path) == "string" then return string_(key .. ".path", v.path) end
   bad(key, 'expected a string, {type="preset", preset="claude_code", append=?} or {type="file", path=}')
 end
 
@@ -116,6 +127,10 @@ local function output_format_check(key, v)
   end
 end
 
+-- Flags that make the CLI print something and exit instead of running a
+-- session: the handshake could only fail, with a puzzling exit code 0.
+local NOT_A_SESSION = { help = "--help", h = "-h", version = "--version", v = "-v" }
+
 local function extra_args_check(key, v)
   if type(v) ~= "table" then bad(key, "expected a table of flag = value") end
   for flag, val in pairs(v) do
@@ -124,6 +139,11 @@ local function extra_args_check(key, v)
     end
     if val ~= true and val ~= false and type(val) ~= "string" and val ~= json.null then
       bad(key, flag .. " must be true (a bare flag), false (omitted) or a string value")
+    end
+    if type(val) == "string" and has_nul(val) then bad(key, flag .. " contains a NUL byte") end
+    if NOT_A_SESSION[flag] and val ~= false then
+      bad(key, NOT_A_SESSION[flag] .. " makes Claude Code print and exit without a session; run `claude "
+        .. NOT_A_SESSION[flag] .. "` yourself instead")
     end
   end
 end
@@ -145,6 +165,7 @@ local function plugins_check(key, v)
     if type(p) ~= "table" or p.type ~= "local" or type(p.path) ~= "string" then
       bad(key, 'each plugin must be {type="local", path=...}')
     end
+    string_(key .. ".path", p.path)
   end
 end
 
@@ -234,7 +255,10 @@ local CHECKS = {
   env = string_map,
   extra_args = extra_args_check,
   add_dirs = string_list,
-  settings = function(key, v) if type(v) ~= "string" and type(v) ~= "table" then bad(key, "expected a path, JSON text or a table") end end,
+  settings = function(key, v)
+    if type(v) ~= "string" and type(v) ~= "table" then bad(key, "expected a path, JSON text or a table") end
+    if type(v) == "string" then string_(key, v) end
+  end,
   setting_sources = string_list,
   mcp_servers = mcp_servers_check,
   strict_mcp_config = boolean_,
@@ -286,6 +310,22 @@ local CHECKS = {
 }
 M.KNOWN = CHECKS
 
+-- Options whose value is sent to the CLI as JSON (argv or initialize): a
+-- value JSON cannot carry exactly is refused with the path to it.  (An
+-- in-process MCP server holds functions: only its name is sent.)
+local SENT_AS_JSON = { "agents", "settings", "sandbox", "output_format", "task_budget", "thinking" }
+
+local function check_json(o)
+  for _, key in ipairs(SENT_AS_JSON) do
+    if type(o[key]) == "table" then check.jsonable("options", key, o[key]) end
+  end
+  if type(o.mcp_servers) == "table" then
+    for name, cfg in pairs(o.mcp_servers) do
+      if not mcp.is_sdk_server(cfg) then check.jsonable("options", "mcp_servers." .. name, cfg) end
+    end
+  end
+end
+
 --- Check an options table; returns a shallow copy with defaults filled in.
 ---@param opts table|nil
 ---@return table
@@ -309,6 +349,7 @@ function M.validate(opts)
   if out.model and out.fallback_model and out.model == out.fallback_model then
     bad("fallback_model", "must differ from model")
   end
+  check_json(out)
   out.max_buffer_size = out.max_buffer_size or M.DEFAULT_MAX_BUFFER_SIZE
   return out
 end

@@ -15,6 +15,7 @@
 --   end
 
 local errors = require("claude_agent_sdk.errors")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -42,7 +43,13 @@ M.Allow, M.Deny = Allow, Deny
 ---@param t {updated_input: table|nil, updated_permissions: table[]|nil}|nil
 ---@return PermissionResultAllow
 function M.PermissionResultAllow(t)
+  local fn = "claude.PermissionResultAllow"
+  check.opts(fn, "t", t, { updated_input = true, updated_permissions = true })
   t = t or {}
+  check.type(fn, "t.updated_input", t.updated_input, "table", true)
+  check.type(fn, "t.updated_permissions", t.updated_permissions, "table", true)
+  if t.updated_input then check.jsonable(fn, "t.updated_input", t.updated_input) end
+  if t.updated_permissions then check.jsonable(fn, "t.updated_permissions", t.updated_permissions) end
   return setmetatable({ behavior = "allow", updated_input = t.updated_input,
     updated_permissions = t.updated_permissions }, Allow)
 end
@@ -52,7 +59,11 @@ end
 ---@param t {message: string|nil, interrupt: boolean|nil}|nil
 ---@return PermissionResultDeny
 function M.PermissionResultDeny(t)
+  local fn = "claude.PermissionResultDeny"
+  check.opts(fn, "t", t, { message = true, interrupt = true })
   t = t or {}
+  check.string(fn, "t.message", t.message, { optional = true, text = true })
+  check.type(fn, "t.interrupt", t.interrupt, "boolean", true)
   return setmetatable({ behavior = "deny", message = t.message or "", interrupt = t.interrupt or false }, Deny)
 end
 

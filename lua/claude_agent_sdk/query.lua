@@ -1,10 +1,16 @@
 --- One-shot queries, like the Python SDK's `query()`.
 --
 -- Starts a client, sends the prompt (a string, a list of user messages or an
--- iterator of them), closes stdin so the CLI finishes and exits, and yields
--- every message until its stdout ends; then disconnects.  A non-zero exit is
--- raised after everything the CLI said was delivered (ResultError after an
--- error result, ProcessError otherwise).
+-- iterator of them), and yields every message until the CLI's stdout ends;
+-- then disconnects.  stdin stays open until a result arrives with no
+-- background agent task in flight, and is closed then so the CLI exits: a
+-- CLI whose stdin closed while it was still answering can exit before its
+-- last line is flushed (seen with multi-megabyte replies), and the result
+-- would be lost.  A non-zero exit is raised after everything the CLI said
+-- was delivered (ResultError after an error result, ProcessError
+-- otherwise); so is a stream that ends with no result at all, or with its
+-- last line cut short (CLIJSONDecodeError): query() never ends silently
+-- without its result.
 --
 -- On Lua 5.4 the iterator returns a to-be-closed value, so `break` out of the
 -- loop disconnects at once; on LuaJIT the client is disconnected when the
@@ -14,7 +20,7 @@
 
 local Client = require("claude_agent_sdk.client")
 local errors = require("claude_agent_sdk.errors")
-local options_mod = require("claude_agent_sdk.options")
+local check = require("claude_agent_sdk.check")
 
 local M = {}
 
@@ -26,28 +32,26 @@ local M = {}
 ---@param args QueryArgs
 ---@return fun(): AnyMessage|nil
 function M.query(args)
-  if type(args) ~= "table" then errors.raise("ClaudeSDKError", "query expects { prompt = ..., options = ... }") end
-  if args.prompt == nil then errors.raise("ClaudeSDKError", "query: prompt is required") end
+  if type(args) ~= "table" then check.fail("claude.query", "args", "{ prompt = ..., options = ... }", args) end
   for k in pairs(args) do
     if k ~= "prompt" and k ~= "options" then
       errors.raise("InvalidOptionError", ("unknown query argument %q"):format(tostring(k)), { option = k })
     end
   end
+  -- Everything is checked before the CLI is started.
+  Client._check_prompt("claude.query", args.prompt)
   local client = Client.new(args.options)
-  -- With callbacks the CLI may still ask us something during the turn, so
-  -- stdin stays open until a result arrives with no background agent task in
-  -- flight; without, the input ends right after the prompt.
-  local keep_open = options_mod.has_callbacks(client.options)
   client:connect()
   local ok, err = pcall(function()
     client:query(args.prompt, "")
-    if not keep_open then client._core:close_stdin() end
+    -- nothing was asked (an empty list or iterator): no result will come
+    if client._user_sent == 0 then client._core:close_stdin() end
   end)
   if not ok then
     client:disconnect()
     error(err, 0)
   end
-  local done = false
+  local done, results = false, 0
   local function iter()
     if done then return nil end
     local ok2, msg = pcall(client._next_message, client)
@@ -59,9 +63,13 @@ function M.query(args)
     if msg == nil then
       done = true
       client:disconnect()
-    elseif keep_open and msg.type == "result" and client._core
-      and client._core:stats().tasks_in_flight == 0 then
-      client._core:close_stdin()
+      if results == 0 and client._user_sent > 0 then
+        errors.raise("ProcessError", "Claude Code exited (code 0) without a result: the answer was lost",
+          { exit_code = 0 })
+      end
+    elseif msg.type == "result" then
+      results = results + 1
+      if client._core and client._core:stats().tasks_in_flight == 0 then client._core:close_stdin() end
     end
     return msg
   end

@@ -43,6 +43,7 @@ local core = require("claude_agent_sdk.core")
 local json = require("claude_agent_sdk.json")
 local errors = require("claude_agent_sdk.errors")
 local messages = require("claude_agent_sdk.messages")
+local check = require("claude_agent_sdk.check")
 
 local null = json.null
 local M = {}
@@ -99,8 +100,17 @@ local function check_options(fname, opts, allowed)
       errors.raise("InvalidOptionError",
         fname .. ": option " .. k .. " must be a " .. want .. ", got " .. type(v), { key = k })
     end
+    -- counts are whole and finite; paths reach the OS, which stops at a NUL
+    if want == "number" then check.number(fname, "opts." .. k, v, { integer = true, min = 0 }) end
+    if want == "string" then check.string(fname, "opts." .. k, v, { path = true }) end
   end
   return opts
+end
+
+-- A session id must be a string; one that is not a UUID names no session
+-- (nil / {} as in the Python SDK), and is never used in a path.
+local function check_id(fname, session_id)
+  check.string(fname, "session_id", session_id)
 end
 
 local function config_dir_of(opts)
@@ -166,6 +176,7 @@ local DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 ---@param s string
 ---@return string
 function M.simple_hash(s)
+  check.string("sessions.simple_hash", "s", s)
   local h = 0 -- kept in [0, 2^32)
   for _, u in ipairs(utf16_units(s)) do
     h = (h * 31 + u) % 4294967296
@@ -188,6 +199,7 @@ end
 ---@param path string
 ---@return string
 function M.sanitize_path(path)
+  check.string("sessions.sanitize_path", "path", path)
   local units = utf16_units(path)
   local max = M.MAX_SANITIZED_LENGTH
   local out = {}
@@ -448,6 +460,7 @@ end
 ---@param s string
 ---@return number|nil
 function M.parse_timestamp(s)
+  check.string("sessions.parse_timestamp", "s", s)
   local y, mo, d, rest = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)(.*)$")
   if not y then return nil end
   local h, mi, sec, frac, tz = 0, 0, 0, "", ""
@@ -688,6 +701,7 @@ end
 ---@param opts SessionLookupOptions|nil
 ---@return SDKSessionInfo|nil
 function M.get_session_info(session_id, opts)
+  check_id("get_session_info", session_id)
   opts = check_options("get_session_info", opts, { directory = "string", config_dir = "string" })
   if not M.is_uuid(session_id) then return nil end
   local file = "/" .. session_id .. ".jsonl"
@@ -797,6 +811,7 @@ end
 ---@param opts SessionMessagesOptions|nil
 ---@return SessionMessage[]
 function M.get_session_messages(session_id, opts)
+  check_id("get_session_messages", session_id)
   opts = check_options("get_session_messages", opts, {
     directory = "string", limit = "number", offset = "number", config_dir = "string",
   })

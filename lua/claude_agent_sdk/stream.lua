@@ -37,19 +37,24 @@
 --   end
 --   for chunk in stream.text(client:receive_response()) do buffer[#buffer + 1] = chunk end
 
+local check = require("claude_agent_sdk.check")
+
 local M = {}
 
 -- An iterator function over a message iterator or an array of messages.
-local function source_of(src)
+local function source_of(fn, src)
   if type(src) == "function" then return src end
   if type(src) == "table" then
+    check.list(fn, "source", src, "a message iterator or an array of messages", false, function(f, arg, m)
+      check.type(f, arg, m, "table")
+    end)
     local i = 0
     return function()
       i = i + 1
       return src[i]
     end
   end
-  error("stream: expected a message iterator or an array of messages, got " .. type(src), 3)
+  check.fail(fn, "source", "a message iterator or an array of messages", src)
 end
 
 local MAIN = {} -- the block-state key of the main agent (no parent_tool_use_id)
@@ -72,7 +77,7 @@ local MAIN = {} -- the block-state key of the main agent (no parent_tool_use_id)
 ---@param source function|table  a message iterator, or an array of messages
 ---@return fun(): StreamDelta|nil
 function M.deltas(source)
-  local next_message = source_of(source)
+  local next_message = source_of("claude.stream.deltas", source)
   local blocks = {} -- [agent key][index] = the content block from its start
   local done = false
 
@@ -139,7 +144,7 @@ end
 ---@param source function|table  a message iterator, or an array of messages
 ---@return fun(): string|nil
 function M.text(source)
-  local next_message = source_of(source)
+  local next_message = source_of("claude.stream.text", source)
   local streaming = false
   local pending, pi = nil, 0 -- text blocks of a complete message still to yield
   return function()
