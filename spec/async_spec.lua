@@ -770,6 +770,172 @@ describe("host-loop mode with the real CLI", function()
   end)
 end)
 
+-- Issue 14, item 6: the loop's watchers used to hold the driver, which held
+-- the client, so a client dropped under luv after it waited in a task was
+-- never collected and its CLI ran until the host exited.
+describe("a client dropped without disconnect() (fake CLI)", function()
+  after_each(function() loop.use("luv") end)
+
+  local function full_gc()
+    for _ = 1, 4 do collectgarbage("collect") end
+  end
+
+  -- One turn with a fresh client inside fn's context; returns its pid and a
+  -- weak table holding it (nothing else refers to the client).
+  local function one_turn(weak)
+    local c = claude.ClaudeSDKClient.new({ cli_path = FAKE })
+    c:connect()
+    local pid = c:pid()
+    c:query("hello")
+    local result
+    for m in c:receive_response({ timeout = 10 }) do
+      if m.type == "result" then result = m.subtype end
+    end
+    assert.are.equal("success", result)
+    weak.client = c
+    return pid
+  end
+
+  local function assert_reclaimed(weak, pid)
+    full_gc()
+    assert.is_nil(weak.client, "the dropped client was not collected")
+    assert.is_true(h.wait_gone(pid, 3000), "its CLI " .. pid .. " still runs")
+    assert.are.same({}, h.group_alive(pid))
+  end
+
+  it("under luv, after waiting in a task: collected, its CLI ends, its watchers are closed; a new client on the "
+    .. "same fd numbers works", function()
+    loop.use("luv")
+    uv.run("nowait")
+    local handles0 = 0
+    uv.walk(function() handles0 = handles0 + 1 end)
+    local weak = setmetatable({}, { __mode = "v" })
+    local pid = claude.run(function() return one_turn(weak) end)
+    assert_reclaimed(weak, pid)
+    uv.run("nowait") -- the watchers' closes finish with a turn of the loop
+    local handles1 = 0
+    uv.walk(function() handles1 = handles1 + 1 end)
+    assert.are.equal(handles0, handles1, "luv handles of the dropped client are left")
+    -- the next client gets the fd numbers just freed: no stale watcher may disturb it
+    local weak2 = setmetatable({}, { __mode = "v" })
+    local pid2 = claude.run(function()
+      local p = one_turn(weak2)
+      weak2.client:disconnect()
+      return p
+    end)
+    assert.is_false(h.alive(pid2, true))
+  end)
+
+  it("under luv, a client a task still waits on stays alive; once the task ends it is collected", function()
+    loop.use("luv")
+    local weak = setmetatable({}, { __mode = "v" })
+    local pid
+    local receiver
+    claude.run(function()
+      local c = claude.ClaudeSDKClient.new({ cli_path = FAKE, env = { FAKE_MODE = "silent" } })
+      c:connect()
+      pid = c:pid()
+      c:query("hello?") -- never answered
+      weak.client = c
+      receiver = claude.spawn(function()
+        for _ in c:receive_response() do end
+      end)
+    end)
+    full_gc()
+    assert.truthy(weak.client, "a client a task waits on was collected")
+    assert.is_true(h.alive(pid))
+    assert.is_true(receiver:cancel())
+    receiver = nil
+    assert_reclaimed(weak, pid)
+  end)
+
+  it("in host-loop mode, after waiting in a task: collected and its CLI ends", function()
+    loop.use("host")
+    local weak = setmetatable({}, { __mode = "v" })
+    local pid
+    local t = claude.spawn(function() pid = one_turn(weak) end)
+    local deadline = core.now() + 10000
+    while not t:done() and core.now() < deadline do
+      claude.poll()
+      core.sleep(2)
+    end
+    t:wait()
+    t = nil
+    assert_reclaimed(weak, pid)
+  end)
+
+  it("in blocking mode: collected and its CLI ends", function()
+    local weak = setmetatable({}, { __mode = "v" })
+    local pid = one_turn(weak)
+    assert_reclaimed(weak, pid)
+  end)
+end)
+
+describe("argument checks of the async runtime", function()
+  before_each(function() loop.use("luv") end)
+
+  local function count_handles()
+    local n = 0
+    uv.walk(function() n = n + 1 end)
+    return n
+  end
+
+  -- fn(...) raises an InvalidOptionError naming `name`, and opens no luv handle.
+  local function refused(name, fn, ...)
+    uv.run("nowait")
+    local before = count_handles()
+    local ok, err = pcall(fn, ...)
+    assert.is_false(ok, name .. " accepted a bad argument")
+    assert.is_true(errors.is(err, "InvalidOptionError"), name .. ": " .. tostring(err))
+    assert.truthy(tostring(err):find(name, 1, true), tostring(err))
+    assert.are.equal(before, count_handles(), name .. " opened a luv handle")
+  end
+
+  it("claude.run, claude.spawn, claude.sleep, claude.suspend and claude.use_loop refuse bad arguments "
+    .. "with an InvalidOptionError, before any timer is made", function()
+    for _, bad in ipairs({ nil, 42, "fn", {} }) do
+      refused("claude.run", claude.run, bad)
+      refused("claude.spawn", claude.spawn, bad)
+    end
+    refused("claude.run", claude.run)
+    refused("claude.spawn", claude.spawn)
+    for _, bad in ipairs({ 0 / 0, -1, math.huge, -math.huge, "x", "10", {}, true }) do
+      refused("claude.sleep", claude.sleep, bad)
+    end
+    refused("claude.sleep", claude.sleep)
+    -- inside a task too, where sleep would arm a timer and yield
+    claude.run(function()
+      for _, bad in ipairs({ 0 / 0, -1, math.huge, "x" }) do
+        refused("claude.sleep", claude.sleep, bad)
+      end
+      refused("claude.suspend", claude.suspend, nil)
+      refused("claude.suspend", claude.suspend, "arm")
+      refused("claude.suspend", claude.suspend, function() end, 5)
+    end)
+    for _, bad in ipairs({ "bogus", 42, {}, { timer = true }, true }) do
+      refused("claude.use_loop", claude.use_loop, bad)
+    end
+    refused("claude.use_loop", claude.use_loop, "nvim") -- outside Neovim
+    refused("claude.use_loop", claude.use_loop)
+    assert.are.equal("luv", loop.current().name, "a refused use_loop changed the backend")
+    -- a callable table is a function
+    local callable = setmetatable({}, { __call = function(_, x) return x * 2 end })
+    assert.are.equal(42, claude.run(callable, 21))
+  end)
+
+  it("a task's methods called on something else (task.wait() for task:wait()) raise an InvalidOptionError",
+    function()
+      local t = claude.spawn(function() return 1 end)
+      for _, m in ipairs({ "wait", "cancel", "done" }) do
+        refused("ClaudeTask:" .. m, t[m])
+        refused("ClaudeTask:" .. m, t[m], {})
+        refused("ClaudeTask:" .. m, t[m], 42)
+      end
+      assert.are.equal(1, t:wait())
+      assert.is_true(t:done())
+    end)
+end)
+
 describe("afterwards", function()
   it("no luv handle of this spec is left open", function()
     loop.use("luv")

@@ -144,10 +144,12 @@ function Client:_exit_error(context)
   local msg
   if signo ~= 0 then
     msg = ("Claude Code process was killed by signal %d"):format(signo)
+  elseif code == 0 and context == "initialize" then
+    -- exit 0 before the handshake: the CLI did something else than a
+    -- session (a flag that prints and exits)
+    msg = "Claude Code exited with code 0 without answering (did it start a session? check extra_args)"
   elseif code == 0 and context then
-    -- exit 0 with a request unanswered: the CLI did something else than a
-    -- session (a flag that prints and exits), or ended on its own
-    msg = "Claude Code exited with code 0 without answering (did it run a session? check extra_args)"
+    msg = "Claude Code exited with code 0 before answering"
   else
     msg = ("Command failed with exit code %d"):format(code)
   end

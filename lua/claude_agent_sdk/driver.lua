@@ -9,6 +9,14 @@
 -- Nothing ticks while the client is idle: the timer is armed only for a real
 -- deadline.
 --
+-- The loop holds the driver (its watchers' callbacks), and the driver holds
+-- its client only weakly: a client dropped without disconnect() is collected
+-- as in blocking mode once no task waits on it (a waiting task holds it).  A
+-- guard object kept in the client then closes the driver's watchers; it is
+-- made after the client's core, so it is finalized first and the poll
+-- watchers let go of the fds before the core's __gc closes them (and kills
+-- the CLI): a reused fd number is never watched by a stale uv_poll.
+--
 --   local d = driver.attach(client)
 --   d:wait(function() return ready end, deadline_ms)   -- inside a task
 
@@ -20,14 +28,22 @@ local M = {}
 local Driver = {}
 Driver.__index = Driver
 
---- The driver of client, created on first use.
+local WEAK_VALUES = { __mode = "v" }
+
+--- The driver of client, created on first use (the client must have its core).
 function M.attach(client)
   if client._driver then return client._driver end
   local backend = loop.current()
-  local d = setmetatable({ client = client, backend = backend, polls = {}, waiters = {}, closed = false }, Driver)
+  local d = setmetatable({ ref = setmetatable({ client = client }, WEAK_VALUES), backend = backend, polls = {},
+    waiters = {}, closed = false }, Driver)
   d.timer = backend.timer()
   d.on_ready = function() d:ready() end
+  -- The guard lives in the client and must not be reachable from the driver
+  -- (the loop holds the driver): the driver keeps only its disarm function.
+  local guard, disarm = loop.finalizer(function() d:release() end)
+  d.disarm_guard = disarm
   client._driver = d
+  client._driver_guard = guard
   if backend.pumps then
     -- host loop: claude.poll() pumps every attached client
     backend.pumps[d] = function() return d:ready() end
@@ -40,7 +56,11 @@ end
 --- task was woken.
 function Driver:ready()
   if self.closed then return false end
-  local client = self.client
+  local client = self.ref.client
+  if not client then -- collected (no task waited on it): its guard releases us, or we do it now
+    self:release()
+    return false
+  end
   if client._core then
     -- Never let an error escape into the loop's callback (luv would end the
     -- process); the waiting tasks get it instead.
@@ -56,7 +76,8 @@ end
 -- deadline (the core's or a waiter's).
 function Driver:sync()
   if self.closed then return end
-  local core = self.client._core
+  local client = self.ref.client
+  local core = client and client._core
   local want = {}
   if core then
     for _, p in ipairs(core:pollfds()) do want[p.fd] = p.events end
@@ -90,9 +111,9 @@ end
 -- are collected first: a woken task runs at once and may wait again.
 function Driver:check()
   local now, due = self.backend.now(), {}
-  local client = self.client
+  local client = self.ref.client
   for w in pairs(self.waiters) do
-    local ok = self.closed or not client._core or client._io_error ~= nil or w.cond()
+    local ok = self.closed or not client or not client._core or client._io_error ~= nil or w.cond()
     if ok or (w.deadline and now >= w.deadline) then
       due[#due + 1] = w
       w.ok = ok and true or false
@@ -128,19 +149,36 @@ function Driver:wait(cond, deadline)
   end)
 end
 
---- Stop watching and wake every waiter (they find the client closed).  Must
---- run before the core frees its fds.
-function Driver:close()
-  if self.closed then return end
+-- Stop watching: close the watchers and the timer.  Alone (no waiter woken,
+-- nothing run) when the client's guard is finalized: the client was collected
+-- (no task waited on it), or the Lua state is closing (nothing may run then).
+function Driver:release()
+  if self.released then return end
+  self.released = true
   self.closed = true
+  self.disarm_guard()
   for fd, p in pairs(self.polls) do
     p:close()
     self.polls[fd] = nil
   end
   self.timer:close()
   if self.backend.pumps then self.backend.pumps[self] = nil end
+end
+
+--- Stop watching and wake every waiter (they find the client closed).  Must
+--- run before the core frees its fds.  From plain script code the closes of
+--- the watchers are finished at once (loop.lua: settle); inside the loop they
+--- finish with the current iteration.
+function Driver:close()
+  if self.closed then return end
+  self:release()
   self:check()
-  self.client._driver = nil
+  local client = self.ref.client
+  if client and client._driver == self then
+    client._driver = nil
+    client._driver_guard = nil
+  end
+  if self.backend.settle then self.backend.settle() end
 end
 
 return M

@@ -20,8 +20,32 @@
 --
 --   local backend = loop.current()
 --   local t = backend.timer(); t:start(100, function() print("tick") end)
+--
+-- Handles and a clean exit (luv).  libuv finishes closing a handle only when
+-- the loop runs again; luv frees a handle's memory in the handle's __gc, and at
+-- lua_close a handle still closing is freed before luv's own loop finalizer
+-- runs the loop, which then touches freed memory (a segfault at exit, with
+-- LuaJIT's unflushed stdout lost).  So the luv backend tracks the handles it
+-- opened and the closes still pending, and:
+--   * `settle()` runs `uv.run("nowait")` until our closes are done, but only
+--     from plain script code: never inside a luv callback (uv_run is not
+--     reentrant: uv.loop_mode() tells), never inside a task's coroutine, never
+--     inside a finalizer.  run_until calls it when it returns; the async
+--     runtime and the driver call it after a close from plain code (the end of
+--     sleep/run/wait, cancel, disconnect).  A close made inside the loop
+--     finishes in that same loop iteration.
+--   * a finalizer sentinel, made anew each time a handle is opened (so it is
+--     finalized before every handle of ours and before luv's loop, on Lua 5.4
+--     and LuaJIT alike), runs at lua_close: it runs the deferred functions
+--     still queued (reports of failed tasks), closes our open handles and runs
+--     the loop "nowait" until those closes are done.  Handles of the host (its
+--     own timers, ...) are never touched.
+-- Neovim's loop is never run by us: it runs on its own.
 
 local M = {}
+
+local check = require("claude_agent_sdk.check")
+local errors = require("claude_agent_sdk.errors")
 
 -- luv runs every callback on the Lua thread that first required it.  If that
 -- were a task's coroutine, callbacks would run on a suspended coroutine's
@@ -35,13 +59,168 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
+-- >0 while a finalizer of ours runs (the loop is never run from there).
+local finalizing = 0
+
+--- An object that calls fn() once when it is collected (or at lua_close),
+--- unless the returned disarm function was called first.  A userdata proxy on
+--- LuaJIT (tables have no __gc there), a table on Lua 5.3+.  Keep the object
+--- where its owner lives (e.g. a field of the owner); fn must not reference it.
+---@param fn function
+---@return any guard
+---@return function disarm
+function M.finalizer(fn)
+  local armed = true
+  local function gc()
+    if not armed then return end
+    armed = false
+    finalizing = finalizing + 1
+    -- an error must not escape: LuaJIT would rethrow it wherever the GC ran
+    local ok, err = pcall(fn)
+    finalizing = finalizing - 1
+    if not ok then pcall(io.stderr.write, io.stderr, "claude_agent_sdk: finalizer failed: ", tostring(err), "\n") end
+  end
+  local obj
+  if newproxy then
+    obj = newproxy(true)
+    getmetatable(obj).__gc = gc
+  else
+    obj = setmetatable({}, { __gc = gc })
+  end
+  return obj, function() armed = false end
+end
+
+-- Per luv module: the handles this library opened and has not closed
+-- (owned), how many of its closes have not finished (closing), functions
+-- deferred to the next turn of the loop, and the lua_close sentinel.
+local trackers = setmetatable({}, { __mode = "k" })
+
+local function tracker(uv)
+  local tr = trackers[uv]
+  if not tr then
+    tr = { uv = uv, owned = {}, closing = 0, deferred = {}, defer_timer = nil, sentinel = nil, exited = false }
+    trackers[uv] = tr
+  end
+  return tr
+end
+
+-- Is running the loop ourselves allowed here?  Not inside a luv callback
+-- (uv_run is not reentrant), a coroutine (callbacks would run on the main
+-- thread's stack under it) or a finalizer (it may run anywhere).  A luv
+-- without loop_mode() cannot tell whether the host's uv.run is active: then
+-- only the sentinel at lua_close runs it.
+local function may_run(uv)
+  if finalizing > 0 or not uv.loop_mode then return false end
+  local co, main = coroutine.running()
+  if co and not main then return false end
+  return uv.loop_mode() == nil
+end
+
+-- Close one of our handles (once); the close callback counts it finished.
+local function close_handle(tr, h)
+  if not tr.owned[h] then return end
+  tr.owned[h] = nil
+  local ok, closing = pcall(h.is_closing, h)
+  if not ok or closing then return end
+  if tr.managed then
+    tr.closing = tr.closing + 1
+    pcall(h.stop, h)
+    h:close(function() tr.closing = tr.closing - 1 end)
+  else
+    pcall(h.stop, h)
+    h:close()
+  end
+end
+
+-- Run the loop without blocking until our pending closes are done.  At most
+-- a few rounds: each round finishes every close made before it.
+local function drain(tr)
+  local uv = tr.uv
+  local timer = tr.defer_timer
+  -- deferred functions wait for a real turn of the loop, not this one
+  if timer then timer:stop() end
+  local rounds = 0
+  while tr.closing > 0 and rounds < 16 do
+    uv.run("nowait")
+    rounds = rounds + 1
+  end
+  if timer and tr.defer_timer == timer then timer:start(0, 0, tr.run_deferred) end
+end
+
+-- Run the deferred functions queued so far; errors go to stderr.
+local function run_deferred(tr)
+  local timer = tr.defer_timer
+  tr.defer_timer = nil
+  if timer then close_handle(tr, timer) end
+  local q = tr.deferred
+  tr.deferred = {}
+  for _, fn in ipairs(q) do
+    local ok, err = pcall(fn)
+    if not ok then pcall(io.stderr.write, io.stderr, "claude_agent_sdk: ", tostring(err), "\n") end
+  end
+end
+
+-- lua_close (or a run of the collector that finds an older sentinel: then
+-- nothing to do).  Deferred functions run, our handles close, and the loop
+-- runs until the closes are done, before luv frees any of them.
+local function at_exit(tr, self)
+  if self ~= tr.sentinel or tr.exited then return end
+  tr.exited = true
+  run_deferred(tr)
+  local list = {}
+  for h in pairs(tr.owned) do list[#list + 1] = h end
+  for _, h in ipairs(list) do pcall(close_handle, tr, h) end
+  local uv = tr.uv
+  if tr.closing > 0 and not (uv.loop_mode and uv.loop_mode() ~= nil) then
+    local rounds = 0
+    while tr.closing > 0 and rounds < 16 do
+      uv.run("nowait")
+      rounds = rounds + 1
+    end
+  end
+end
+
+-- A new sentinel, newer than every handle opened so far: finalizers run
+-- newest first (Lua 5.4 and LuaJIT), so it runs before any of them.
+local function refresh_sentinel(tr)
+  if not tr.sentinel_gc then
+    tr.sentinel_gc = function(self)
+      finalizing = finalizing + 1
+      local ok, err = pcall(at_exit, tr, self)
+      finalizing = finalizing - 1
+      if not ok then pcall(io.stderr.write, io.stderr, "claude_agent_sdk: at exit: ", tostring(err), "\n") end
+    end
+    if newproxy then
+      tr.sentinel_proto = newproxy(true)
+      getmetatable(tr.sentinel_proto).__gc = tr.sentinel_gc
+    else
+      tr.sentinel_mt = { __gc = tr.sentinel_gc }
+    end
+  end
+  if tr.sentinel_proto then
+    tr.sentinel = newproxy(tr.sentinel_proto)
+  else
+    tr.sentinel = setmetatable({}, tr.sentinel_mt)
+  end
+end
+
+local function own(tr, h)
+  tr.owned[h] = true
+  if tr.managed then refresh_sentinel(tr) end
+  return h
+end
+
 --- A backend over a luv-compatible module; `schedule` decides how callbacks
 --- reach user code.  With a deferring schedule (Neovim), a poll watcher is
 --- paused from the moment it fires until its deferred callback has run:
 --- level-triggered polling would otherwise fire on every loop iteration and
 --- queue the same work again and again.  The callback re-arms it (driver sync).
-local function uv_backend(uv, name, schedule, deferred)
+--- `managed`: the loop is ours to run (standalone luv), see the header.
+local function uv_backend(uv, name, schedule, deferred, managed)
   local b = { name = name, uv = uv }
+  local tr = tracker(uv)
+  if managed then tr.managed = true end
+  tr.run_deferred = tr.run_deferred or function() run_deferred(tr) end
 
   function b.now()
     uv.update_time()
@@ -49,7 +228,7 @@ local function uv_backend(uv, name, schedule, deferred)
   end
 
   function b.timer()
-    local h = uv.new_timer()
+    local h = own(tr, uv.new_timer())
     local t = {}
     function t:start(ms, cb)
       h:stop()
@@ -59,13 +238,13 @@ local function uv_backend(uv, name, schedule, deferred)
       uv.update_time()
       h:start(math.max(0, math.floor(ms)), 0, function() schedule(cb) end)
     end
-    function t:stop() if not h:is_closing() then h:stop() end end
-    function t:close() if not h:is_closing() then h:stop(); h:close() end end
+    function t:stop() if tr.owned[h] then h:stop() end end
+    function t:close() close_handle(tr, h) end
     return t
   end
 
   function b.poll(fd)
-    local h = uv.new_poll(fd)
+    local h = own(tr, uv.new_poll(fd))
     local p = { events = nil }
     function p:start(events, cb)
       if self.events == events then return end
@@ -78,9 +257,30 @@ local function uv_backend(uv, name, schedule, deferred)
         schedule(cb)
       end)
     end
-    function p:stop() if not h:is_closing() then h:stop() end; self.events = nil end
-    function p:close() if not h:is_closing() then h:stop(); h:close() end end
+    function p:stop() if tr.owned[h] then h:stop() end; self.events = nil end
+    function p:close() close_handle(tr, h); self.events = nil end
     return p
+  end
+
+  --- Finish the closes of our handles (luv: runs the loop "nowait" when
+  --- allowed here, see the header; elsewhere nothing to do).
+  function b.settle()
+    if managed and tr.closing > 0 and may_run(uv) then drain(tr) end
+  end
+
+  --- Run fn on a later turn of the loop (luv: a 0 ms timer, closed when it
+  --- has run; at lua_close the sentinel runs what is left).
+  function b.defer(fn)
+    if not managed then
+      b.schedule(fn)
+      return
+    end
+    tr.deferred[#tr.deferred + 1] = fn
+    if not tr.defer_timer then
+      local h = own(tr, uv.new_timer())
+      tr.defer_timer = h
+      h:start(0, 0, tr.run_deferred)
+    end
   end
 
   b.schedule = schedule
@@ -109,6 +309,8 @@ end
 ---@field run_until fun(pred: fun(): boolean)  process events until pred() holds (plain scripts only)
 ---@field step (fun(): boolean)|nil  host loop: run what is due; true if anything ran
 ---@field next_due (fun(): number)|nil  host loop: milliseconds until something is due (-1: nothing)
+---@field settle (fun())|nil  finish the closes of handles closed outside the loop, when that is allowed here
+---@field defer (fun(fn: function))|nil  run fn on a later turn of the loop (or at exit)
 ---@field uv table|nil  the luv module of a luv or Neovim backend
 ---@field package timers table|nil
 ---@field package queue function[]|nil
@@ -119,15 +321,23 @@ end
 ---@return ClaudeLoopBackend
 function M.luv(uv)
   uv = uv or preloaded_luv or require("luv")
-  local b = uv_backend(uv, "luv", function(fn) fn() end)
+  local b = uv_backend(uv, "luv", function(fn) fn() end, false, true)
   function b.run_until(pred)
+    if pred() then return b.settle() end
+    if uv.loop_mode and uv.loop_mode() ~= nil then
+      -- uv_run is not reentrant: waiting here would run the loop inside itself
+      errors.raise("ClaudeSDKError", "this call would block inside a callback of the running luv loop: "
+        .. "call it from a task, e.g. claude.spawn(function() ... end)")
+    end
     while not pred() do
       -- "once" blocks until something happens; with nothing left to wait for
       -- it returns false, and pred must already hold or never will.
       if not uv.run("once") and not pred() then
+        b.settle()
         error("the event loop ran out of work before the task finished (a deadlock?)", 0)
       end
     end
+    b.settle()
   end
   return b
 end
@@ -137,7 +347,8 @@ end
 function M.nvim()
   local vim = _G.vim
   local uv = vim.uv or vim.loop
-  local b = uv_backend(uv, "nvim", vim.schedule, true)
+  -- Neovim runs its loop on its own: we never run it (settle does nothing)
+  local b = uv_backend(uv, "nvim", vim.schedule, true, false)
   function b.run_until(pred)
     while not pred() do vim.wait(1000, pred, 10) end
   end
@@ -169,6 +380,8 @@ function M.host()
   end
 
   function b.schedule(fn) b.queue[#b.queue + 1] = fn end
+  b.defer = b.schedule
+  function b.settle() end
 
   --- Run due timers and scheduled functions; pump registered drivers.
   --- Returns true if anything ran.
@@ -240,12 +453,19 @@ end
 ---@param what table|string
 ---@return ClaudeLoopBackend
 function M.use(what)
+  local expected = 'a luv module, "luv", "nvim", "host" or a backend table (timer, poll, schedule, now, run_until)'
   if what == "luv" then current = M.luv()
-  elseif what == "nvim" then current = M.nvim()
+  elseif what == "nvim" then
+    local vim = rawget(_G, "vim")
+    if not (type(vim) == "table" and (vim.uv or vim.loop) and vim.schedule) then
+      check.fail("claude.use_loop", "what", '"nvim" only inside Neovim (vim.uv or vim.loop)', what)
+    end
+    current = M.nvim()
   elseif what == "host" then current = M.host()
-  elseif type(what) == "table" and what.new_timer then current = M.luv(what)
-  elseif type(what) == "table" and what.timer and what.schedule then current = what
-  else error("loop.use: expected a luv module, \"luv\", \"nvim\", \"host\" or a backend table", 2) end
+  elseif type(what) == "table" and type(what.new_timer) == "function" then current = M.luv(what)
+  elseif type(what) == "table" and type(what.timer) == "function" and type(what.schedule) == "function" then
+    current = what
+  else check.fail("claude.use_loop", "what", expected, what) end
   return current
 end
 
