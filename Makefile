@@ -45,7 +45,12 @@ MOD_DIR := $(BUILD)/$(LUA_TAG)/claude_agent_sdk
 MODULE := $(MOD_DIR)/core.so
 
 DEPS := $(ROOT)/.deps
+# The CLI version matrix: the oldest supported CLI (.deps/node_modules, the
+# default of the tests and the demo) and the newest tested one (.deps/newest);
+# make test runs the real-CLI specs against both.  The library refuses a CLI
+# older than the oldest at connect() (lua/claude_agent_sdk/cli.lua: MIN_VERSION).
 CLI_VERSION ?= 2.1.197
+CLI_VERSION_NEWEST ?= 2.1.332
 
 .PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean lib install uninstall \
         bench bench-smoke bench-build bench-ts
@@ -237,7 +242,7 @@ test: setup
 	@sh spec/support/run_all.sh
 
 setup:
-	@sh spec/support/setup.sh "$(DEPS)" "$(CLI_VERSION)"
+	@sh spec/support/setup.sh "$(DEPS)" "$(CLI_VERSION)" "$(CLI_VERSION_NEWEST)"
 
 demo: setup
 	@$(MAKE) -s module LUA=lua5.4

@@ -70,23 +70,27 @@ local function assistant_message_example()
 end
 
 -- SystemMessage: the typed task messages of a subagent. This prints them if any arrive (whether a task is started
--- is up to the model). A task running in the background may still report after the result; to wait for that,
--- read on until the session is idle (see 06_streaming_prompts.lua).
+-- is up to the model). Newer CLIs (2.1.300 on) run the subagent in the background: the turn's result comes first,
+-- and the task reports later, in a turn of its own. So this reads on past a result while a task it saw start has
+-- not reported yet.
 local function system_message_example()
   claude.with_client({}, function(client)
     client:query("Start a long-running task")
 
+    local running = 0
     for msg in client:receive_messages() do
       if claude.isinstance(msg, claude.TaskStartedMessage) then
+        running = running + 1
         print("Task started: " .. tostring(msg.description))
       elseif claude.isinstance(msg, claude.TaskProgressMessage) then
         local tokens = type(msg.usage) == "table" and msg.usage.total_tokens or "?"
         print("Progress: " .. tostring(tokens) .. " tokens used")
       elseif claude.isinstance(msg, claude.TaskNotificationMessage) then
+        running = running - 1
         print("Task " .. tostring(msg.status) .. ": " .. tostring(msg.summary))
       elseif claude.isinstance(msg, claude.AssistantMessage) and msg.parent_tool_use_id == nil then
         print_text_blocks(msg) -- the main agent's own words (a subagent's messages carry parent_tool_use_id)
-      elseif claude.isinstance(msg, claude.ResultMessage) then
+      elseif claude.isinstance(msg, claude.ResultMessage) and running <= 0 then
         break
       end
     end

@@ -268,7 +268,12 @@ describe("callbacks with the real CLI", function()
     local use = tool_uses(msgs)[1]
     assert.are.equal(use.id, ids[1])
     local tr = follow_up(from, use.id)
-    assert.are.equal("the hook forbids touching files", tr.text)
+    -- 2.1.197 hands the model the reason as it is; 2.1.332 prefixes it
+    if h.cli_at_least("2.1.300") then
+      assert.are.equal("PreToolUse:Bash hook error: the hook forbids touching files", tr.text)
+    else
+      assert.are.equal("the hook forbids touching files", tr.text)
+    end
     assert.is_true(tr.is_error)
   end)
 

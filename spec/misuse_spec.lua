@@ -435,6 +435,8 @@ local function entries(c0, c1, task)
     set_max_thinking_tokens = { { "n", "count?", nil } },
     control = { { "subtype", "name", "get_settings" }, { "fields", "table?", nil }, { "opts", "table?", nil } },
     get_server_info = {},
+    supports = { { "name", "name", "ui_surface_v1" } },
+    cli_version = {},
     disconnect = {},
     pump = { { "timeout_ms", "ms?", nil } },
     receive_nowait = {},

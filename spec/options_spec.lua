@@ -102,7 +102,7 @@ describe("options", function()
     assert.are.equal("bar", map.FOO)
     assert.are.equal("/h", map.HOME)
     assert.are.equal("/usr/bin", map.PATH)
-    assert.are.equal("sdk-lua", map.CLAUDE_CODE_ENTRYPOINT)
+    assert.are.equal("sdk-py", map.CLAUDE_CODE_ENTRYPOINT) -- the CLI takes its SDK path only for the official ones
     assert.are.equal(options.VERSION, map.CLAUDE_AGENT_SDK_VERSION)
     assert.are.equal("/tmp", map.PWD)
   end)

@@ -12,6 +12,64 @@ local errors = require("claude_agent_sdk.errors")
 
 local M = {}
 
+--- The CLI version matrix (Makefile: CLI_VERSION, CLI_VERSION_NEWEST): the
+--- oldest CLI this SDK supports (an older one is refused at connect()) and
+--- the newest one its tests ran against.
+M.MIN_VERSION = "2.1.197"
+M.NEWEST_TESTED = "2.1.332"
+
+--- "2.1.332" (or "2.1.332 (Claude Code)") as { 2, 1, 332 }, or nil.
+---@param s any
+---@return integer[]|nil
+function M.parse_version(s)
+  if type(s) ~= "string" then return nil end
+  local a, b, c = s:match("^%s*(%d+)%.(%d+)%.(%d+)")
+  if not a then return nil end
+  return { tonumber(a), tonumber(b), tonumber(c) }
+end
+
+--- True when version a is older than version b (both strings); false when
+--- either cannot be read.
+---@param a string
+---@param b string
+---@return boolean
+function M.older(a, b)
+  local x, y = M.parse_version(a), M.parse_version(b)
+  if not x or not y then return false end
+  for i = 1, 3 do
+    if x[i] ~= y[i] then return x[i] < y[i] end
+  end
+  return false
+end
+
+--- The version of an npm-installed CLI, read from its package.json without
+--- running it (node_modules/.bin/claude or the package's own bin/), or nil.
+---@param path string
+---@return string|nil
+function M.installed_version(path)
+  local nm = path:match("^(.*/node_modules)/%.bin/claude$")
+    or path:match("^(.*/node_modules)/@anthropic%-ai/claude%-code/bin/[^/]+$")
+  if not nm then return nil end
+  local f = io.open(nm .. "/@anthropic-ai/claude-code/package.json", "r")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  local v = text and text:match('"version"%s*:%s*"([^"]+)"')
+  return M.parse_version(v) and v or nil
+end
+
+--- Raise CLIConnectionError when `version` is older than MIN_VERSION.
+---@param version string|nil
+---@param path string
+function M.check_version(version, path)
+  if version and M.older(version, M.MIN_VERSION) then
+    errors.raise("CLIConnectionError", ("Claude Code %s at %s is older than %s, the oldest version this SDK "
+      .. "supports (the newest tested is %s): update it (npm install -g @anthropic-ai/claude-code@%s)")
+      :format(version, path, M.MIN_VERSION, M.NEWEST_TESTED, M.NEWEST_TESTED),
+      { cli_path = path, cli_version = version, min_version = M.MIN_VERSION })
+  end
+end
+
 M.INSTALL_HINT = "Claude Code not found. Install it with:\n"
   .. "  npm install -g @anthropic-ai/claude-code\n"
   .. "or, in this project, `make setup`; or set cli_path (or $CLAUDE_CLI_PATH) to the `claude` executable."

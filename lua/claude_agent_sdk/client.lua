@@ -270,6 +270,10 @@ function Client:connect(prompt)
   if self._closed then errors.raise("CLIConnectionError", "this client was disconnected; create a new one") end
   local o = self.options
   local path = cli.find(o.cli_path)
+  -- An npm install says its version in its package.json: a CLI too old is
+  -- refused before it is started.  Others say it in the initialize answer.
+  self._cli_version = cli.installed_version(path)
+  cli.check_version(self._cli_version, path)
   local argv = options_mod.argv(o, path)
   local c, msg, code, errno = core.spawn({
     argv = argv,
@@ -307,6 +311,9 @@ function Client:connect(prompt)
     local fields, callbacks = options_mod.initialize_fields(o)
     self._hook_callbacks = callbacks
     self._server_info = self:_control("initialize", fields, timeout)
+    local v = type(self._server_info) == "table" and self._server_info.claude_code_version
+    if cli.parse_version(v) then self._cli_version = v end
+    cli.check_version(self._cli_version, path)
   end)
   if not ok then
     self:_teardown()
@@ -625,6 +632,47 @@ end
 function Client:get_server_info()
   check_self(self, "get_server_info")
   return self._server_info
+end
+
+--- The capabilities this SDK knows by name (newer CLIs list theirs in the
+--- initialize answer).  supports() refuses a name that is neither here nor in
+--- the CLI's own list: a typo is an error, not a silent false.
+Client.KNOWN_CAPABILITIES = {
+  ui_surface_v1 = true, mcp_call_result_not_for_model_v1 = true, mcp_call_soft_error_result_v1 = true,
+  mcp_call_check_permissions_v1 = true, voice_call_talk_line_v1 = true, ui_pane_widget_v1 = true,
+  reload_plugins_refuse_if_busy_v1 = true, get_usage_detached_v1 = true,
+}
+
+--- True when the CLI's initialize answer lists the capability.  A CLI that
+--- lists none (older than about 2.1.300) supports none of them.
+---   if client:supports("get_usage_detached_v1") then ... end
+---@param name string
+---@return boolean
+function Client:supports(name)
+  check_self(self, "supports")
+  check.string("client:supports", "name", name, { nonempty = true, text = true })
+  self:_require_core("supports")
+  local caps = type(self._server_info) == "table" and self._server_info.capabilities
+  if type(caps) == "table" then
+    for _, c in ipairs(caps) do
+      if c == name then return true end
+    end
+  end
+  if not Client.KNOWN_CAPABILITIES[name] then
+    local names = {}
+    for k in pairs(Client.KNOWN_CAPABILITIES) do names[#names + 1] = k end
+    table.sort(names)
+    check.fail("client:supports", "name", "a capability name (known: " .. table.concat(names, ", ") .. ")", name)
+  end
+  return false
+end
+
+--- The CLI's version ("2.1.332"): from the initialize answer, or from an npm
+--- install's package.json; nil when neither says.
+---@return string|nil
+function Client:cli_version()
+  check_self(self, "cli_version")
+  return self._cli_version
 end
 
 -- Release the core (the process must be finished or is killed by free).

@@ -20,6 +20,8 @@ local M = {}
 
 M.VERSION = "0.1.0"
 M.DEFAULT_MAX_BUFFER_SIZE = 64 * 1024 * 1024
+--- CLAUDE_CODE_ENTRYPOINT for the CLI: the Python SDK's (see env below).
+M.ENTRYPOINT = "sdk-py"
 
 M.PERMISSION_MODES = {
   default = true, acceptEdits = true, plan = true, bypassPermissions = true, dontAsk = true, auto = true,
@@ -524,7 +526,14 @@ function M.env(o, base)
   local env = {}
   for k, v in pairs(base or core.environ()) do env[k] = v end
   env.CLAUDECODE = nil -- the child must not think it runs nested inside Claude Code
-  env.CLAUDE_CODE_ENTRYPOINT = "sdk-lua"
+  -- The CLI takes its SDK path only for the entrypoints of the official SDKs
+  -- (sdk-ts, sdk-py, sdk-cli); any other value gets the interactive one: an
+  -- extra agent in system/init and more context tokens on every request
+  -- (measured on 2.1.332).  This SDK mirrors the Python one, so it says
+  -- sdk-py and gets the same session the Python SDK gets;
+  -- CLAUDE_AGENT_SDK_VERSION below still names this SDK's version.  A user
+  -- may set another value through options.env.
+  env.CLAUDE_CODE_ENTRYPOINT = M.ENTRYPOINT
   for k, v in pairs(o.env or {}) do
     if v == false then env[k] = nil else env[k] = v end
   end

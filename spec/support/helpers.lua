@@ -21,6 +21,26 @@ function M.cli_path()
   return nil, "the real claude CLI was not found (CLAUDE_CLI_PATH, .deps/): run `make setup`"
 end
 
+--- The version of the real CLI under test ("2.1.332"), or nil.  Specs that
+--- depend on a CLI's behaviour branch on it and assert each version's.
+function M.cli_version()
+  local path = M.cli_path()
+  if not path then return nil end
+  local cli = require("claude_agent_sdk.cli")
+  local v = cli.installed_version(path)
+  if v then return v end
+  local p = io.popen(M.sh_quote(path) .. " -v 2>/dev/null")
+  local out = p and p:read("*l")
+  if p then p:close() end
+  return cli.parse_version(out) and out:match("^%s*(%d+%.%d+%.%d+)") or nil
+end
+
+--- True when the CLI under test is at least `version` (false when unknown).
+function M.cli_at_least(version)
+  local v = M.cli_version()
+  return v ~= nil and not require("claude_agent_sdk.cli").older(v, version)
+end
+
 local homes = {}
 
 --- Start the model server with a script file; returns the handle with `log`.

@@ -2,12 +2,20 @@
 # Run every suite and end with one line "N passed, N failed, N skipped".
 #   1. the C core alone under ASan + UBSan (build/ctest/*)
 #   2. the Lua specs (busted) under Lua 5.4, then under LuaJIT, each against the
-#      module built for it; the end-to-end specs drive the real CLI (.deps/)
-#      against the offline model server.
+#      module built for it; the end-to-end specs drive the real CLI (.deps/,
+#      the oldest supported version) against the offline model server.
+#   2a. the specs that drive the real CLI, under Lua 5.4, against the newest
+#      tested CLI (.deps/newest/): the version matrix's second column.  It runs
+#      beside the valgrind run (4.), which keeps one core busy on its own.
 # A suite that cannot run says why and counts as failed, never as passed.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 export CLAUDE_CLI_PATH="${CLAUDE_CLI_PATH:-$ROOT/.deps/node_modules/.bin/claude}"
+CLI_NEWEST="${CLAUDE_CLI_PATH_NEWEST:-$ROOT/.deps/newest/node_modules/.bin/claude}"
+# The specs that drive the real CLI (versions_spec runs every CLI of the matrix itself).
+REAL_CLI_SPECS="spec/e2e_spec.lua spec/callbacks_spec.lua spec/examples_spec.lua spec/misuse_spec.lua
+  spec/sessions_spec.lua spec/surface_spec.lua spec/testing_spec.lua spec/nvim_spec.lua spec/nvim_plugin_spec.lua
+  spec/async_spec.lua spec/reaping_spec.lua"
 LOG="$ROOT/build/test-logs"
 mkdir -p "$LOG"
 total_p=0; total_f=0; total_s=0
@@ -65,7 +73,7 @@ for lua in lua5.4 luajit; do
   SPEC_LUA="$lua" \
     "$lua" /usr/bin/busted -o TAP spec > "$out" 2>&1
   count "$out"
-  echo "Lua specs ($lua): $p passed, $f failed, $s skipped"
+  echo "Lua specs ($lua, CLI $("$CLAUDE_CLI_PATH" -v 2>/dev/null | cut -d' ' -f1)): $p passed, $f failed, $s skipped"
   grep '# SKIP' "$out" | sed 's/^ok [0-9]* - # SKIP/  skipped:/' | sort | uniq -c | head -20
   grep -A12 '^not ok ' "$out" | head -120
   if ! grep -q '^1\.\.' "$out"; then
@@ -98,6 +106,17 @@ else
 fi
 total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 
+# 2a. (started now, collected after 4.) the real-CLI specs against the newest CLI
+out_newest="$LOG/busted-newest.tap"
+newest_pid=""
+if [ -x "$CLI_NEWEST" ]; then
+  newest_version=$("$CLI_NEWEST" -v 2>/dev/null | cut -d' ' -f1)
+  LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/spec/?.lua;;" LUA_CPATH="$ROOT/build/lua5.4/?.so;;" \
+  SPEC_LUA=lua5.4 CLAUDE_CLI_PATH="$CLI_NEWEST" \
+    lua5.4 /usr/bin/busted -o TAP $REAL_CLI_SPECS > "$out_newest" 2>&1 &
+  newest_pid=$!
+fi
+
 # 4. and once more under valgrind (memcheck), with the ordinary Lua 5.4 build:
 #    no invalid access, no definite leak.  The examples, the Neovim specs and the
 #    model server's own spec drive other processes, not the module: not here.
@@ -118,6 +137,19 @@ if command -v valgrind >/dev/null 2>&1; then
   grep -q '^1\.\.' "$out" || { echo "  busted did not finish under valgrind:"; tail -20 "$out"; f=$((f + 1)); }
 else
   echo "Lua specs under valgrind: valgrind is not installed (make setup)"; p=0; f=1; s=0
+fi
+total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
+
+# 2a, collected: the newest CLI's column of the version matrix
+if [ -n "$newest_pid" ]; then
+  wait "$newest_pid"
+  count "$out_newest"
+  echo "Real-CLI specs (lua5.4) against the newest tested CLI $newest_version: $p passed, $f failed, $s skipped"
+  grep '# SKIP' "$out_newest" | sed 's/^ok [0-9]* - # SKIP/  skipped:/' | sort | uniq -c | head -20
+  grep -A12 '^not ok ' "$out_newest" | head -80
+  grep -q '^1\.\.' "$out_newest" || { echo "  busted did not finish:"; tail -20 "$out_newest"; f=$((f + 1)); }
+else
+  echo "Real-CLI specs against the newest tested CLI: not installed at $CLI_NEWEST (run make setup)"; p=0; f=1; s=0
 fi
 total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 

@@ -1,11 +1,15 @@
 #!/bin/sh
 # Install what the project needs on a fresh Debian machine, idempotently:
 # Debian packages (only the missing ones) and the real Claude Code CLI from
-# npm into the project's own folder (default .deps/), pinned to one version.
-#   sh spec/support/setup.sh DEPS_DIR CLI_VERSION
+# npm into the project's own folder (default .deps/): the version matrix's
+# two pinned CLIs, the oldest supported one in DEPS/node_modules (the
+# default CLI of the tests and the demo) and the newest tested one in
+# DEPS/newest/node_modules.
+#   sh spec/support/setup.sh DEPS_DIR CLI_VERSION [CLI_VERSION_NEWEST]
 set -eu
 DEPS=${1:-.deps}
 CLI_VERSION=${2:-2.1.197}
+CLI_VERSION_NEWEST=${3:-}
 
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-luv lua-busted libcjson-dev neovim luarocks valgrind clang libclang-rt-dev"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
@@ -25,12 +29,19 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-CLI="$DEPS/node_modules/.bin/claude"
-if [ -x "$CLI" ] && "$CLI" -v 2>/dev/null | grep -q "^$CLI_VERSION "; then
-  exit 0
-fi
-echo "setup: installing @anthropic-ai/claude-code@$CLI_VERSION into $DEPS"
-mkdir -p "$DEPS"
-[ -f "$DEPS/package.json" ] || echo '{"name":"claude-agent-sdk-lua-deps","private":true}' > "$DEPS/package.json"
-npm install --prefix "$DEPS" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLI_VERSION" >/dev/null
-"$CLI" -v
+# install_cli DIR VERSION: the CLI at DIR/node_modules/.bin/claude, in its own
+# npm project (a package.json of its own, so npm never climbs to a parent's).
+install_cli() {
+  cli="$1/node_modules/.bin/claude"
+  if [ -x "$cli" ] && "$cli" -v 2>/dev/null | grep -q "^$2 "; then
+    return 0
+  fi
+  echo "setup: installing @anthropic-ai/claude-code@$2 into $1"
+  mkdir -p "$1"
+  [ -f "$1/package.json" ] || echo '{"name":"claude-agent-sdk-lua-deps","private":true}' > "$1/package.json"
+  npm install --prefix "$1" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$2" >/dev/null
+  "$cli" -v
+}
+
+install_cli "$DEPS" "$CLI_VERSION"
+[ -z "$CLI_VERSION_NEWEST" ] || install_cli "$DEPS/newest" "$CLI_VERSION_NEWEST"

@@ -103,6 +103,23 @@ return {
   },
   { match = "implement the fixes", reply = "I have implemented the fixes: error handling around I/O and tests for "
     .. "the edge cases (this is the offline model, so no files were changed)." },
+  -- CLIs from about 2.1.300 on run the subagent in the background and bring
+  -- its report back as a task notification in a turn of its own (older ones
+  -- return it as the tool's result, below).  The notification is a system
+  -- reminder, which is not prompt text (the last prompt, "Start a
+  -- long-running task", would start the task again): read the raw message.
+  { match = function(req)
+      local last = req.messages[#req.messages]
+      local content = type(last) == "table" and last.role == "user" and last.content
+      if type(content) == "string" then content = { { text = content } } end
+      for _, b in ipairs(type(content) == "table" and content or {}) do
+        if type(b) == "table" and type(b.text) == "string" and b.text:find("All three steps are complete", 1, true) then
+          return true
+        end
+      end
+      return false
+    end,
+    reply = "The long-running task has finished: all three steps are complete." },
   {
     match = "long-running task",
     reply = {
