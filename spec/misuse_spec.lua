@@ -16,6 +16,7 @@ local claude = require("claude_agent_sdk")
 local core = require("claude_agent_sdk.core")
 local loop = require("claude_agent_sdk.loop")
 local mcp = require("claude_agent_sdk.mcp")
+local requests = require("claude_agent_sdk.requests")
 local h = require("support.helpers")
 local uv = require("luv")
 
@@ -444,6 +445,15 @@ local function entries(c0, c1, task)
     argv = {},
     pid = {},
   }
+  -- the typed control requests: their arguments as requests.lua declares them
+  local KIND_OF = { name = "name", ["name?"] = "name?", text = "text", bool = "bool", table = "table",
+    ["fields?"] = "table?" }
+  local VALID = { name = "x", ["name?"] = nil, text = "x", bool = false, table = {}, ["fields?"] = nil }
+  for _, spec in ipairs(requests.list) do
+    local params = {}
+    for i, a in ipairs(spec.args) do params[i] = { a[1], KIND_OF[a[2]], VALID[a[2]] } end
+    methods[spec.method] = params
+  end
   for mname, params in pairs(methods) do
     for _, target in ipairs({ { "unconnected", c0 }, { "connected", c1 } }) do
       local c = target[2]

@@ -25,6 +25,7 @@ local async = require("claude_agent_sdk.async")
 local loop = require("claude_agent_sdk.loop")
 local driver = require("claude_agent_sdk.driver")
 local check = require("claude_agent_sdk.check")
+local requests = require("claude_agent_sdk.requests")
 
 local null = json.null
 -- The hot frames arrive as typed messages built in C (messages.shapes).
@@ -518,20 +519,26 @@ function Client:receive_response(opts)
 end
 
 --- Stop the current turn; it ends with an error_during_execution result.
+--- Returns the CLI's answer: {} on 2.1.197, { still_queued = { uuid... } }
+--- (user messages still waiting for a turn) on newer CLIs.
+---@return table
 function Client:interrupt()
   check_self(self, "interrupt")
-  self:_control("interrupt")
+  return self:_control("interrupt")
 end
 
---- Change the permission mode for the following tool uses.
+--- Change the permission mode for the following tool uses; returns the mode
+--- in effect (the CLI's answer).
 ---@param mode string  "default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk" | "auto"
+---@return string
 function Client:set_permission_mode(mode)
   check_self(self, "set_permission_mode")
   if type(mode) ~= "string" or not options_mod.PERMISSION_MODES[mode] then
     check.fail("client:set_permission_mode", "mode",
       "a permission mode (default, acceptEdits, plan, bypassPermissions, dontAsk, auto)", mode)
   end
-  self:_control("set_permission_mode", { mode = mode })
+  local r = self:_control("set_permission_mode", { mode = mode })
+  return type(r) == "table" and type(r.mode) == "string" and r.mode or mode
 end
 
 --- Change the model for the next requests (nil: the default model).
@@ -627,6 +634,48 @@ function Client:control(subtype, fields, opts)
   return self:_control(subtype, fields, opts and opts.timeout)
 end
 
+-- The typed methods of the newer control requests (requests.lua): each
+-- checks its arguments, refuses a CLI known to be too old, sends, and
+-- returns the answer.
+local ARG_CHECKS = {
+  name = function(fn, arg, v) check.string(fn, arg, v, { nonempty = true, text = true }) end,
+  ["name?"] = function(fn, arg, v) check.string(fn, arg, v, { optional = true, nonempty = true, text = true }) end,
+  text = function(fn, arg, v) check.string(fn, arg, v, { text = true }) end,
+  bool = function(fn, arg, v) check.type(fn, arg, v, "boolean") end,
+  table = function(fn, arg, v)
+    check.type(fn, arg, v, "table")
+    check.jsonable(fn, arg, v)
+  end,
+  ["fields?"] = function(fn, arg, v)
+    check.type(fn, arg, v, "table", true)
+    if v ~= nil then check.jsonable(fn, arg, v) end
+  end,
+}
+
+for _, spec in ipairs(requests.list) do
+  local fname = "client:" .. spec.method
+  Client[spec.method] = function(self, ...)
+    check_self(self, spec.method)
+    local fields = {}
+    for i, a in ipairs(spec.args) do
+      local v = select(i, ...)
+      ARG_CHECKS[a[2]](fname, a[1], v)
+      if a[2] == "fields?" then
+        for k, x in pairs(v or {}) do fields[k] = x end
+      elseif v ~= nil then
+        fields[a[3]] = v
+      end
+    end
+    self:_require_core(spec.method)
+    local version = self._cli_version
+    if spec.since and version and cli.older(version, spec.since) then
+      errors.raise("ControlError", ("%s is not answered by Claude Code %s (it is from %s on)")
+        :format(spec.subtype, version, spec.since), { request = spec.subtype, unsupported = true })
+    end
+    return self:_control(spec.subtype, fields)
+  end
+end
+
 --- The CLI's answer to initialize (commands, output styles, models, ...), or nil.
 ---@return table|nil
 function Client:get_server_info()
@@ -704,6 +753,10 @@ function Client:disconnect()
     return
   end
   self._closing = true
+  -- Say goodbye first, as the official SDKs do (both CLIs of the matrix
+  -- answer it and end the session cleanly); nobody waits for the answer: the
+  -- ladder below bounds the exit either way.
+  if c:alive() then pcall(c.request, c, "end_session", { reason = "host_closing" }, TERM_MS) end
   -- An idle CLI gets GRACE_MS after stdin closes to finish its session
   -- files.  One still answering would use all of it (it finishes the turn
   -- first), so it gets SIGTERM at once, which it handles by saving and

@@ -21,7 +21,7 @@ for e in ([[PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification
   UserPromptExpansion SessionStart SessionEnd Stop StopFailure SubagentStart SubagentStop PreCompact PostCompact
   PermissionRequest PermissionDenied Setup TeammateIdle TaskCreated TaskCompleted Elicitation ElicitationResult
   ConfigChange WorktreeCreate WorktreeRemove InstructionsLoaded CwdChanged FileChanged MessageDisplay
-  PreModelSwitch PostModelSwitch DirectoryAdded]]):gmatch("%S+") do
+  PreModelSwitch PostModelSwitch DirectoryAdded PreSkillShellCommand]]):gmatch("%S+") do
   M.EVENTS[e] = true
 end
 
@@ -64,7 +64,12 @@ function M.validate(hooks)
   end
   if type(hooks) ~= "table" then bad("expected { EventName = { HookMatcher{...} } }") end
   for event, matchers in pairs(hooks) do
-    if not M.EVENTS[event] then bad(("unknown hook event %q"):format(tostring(event))) end
+    if not M.EVENTS[event] then
+      local names = {}
+      for e in pairs(M.EVENTS) do names[#names + 1] = e end
+      table.sort(names)
+      bad(("unknown hook event %q (known: %s)"):format(tostring(event), table.concat(names, ", ")))
+    end
     if type(matchers) ~= "table" then bad(event .. " must be a list of HookMatcher") end
     for _, m in ipairs(matchers) do
       if type(m) ~= "table" or type(m.hooks) ~= "table" then bad(event .. ": each entry needs hooks = { fn, ... }") end
