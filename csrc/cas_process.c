@@ -1,11 +1,14 @@
 /* cas_process.c - one child process with three pipes (see cas_process.h).
  *
  * Contract, in the order things happen:
- *   - spawn prepares everything the child needs (pipes, the list of paths to
- *     try for argv[0], the fd limit) before fork, because between fork and
- *     exec the child may only make async-signal-safe calls: no malloc, no
- *     stdio, no locks.  The host's signals are blocked across fork so that no
- *     host handler can run inside the child before the child resets it.
+ *   - spawn prepares everything the children need (pipes, the list of paths
+ *     to try for argv[0], the user to switch to, the fd limit) before it
+ *     forks, because after a fork only async-signal-safe calls are allowed
+ *     (a lock another host thread held at the fork stays held in the child
+ *     forever): no malloc, no stdio, no locks.  That holds for the whole
+ *     life of the supervisor too, which never execs.  The host's signals are
+ *     blocked across each fork so that no host handler can run in a child
+ *     before the child resets it.
  *   - All our fds are O_CLOEXEC and numbered >= 3 (a host that closed its
  *     stdin would otherwise hand us fd 0, and dup2 onto 0/1/2 in the child
  *     could then clobber a pipe end).  The child closes every fd >= 3 except
@@ -16,14 +19,35 @@
  *     execvp does, except that a file the kernel refuses (ENOEXEC) is never
  *     handed to /bin/sh: no shell, ever.  A relative path is resolved in the
  *     child's cwd (after chdir), as with posix subprocess APIs.
- *   - The child reports a failure before or at exec as {stage, errno} on the
- *     CLOEXEC pipe and _exit(127)s; spawn reaps it and returns the mapped code.
- *     EOF on that pipe without a report means exec succeeded, so when spawn
- *     returns 0 the child is already in its own group and has its PDEATHSIG.
- *   - Reaping is waitpid(pid, WNOHANG) on our pid only.  If the host made
- *     children auto-reap (SIGCHLD set to SIG_IGN) or reaped ours with
- *     waitpid(-1), waitpid fails with ECHILD; the child is then gone and is
- *     recorded as exited with an unknown status (code -1, signal 0).
+ *   - The process tree is host -> supervisor -> child -> whatever the child
+ *     starts (the CLI's tools).  spawn fork()s the supervisor (see "the
+ *     supervisor" below), which makes itself a child subreaper in a process
+ *     group of its own and starts the child: own process group, PDEATHSIG
+ *     tied to the supervisor, default signal dispositions, empty mask.
+ *   - The child reports a failure before or at exec as {stage, errno} on a
+ *     CLOEXEC pipe and _exit(127)s; EOF on that pipe without a report means
+ *     exec succeeded.  The supervisor reaps a failed child and relays either
+ *     outcome (with the child's pid) over the status pipe, so when spawn
+ *     returns 0 the child has exec'd, is in its own group and has its
+ *     PDEATHSIG; otherwise spawn returns the mapped code.
+ *   - The supervisor waits for the child's exit or for the host to go (EOF
+ *     on the guard pipe, whose write end only the host holds; or the
+ *     PDEATHSIG the supervisor set for itself; or SIGTERM/SIGINT/SIGHUP/
+ *     SIGQUIT sent to it).  Then it sweeps: SIGKILL to the child's group and
+ *     to every process reparented to it, until it has no child left.  Only
+ *     then does it write the child's exit status to the status pipe, whose
+ *     read end is the exit fd: the host learns of the exit when nothing of
+ *     the session is left.
+ *   - The host reads the status from that pipe (never from waitpid), so a
+ *     host that made children auto-reap (SIGCHLD set to SIG_IGN) or reaps
+ *     with waitpid(-1) still gets the child's exact code or signal.  It reaps
+ *     only the supervisor's pid, tolerating ECHILD.  A supervisor that died
+ *     without sending a status is recorded as exit code -1, signal 0.
+ *   - With pdeathsig -1 there is no supervisor: the host starts the child
+ *     itself (vfork), it has no PDEATHSIG and outlives the host; the exit
+ *     fd is a pidfd when the kernel has pidfd_open, and reaping is
+ *     waitpid(pid, WNOHANG) on its pid only (ECHILD: exited, status
+ *     unknown, code -1).
  *   - Reading returns 0 at EOF and closes that fd; EOF stays EOF (reading a
  *     closed fd returns 0 again).
  *   - Writing goes through a queue.  The first EPIPE closes stdin and drops the
@@ -31,7 +55,7 @@
  *     caller closed stdin itself).
  * Nothing here knows Lua or JSON.
  */
-#define _GNU_SOURCE /* pipe2, syscall, prctl, close_range numbers */
+#define _GNU_SOURCE /* pipe2, syscall, prctl, ppoll, close_range numbers */
 
 #include "cas_process.h"
 
@@ -64,6 +88,17 @@ typedef struct {
   int err;
 } child_report_t;
 
+/* What the supervisor tells the host over the status pipe.  16 bytes, less
+ * than PIPE_BUF: each message is written whole and read whole. */
+enum { MSG_STARTED = 1, MSG_FAILED = 2, MSG_EXITED = 3 };
+
+typedef struct {
+  int kind;
+  int pid; /* the child's */
+  int a;   /* FAILED: the stage; EXITED: the exit code, -1 if killed or unknown */
+  int b;   /* FAILED: the errno; EXITED: the signal that killed it, or 0 */
+} sup_msg_t;
+
 /* glibc's default search path for execvp (confstr(_CS_PATH)). */
 #define CAS_DEFAULT_PATH "/bin:/usr/bin"
 
@@ -74,10 +109,24 @@ typedef struct {
 /* A queue holding more than this after it drains is given back to malloc. */
 #define CAS_QUEUE_KEEP (64 * 1024)
 
+/* How long free waits for the supervisor's sweep before it kills the
+ * supervisor too; a sweep takes a few ms (one round per level of orphans). */
+#define CAS_FREE_WAIT_MS 1000
+
+/* A sweep that has not emptied the tree in this time (a process stuck in
+ * the kernel, no /proc to find the orphans) gives up and reports anyway:
+ * the host must not wait forever for an exit. */
+#define CAS_SWEEP_MAX_MS 3000
+
 struct cas_process {
-  pid_t pid;
+  pid_t pid;       /* the child */
+  pid_t sup;       /* its supervisor until reaped, or -1 (none or reaped) */
+  int supervised;  /* spawned with a supervisor (pdeathsig != -1) */
   int fds[3];      /* our ends: stdin (write), stdout, stderr (read); -1 closed */
-  int exit_fd;     /* pidfd or -1 */
+  int exit_fd;     /* supervised: the status pipe's read end; else a pidfd or -1 */
+  int guard_fd;    /* write end of the supervisor's guard pipe (only we hold it), or -1 */
+  unsigned char msg[sizeof(sup_msg_t)]; /* a status message being read ... */
+  size_t msg_got;                        /* ... of which this much arrived */
   cas_buf_t wq;    /* bytes queued for stdin ... */
   size_t woff;     /* ... of which the first woff are already written */
   int close_pending;
@@ -86,22 +135,27 @@ struct cas_process {
   int exit_code;   /* 0..255, or -1 when killed by a signal / status unknown */
   int term_signal;
   struct cas_process *live_prev, *live_next; /* in the list of live children */
-  pid_t watchdog;  /* the group's watchdog, or -1 */
-  int guard_fd;    /* write end of its guard pipe (only we hold it), or -1 */
 };
 
 /* Every child not yet freed, so that an exit of the host that skips the
  * owners' destructors (Lua's os.exit without closing the state, a C exit())
- * still takes the children's process groups down: an atexit handler kills
- * them.  (A host killed outright is covered by PR_SET_PDEATHSIG.)  Hosts
- * drive the core from one thread, so the list has no lock. */
+ * still takes the sessions down: an atexit handler SIGKILLs each child's
+ * group and closes its guard.  It leaves the supervisors alone: they see
+ * the child die (and the guard's EOF) and sweep what the child left, after
+ * the host is gone.  (A host killed outright is covered by the guard too.)
+ * Hosts drive the core from one thread, so the list has no lock. */
 static cas_process_t *live_head;
 static int live_hook_installed;
 
 static void kill_live_at_exit(void) {
   cas_process_t *p;
-  for (p = live_head; p; p = p->live_next)
+  for (p = live_head; p; p = p->live_next) {
     if (!p->exited && p->pid > 0) kill(-p->pid, SIGKILL);
+    if (p->guard_fd >= 0) {
+      close(p->guard_fd);
+      p->guard_fd = -1;
+    }
+  }
 }
 
 static void live_add(cas_process_t *p) {
@@ -129,7 +183,7 @@ typedef struct {
   int as_user;               /* switch to uid/gid before exec */
   uid_t uid;
   gid_t gid;
-  pid_t parent;
+  pid_t parent;              /* the child's parent: the supervisor, or the host */
   int fd_in, fd_out, fd_err; /* child ends, all >= 3 */
   int report_fd;             /* write end of the exec-error pipe, >= 3 */
   long close_max;            /* fallback close loop bound */
@@ -254,134 +308,21 @@ static void close_range_except(int lo, unsigned hi, long loop_max) {
   for (fd = lo; fd < loop_max && (hi == ~0U || fd <= (long)hi); fd++) close((int)fd);
 }
 
-/* The watchdog: a small process per child (a shell, see watchdog_exec; a
- * fork of the host where there is no /bin/sh) that joins the child's process
- * group and blocks reading a pipe whose write end only the host holds.
- * However the host ends - free, exit(), SIGKILL, a crash - the kernel closes
- * that end, the read returns, and the watchdog SIGKILLs the whole group: the
- * CLI and everything it started in its group (tool shells, MCP servers),
- * which PR_SET_PDEATHSIG alone would leave behind.  Being a member, it also
- * keeps the group id from being reused, so the kill can never reach a
- * stranger.  It ignores the SIGTERM of the shutdown ladder so that it
- * survives to do the final kill.  Only async-signal-safe calls after fork.
- *
- * watchdog_setup: in the new watchdog process (either kind), the shutdown
- * ladder's signals ignored and the others at their defaults, the group joined
- * (or _exit if it is already gone), every signal unblocked. */
-static void watchdog_setup(pid_t pgid) {
-  struct sigaction sa;
-  sigset_t none;
-  int sig;
-  memset(&sa, 0, sizeof sa);
-  sigemptyset(&sa.sa_mask);
-  for (sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    sa.sa_handler = (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE)
-                        ? SIG_IGN : SIG_DFL;
-    sigaction(sig, &sa, NULL);
-  }
-  if (setpgid(0, pgid) < 0) _exit(0);
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* The fork kind: the watchdog is this code. */
-static void watchdog_run(int guard, pid_t pgid, long close_max) {
-  char b;
-  /* Stay off the host's terminal and files: keep only the guard. */
-  close_range_except(0, (unsigned)guard - 1, close_max);
-  close_range_except(guard + 1, ~0U, close_max);
-  watchdog_setup(pgid);
-  while (read(guard, &b, 1) != 0) {
-    if (errno != EINTR) break;
-  }
-  kill(-pgid, SIGKILL); /* includes this process */
-  _exit(0);
-}
-
-/* The watchdog as a shell, when there is one: a vfork()ed child sets itself
- * up as watchdog_run() does and execs /bin/sh, whose `read` returns at the
- * guard's EOF and whose `kill` takes the group down.  A fork() of the host
- * would share every page of its memory copy-on-write for the watchdog's whole
- * life, so each page the host writes later is copied once, a page fault each:
- * for a big host (Neovim, a game) that is a real cost, and the fork itself
- * grows with the host's size.  Signals ignored before exec stay ignored in the
- * shell.  Only async-signal-safe calls after vfork; nothing written to memory
- * but this frame's locals. */
-#define CAS_WATCHDOG_SH "/bin/sh"
-
-static void watchdog_exec(int guard, pid_t pgid, long close_max) {
-  static const char script[] = "read x; kill -s KILL -- -$1";
-  char num[24], *argv[6], *envp[1];
-  unsigned long v = (unsigned long)pgid;
-  int i = (int)sizeof num - 1;
-
-  num[i] = '\0';
-  do {
-    num[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v && i > 0);
-  if (dup2(guard, 0) < 0) _exit(127);
-  close_range_except(1, ~0U, close_max);
-  watchdog_setup(pgid);
-  argv[0] = (char *)"claude-agent-sdk-watchdog"; /* what ps shows */
-  argv[1] = (char *)"-c";
-  argv[2] = (char *)script;
-  argv[3] = (char *)"sh";
-  argv[4] = num + i;
-  argv[5] = NULL;
-  envp[0] = NULL;
-  execve(CAS_WATCHDOG_SH, argv, envp);
-  _exit(127);
-}
-
-/* Start the watchdog of group pgid; returns its pid (or -1) and the guard's
- * write end in *guard_out. */
-static pid_t watchdog_start(pid_t pgid, long close_max, int *guard_out) {
-  int gp[2];
-  sigset_t all, saved;
-  pid_t pid;
-  *guard_out = -1;
-  if (pipe2(gp, O_CLOEXEC) < 0) return -1;
-  /* A host with 0, 1 or 2 closed would hand those out; the watchdog's fd
-   * arithmetic (and our own) wants the guard above them. */
-  if (lift_fd(&gp[0]) < 0 || lift_fd(&gp[1]) < 0) {
-    if (gp[0] >= 0) close(gp[0]);
-    if (gp[1] >= 0) close(gp[1]);
-    return -1;
-  }
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
-  if (access(CAS_WATCHDOG_SH, X_OK) == 0) {
-    /* The guard's write end is CLOEXEC, so the shell never holds it. */
-    pid = vfork();
-    if (pid == 0) watchdog_exec(gp[0], pgid, close_max);
-  } else {
-    pid = fork();
-    if (pid == 0) {
-      close(gp[1]);
-      watchdog_run(gp[0], pgid, close_max);
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &saved, NULL);
-  close(gp[0]);
-  if (pid < 0) {
-    close(gp[1]);
-    return -1;
-  }
-  *guard_out = gp[1];
-  return pid;
-}
-
-/* Release the watchdog: closing the guard makes it kill what is left of the
- * group (nothing, after a clean exit) and exit; then reap it. */
-static void watchdog_stop(cas_process_t *p) {
-  close_fd(&p->guard_fd);
-  if (p->watchdog > 0) {
-    while (waitpid(p->watchdog, NULL, 0) < 0 && errno == EINTR) {
-    }
-    p->watchdog = -1;
-  }
+/* The child's credentials, by the kernel's calls.  glibc's setgroups,
+ * setgid and setuid make every thread of the process take the change
+ * (setxid): in a vfork child, or in the supervisor (a _Fork of the host),
+ * that means walking the host's thread list and taking its locks, neither
+ * of which is safe there.  The kernel's calls change the calling process,
+ * which is all the child is (glibc's posix_spawn does the same). */
+static int set_ids(gid_t gid, uid_t uid) {
+#ifdef SYS_setgroups32 /* 32-bit x86: the plain calls take 16-bit ids */
+  if (geteuid() == 0 && syscall(SYS_setgroups32, 1, &gid) < 0) return -1;
+  if (syscall(SYS_setgid32, gid) < 0 || syscall(SYS_setuid32, uid) < 0) return -1;
+#else
+  if (geteuid() == 0 && syscall(SYS_setgroups, 1, &gid) < 0) return -1;
+  if (syscall(SYS_setgid, gid) < 0 || syscall(SYS_setuid, uid) < 0) return -1;
+#endif
+  return 0;
 }
 
 static void child_run(const child_plan_t *c) {
@@ -406,8 +347,7 @@ static void child_run(const child_plan_t *c) {
 
   /* Credentials change before PDEATHSIG is set: a change clears it. */
   if (c->as_user) {
-    if (geteuid() == 0 && setgroups(1, &c->gid) < 0) child_fail(c, STAGE_USER, errno);
-    if (setgid(c->gid) < 0 || setuid(c->uid) < 0) child_fail(c, STAGE_USER, errno);
+    if (set_ids(c->gid, c->uid) < 0) child_fail(c, STAGE_USER, errno);
   }
 
 #ifdef __linux__
@@ -450,31 +390,438 @@ static void child_run(const child_plan_t *c) {
   child_fail(c, STAGE_EXEC, err);
 }
 
-/* vfork: the child borrows our memory until exec, so nothing of the host
- * (whose heap may be large: an editor, a game) is copied; the caller waits
- * for the exec anyway.  child_run only makes system calls, resets every
- * handler before unblocking signals, and ends in exec or _exit.  Switching
- * users goes through fork: glibc's setuid() synchronises all the threads of
- * the process, which in a vfork child are the host's.  A function of its
- * own, so that no local of the caller lives across the vfork. */
+/* vfork: the child borrows its parent's memory until exec, so nothing (of
+ * the host, or of the supervisor, a fork of the host) is copied; the parent
+ * waits for the exec anyway.  child_run only makes system calls (even for
+ * the credentials: set_ids), resets every handler before unblocking
+ * signals, and ends in exec or _exit.  A function of its own, so that no
+ * local of the caller lives across the vfork. */
 static pid_t __attribute__((noinline)) start_child(const child_plan_t *plan) {
-  pid_t pid = plan->as_user ? fork() : vfork();
+  pid_t pid = vfork();
   if (pid == 0) child_run(plan); /* never returns */
   return pid;
 }
 
+/* ---- the supervisor: async-signal-safe calls only, for its whole life ---- */
+
+/* The supervisor is a fork() of the host that stays between the host and
+ * the child for the whole session:
+ *
+ *     host -> supervisor -> child (the CLI) -> tools (shells, servers, ...)
+ *
+ * Why: a tool the CLI starts may put itself in a session of its own (the
+ * CLI's Bash tool does: pgid = sid = the shell's pid), out of reach of any
+ * signal to the child's process group, and PDEATHSIG reaches the child
+ * alone.  The supervisor is a child subreaper (PR_SET_CHILD_SUBREAPER), so
+ * every process of the session whose parent dies - a tool shell whose CLI
+ * is gone, a `setsid cmd &`, a double fork - is reparented to it and can be
+ * found (its parent is the supervisor) and killed.  And since the child is
+ * the supervisor's own child, its exit status is the supervisor's to collect
+ * whatever the host did with SIGCHLD; it reaches the host over a pipe.
+ *
+ * Its life: its own process group (not the child's: the host sends SIGTERM
+ * and SIGKILL to the child's group, which must not take the supervisor
+ * before it sweeps; not the host's: a terminal's ^C must reach the host
+ * only), subreaper, PDEATHSIG SIGTERM (so it also notices a host whose guard
+ * pipe another forked process still holds), then the child started exactly
+ * as the host would start it (child_run), and the outcome relayed.  Only
+ * then, off the connect's critical path, its signals (SIGPIPE ignored: it
+ * writes to a pipe the host may have left; SIGCHLD - set first of all - and
+ * the stop signals caught by a handler that only interrupts ppoll; the rest
+ * default; all blocked until ppoll) and its fds (all closed but the status pipe and the
+ * guard: no terminal of the host's, no pipe of another session).  Then it
+ * sleeps in ppoll on the guard pipe until the child exits (SIGCHLD) or the
+ * host goes (guard EOF, PDEATHSIG, or a stop signal: it then SIGKILLs the
+ * child's group first); then the sweep (sup_sweep), the exit status, _exit.
+ * It touches nothing of the host's memory but its own stack frames and the
+ * spawn plan, so forking a big host costs its page tables and the few pages
+ * written, copy-on-write.  The trade-off: the pages the host writes during
+ * the session are copied (the supervisor keeps the old ones), a few MB for
+ * a scripting host, bounded by the host's size for any host.  (A /bin/sh
+ * supervisor would cost nothing, but a shell can neither be a subreaper nor
+ * collect the status of a child it did not start itself; an executable of
+ * our own would need installing beside the library.)
+ *
+ * What it cannot reach: work handed to a process outside the session's tree
+ * (systemd-run, at, a D-Bus activated service, a tmux or ssh server already
+ * running, a container daemon), since orphans are reparented up their own
+ * ancestry only; a session whose supervisor was itself SIGKILLed (the OOM
+ * killer, a user): the child still dies of its PDEATHSIG, but what it
+ * started goes to init; a process stuck in the kernel past CAS_SWEEP_MAX_MS
+ * (it dies when it leaves, reaped by init); and, without /proc or outside
+ * Linux (no subreaper), anything that left the child's group.  A tree that
+ * forks faster than it is killed escapes in theory only: a process with
+ * SIGKILL pending cannot fork again, each round kills every child found and
+ * the group it leads, and the rounds go on until none is left. */
+
+static volatile sig_atomic_t sup_stop;
+
+/* SIGCHLD only has to interrupt ppoll; the others ask for the end. */
+static void sup_on_signal(int sig) {
+  if (sig != SIGCHLD) sup_stop = 1;
+}
+
+static void sup_send(int fd, int kind, int pid, int a, int b) {
+  sup_msg_t m;
+  m.kind = kind;
+  m.pid = pid;
+  m.a = a;
+  m.b = b;
+  while (write(fd, &m, sizeof m) < 0 && errno == EINTR) {
+  }
+}
+
+/* Close every fd but the n in keep (which this sorts). */
+static void close_all_except(int *keep, int n, long close_max) {
+  int i, j, lo = 0;
+  for (i = 1; i < n; i++)
+    for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  for (i = 0; i < n; i++) {
+    if (keep[i] < lo) continue; /* a duplicate, or -1 */
+    if (keep[i] > lo) close_range_except(lo, (unsigned)keep[i] - 1, close_max);
+    lo = keep[i] + 1;
+  }
+  close_range_except(lo, ~0U, close_max);
+}
+
+#ifdef __linux__
+/* SIGKILL a child of the supervisor, and its whole group when it leads one
+ * (a tool shell in a session of its own leads it: its jobs die with it). */
+static void sup_kill(pid_t pid, pid_t pgrp) {
+  if (pid <= 1) return;
+  if (pgrp == pid) kill(-pid, SIGKILL);
+  kill(pid, SIGKILL);
+}
+
+/* Decimal digits of v into dst (no terminator); returns their number. */
+static size_t put_uint(char *dst, unsigned long v) {
+  char tmp[24];
+  size_t n = 0, i;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
+  return n;
+}
+
+/* The fast way to find our children: /proc/self/task/<tid>/children (the
+ * supervisor has one thread), present when the kernel has
+ * CONFIG_PROC_CHILDREN.  Returns -1 when it is not there. */
+static int sup_kill_listed_children(pid_t self) {
+  static const char head[] = "/proc/self/task/";
+  char path[64], buf[512];
+  size_t len = sizeof head - 1;
+  unsigned long v = 0;
+  int fd, have = 0;
+  ssize_t n, i;
+  memcpy(path, head, len);
+  len += put_uint(path + len, (unsigned long)self);
+  memcpy(path + len, "/children", sizeof "/children");
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    for (i = 0; i < n; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        v = v * 10 + (unsigned long)(buf[i] - '0');
+        have = 1;
+      } else if (have) {
+        sup_kill((pid_t)v, getpgid((pid_t)v));
+        v = 0;
+        have = 0;
+      }
+    }
+  }
+  if (have) sup_kill((pid_t)v, getpgid((pid_t)v));
+  close(fd);
+  return 0;
+}
+
+/* The kernel's struct linux_dirent64 (getdents64). */
+struct cas_dirent64 {
+  unsigned long long d_ino;
+  long long d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+/* The other way: every /proc/<pid>/stat, for its ppid and pgrp.  Returns -1
+ * when /proc cannot be read. */
+static int sup_kill_scanned_children(pid_t self) {
+  long long dents[512]; /* 4 KiB, aligned as the records are */
+  char path[32], stat[256];
+  int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  long n;
+  if (dfd < 0) return -1;
+  while ((n = syscall(SYS_getdents64, dfd, dents, sizeof dents)) > 0) {
+    long off;
+    for (off = 0; off < n;) {
+      const struct cas_dirent64 *d = (const struct cas_dirent64 *)((const char *)dents + off);
+      const char *name = d->d_name, *s, *end, *rp = NULL;
+      unsigned long pid = 0, ppid = 0, pgrp = 0;
+      ssize_t got;
+      size_t k;
+      int fd;
+      off += d->d_reclen;
+      if (!name[0]) continue;
+      for (s = name; *s >= '0' && *s <= '9'; s++) pid = pid * 10 + (unsigned long)(*s - '0');
+      if (*s || pid <= 1 || pid == (unsigned long)self) continue;
+      k = (size_t)(s - name);
+      if (k > sizeof path - sizeof "/stat") continue;
+      memcpy(path, name, k);
+      memcpy(path + k, "/stat", sizeof "/stat");
+      fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue; /* gone meanwhile */
+      got = read(fd, stat, sizeof stat);
+      close(fd);
+      if (got <= 0) continue;
+      /* "pid (comm) S ppid pgrp ...": comm may hold anything, even ')';
+       * the fields after it are numbers, so the last ')' ends it. */
+      end = stat + got;
+      for (s = stat; s < end; s++)
+        if (*s == ')') rp = s;
+      if (!rp || end - rp < 4) continue;
+      s = rp + 4; /* past ") S " */
+      for (; s < end && *s >= '0' && *s <= '9'; s++) ppid = ppid * 10 + (unsigned long)(*s - '0');
+      if (ppid != (unsigned long)self || s >= end || *s != ' ') continue;
+      for (s++; s < end && *s >= '0' && *s <= '9'; s++) pgrp = pgrp * 10 + (unsigned long)(*s - '0');
+      sup_kill((pid_t)pid, (pid_t)pgrp);
+    }
+  }
+  close(dfd);
+  return 0;
+}
+#endif
+
+/* Kill everything left of the session and reap it: rounds of SIGKILL to the
+ * child's group (while the child is not reaped: its pid keeps the group id
+ * from being reused) and to every child of ours and its group, then reaping,
+ * until waitpid says we have no child.  Killing a process reparents its
+ * children to us (we are a subreaper) for the next round.  Between rounds we
+ * sleep until a SIGCHLD (ppoll with waitmask) or a short timeout, in case a
+ * scan missed a child.  Returns 1 with the child's wait status in *status,
+ * 0 if the child was not reaped (time ran out). */
+static int sup_sweep(pid_t self, pid_t child, int *status, const sigset_t *waitmask) {
+  struct timespec t0, t1, nap;
+  long nap_ms = 1;
+  int child_reaped = 0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    pid_t r;
+    int st = 0;
+    if (!child_reaped) kill(-child, SIGKILL);
+#ifdef __linux__
+    if (sup_kill_listed_children(self) < 0) (void)sup_kill_scanned_children(self);
+#else
+    (void)self;
+#endif
+    while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+      if (r == child) {
+        *status = st;
+        child_reaped = 1;
+      }
+    }
+    if (r < 0 && errno != EINTR) break; /* ECHILD: nothing left */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= CAS_SWEEP_MAX_MS) break;
+    nap.tv_sec = 0;
+    nap.tv_nsec = nap_ms * 1000000L;
+    (void)ppoll(NULL, 0, &nap, waitmask);
+    if (nap_ms < 32) nap_ms *= 2;
+  }
+  return child_reaped;
+}
+
+/* Until the child exits (1) or the host goes (0): the guard pipe reaches
+ * EOF (the host closed it or died), or a stop signal came (PDEATHSIG,
+ * someone's SIGTERM).  The child's exit is seen with WNOWAIT: it stays a
+ * zombie, its pid (and group id) reserved, until the sweep reaps it. */
+static int sup_watch(pid_t child, int guard, const sigset_t *waitmask) {
+  for (;;) {
+    siginfo_t si;
+    struct pollfd pfd;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno != EINTR) return 1;
+    } else if (si.si_pid == child) {
+      return 1;
+    }
+    if (sup_stop) return 0;
+    pfd.fd = guard;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (ppoll(&pfd, 1, NULL, waitmask) > 0) {
+      char b[16];
+      ssize_t n = read(guard, b, sizeof b);
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return 0;
+    }
+  }
+}
+
+/* The supervisor's whole life; st_fd is the status pipe's write end, guard
+ * the guard pipe's read end, rep_fd the exec-error pipe's read end, host
+ * the host's pid.  Every signal is blocked on entry (spawn blocked them
+ * across the fork) and stays blocked except inside ppoll, so no handler of
+ * the host's can ever run here.
+ *
+ * The order puts the child's exec first: every page either process writes
+ * after a fork costs a page fault (a copy), and on some virtual machines a
+ * fault costs 15 us, so until the child runs only the system calls it needs
+ * are made; the rest (signal dispositions, closing the host's fds) comes
+ * after the host has its answer. */
+static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, int st_fd, int guard, pid_t host) {
+  struct sigaction sa;
+  sigset_t waitmask;
+  child_report_t report;
+  size_t got = 0;
+  pid_t self, child;
+  int sig, keep[2], st = 0, err;
+
+  /* SIGCHLD first: inherited as SIG_IGN (or with SA_NOCLDWAIT) from the
+   * host, it would let the kernel reap a child that exits at once, and its
+   * status would be lost. */
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = sup_on_signal;
+  sa.sa_flags = SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
+  (void)setpgid(0, 0);
+#ifdef __linux__
+  (void)prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
+  (void)prctl(PR_SET_PDEATHSIG, (unsigned long)SIGTERM, 0UL, 0UL, 0UL);
+#endif
+  if (getppid() != host) _exit(0); /* the host is gone already: nobody to serve */
+
+  self = getpid();
+  plan->parent = self;
+  child = start_child(plan);
+  err = errno;
+  close(plan->fd_in);
+  close(plan->fd_out);
+  close(plan->fd_err);
+  close(plan->report_fd);
+  if (child < 0) {
+    sup_send(st_fd, MSG_FAILED, 0, STAGE_SETUP, err);
+    _exit(0);
+  }
+  /* EOF: exec happened.  A full report: the child failed and _exit()ed. */
+  while (got < sizeof report) {
+    ssize_t n = read(rep_fd, (char *)&report + got, sizeof report - got);
+    if (n > 0) got += (size_t)n;
+    else if (n == 0 || errno != EINTR) break;
+  }
+  close(rep_fd);
+  if (got > 0) {
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (got < sizeof report) sup_send(st_fd, MSG_FAILED, child, STAGE_SETUP, 0);
+    else sup_send(st_fd, MSG_FAILED, child, report.stage, report.err);
+    _exit(0);
+  }
+  sup_send(st_fd, MSG_STARTED, child, 0, 0);
+
+  /* Signals: SIGPIPE ignored (the host may be gone when the status is
+   * written), the stop signals caught like SIGCHLD above (they interrupt
+   * ppoll and set sup_stop), everything else default. */
+  for (sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD) continue;
+    sa.sa_flags = 0;
+    if (sig == SIGPIPE) {
+      sa.sa_handler = SIG_IGN;
+    } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+      sa.sa_handler = sup_on_signal;
+    } else {
+      sa.sa_handler = SIG_DFL;
+    }
+    sigaction(sig, &sa, NULL);
+  }
+#ifdef __linux__
+  (void)prctl(PR_SET_NAME, (unsigned long)"claude-sdk-sup", 0UL, 0UL, 0UL); /* what ps shows */
+#endif
+  /* Nothing of the host's: not its terminal, not the pipes of its other
+   * sessions (their EOFs would wait for us), not our copies of the host's
+   * ends of this one (the child's stdin EOF would). */
+  keep[0] = st_fd;
+  keep[1] = guard;
+  close_all_except(keep, 2, plan->close_max);
+
+  sigemptyset(&waitmask);
+  (void)sup_watch(child, guard, &waitmask);
+  if (sup_sweep(self, child, &st, &waitmask)) {
+    if (WIFEXITED(st)) sup_send(st_fd, MSG_EXITED, child, WEXITSTATUS(st), 0);
+    else sup_send(st_fd, MSG_EXITED, child, -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  } else {
+    sup_send(st_fd, MSG_EXITED, child, -1, 0);
+  }
+  _exit(0);
+}
+
 /* ---- spawn -------------------------------------------------------------- */
+
+/* Read the supervisor's first message (blocking: it comes once the child
+ * has exec'd or failed).  Returns 1 with *m, 0 at EOF (the supervisor died
+ * before it could tell), -1 on a read error. */
+static int read_start(int fd, sup_msg_t *m) {
+  size_t got = 0;
+  while (got < sizeof *m) {
+    ssize_t n = read(fd, (char *)m + got, sizeof *m - got);
+    if (n > 0) {
+      got += (size_t)n;
+    } else if (n == 0) {
+      return 0;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      struct pollfd pfd;
+      pfd.fd = fd;
+      pfd.events = POLLIN;
+      pfd.revents = 0;
+      if (poll(&pfd, 1, -1) < 0 && errno != EINTR) return -1;
+    } else if (errno != EINTR) {
+      return -1;
+    }
+  }
+  return 1;
+}
+
+/* The supervisor's fork.  glibc's _Fork (2.34) is fork without the atfork
+ * handlers: the supervisor makes only async-signal-safe calls, so the host's
+ * handlers (a library's child handler may reinitialise locks, even start
+ * threads) have no business there, and skipping them and glibc's own
+ * resets spares both processes the page copies of what they write. */
+static pid_t sup_fork(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  return _Fork();
+#else
+  return fork();
+#endif
+}
+
+/* Reap the supervisor if it is gone (flags WNOHANG) or once it is (0).
+ * ECHILD - the host auto-reaps or someone else reaped it - counts as reaped. */
+static void reap_sup(cas_process_t *p, int flags) {
+  pid_t r;
+  if (p->sup <= 0) return;
+  do {
+    r = waitpid(p->sup, NULL, flags);
+  } while (r < 0 && errno == EINTR);
+  if (r != 0) p->sup = -1;
+}
 
 int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno) {
   cas_process_t *p = NULL;
   child_plan_t plan;
   int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, prep[2] = {-1, -1};
-  int *all[8];
+  int pst[2] = {-1, -1}, pgd[2] = {-1, -1};
+  int *all[12] = {&pin[0], &pin[1], &pout[0], &pout[1], &perr[0], &perr[1],
+                  &prep[0], &prep[1], &pst[0], &pst[1], &pgd[0], &pgd[1]};
+  int nfds;
   sigset_t block_all, saved;
-  child_report_t report;
-  size_t got = 0;
   pid_t pid;
-  int rc = CAS_OK, err = 0, i;
+  int rc = CAS_OK, err = 0, i, stage = 0;
 
   if (out) *out = NULL;
   if (sys_errno) *sys_errno = 0;
@@ -484,10 +831,11 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   p = calloc(1, sizeof *p);
   if (!p) return CAS_ENOMEM;
   p->pid = -1;
-  p->watchdog = -1;
+  p->sup = -1;
   p->guard_fd = -1;
   p->fds[0] = p->fds[1] = p->fds[2] = -1;
   p->exit_fd = -1;
+  p->supervised = opts->pdeathsig != -1;
   cas_buf_init(&p->wq);
 
   memset(&plan, 0, sizeof plan);
@@ -526,13 +874,15 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   }
 
   /* Child ends must stay blocking (a child expects ordinary stdio), so the
-   * pipes are made without O_NONBLOCK and only our ends get it. */
-  all[0] = &pin[0], all[1] = &pin[1], all[2] = &pout[0], all[3] = &pout[1];
-  all[4] = &perr[0], all[5] = &perr[1], all[6] = &prep[0], all[7] = &prep[1];
+   * pipes are made without O_NONBLOCK and only our ends get it.  The status
+   * pipe is non-blocking at both ends: the supervisor writes at most two
+   * small messages into it, and we poll it. */
+  nfds = p->supervised ? 12 : 8;
   if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
       pipe2(prep, O_CLOEXEC) < 0)
     goto sys_fail;
-  for (i = 0; i < 8; i++)
+  if (p->supervised && (pipe2(pst, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(pgd, O_CLOEXEC) < 0)) goto sys_fail;
+  for (i = 0; i < nfds; i++)
     if (lift_fd(all[i]) < 0) goto sys_fail;
   if (set_nonblock(pin[1]) < 0 || set_nonblock(pout[0]) < 0 || set_nonblock(perr[0]) < 0) goto sys_fail;
 #ifdef F_SETPIPE_SZ
@@ -549,65 +899,82 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
 
   sigfillset(&block_all);
   pthread_sigmask(SIG_SETMASK, &block_all, &saved);
-  pid = start_child(&plan);
+  if (p->supervised) {
+    pid = sup_fork();
+    if (pid == 0) sup_main(&plan, prep[0], pst[1], pgd[0], plan.parent); /* never returns */
+  } else {
+    pid = start_child(&plan);
+  }
   err = errno;
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   if (pid < 0) {
     errno = err;
     goto sys_fail;
   }
-  p->pid = pid;
+  err = 0;
 
   close_fd(&pin[0]);
   close_fd(&pout[1]);
   close_fd(&perr[1]);
   close_fd(&prep[1]);
 
-  /* The watchdog starts while the child is still on its way to exec, so the
-   * two forks overlap instead of adding up.  The group must exist before the
-   * watchdog joins it: make it from this side too (the child's own
-   * setpgid(0, 0) then finds it made; whichever runs first wins the race).
-   * A watchdog that cannot start leaves PDEATHSIG and the exit hooks as the
-   * only guards: degraded, not fatal. */
-  if (plan.pdeathsig > 0) { /* pdeathsig -1: the caller wants the child to outlive it */
-    (void)setpgid(pid, pid);
-    p->watchdog = watchdog_start(pid, plan.close_max, &p->guard_fd);
-  }
-
-  /* EOF: exec happened.  A full report: the child failed and _exit()ed. */
-  while (got < sizeof report) {
-    ssize_t n = read(prep[0], (char *)&report + got, sizeof report - got);
-    if (n > 0) got += (size_t)n;
-    else if (n == 0) break;
-    else if (errno != EINTR) break;
-  }
-  close_fd(&prep[0]);
-
-  if (got > 0) {
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    p->pid = -1;
-    watchdog_stop(p); /* it sweeps an empty group and exits */
-    if (got < sizeof report) {
-      rc = CAS_ESPAWN;
+  if (p->supervised) {
+    sup_msg_t m;
+    int r;
+    p->sup = pid;
+    close_fd(&prep[0]);
+    close_fd(&pst[1]);
+    close_fd(&pgd[0]);
+    p->exit_fd = pst[0];
+    p->guard_fd = pgd[1];
+    pst[0] = pgd[1] = -1;
+    r = read_start(p->exit_fd, &m);
+    if (r == 1 && m.kind == MSG_STARTED) {
+      p->pid = m.pid;
     } else {
-      err = report.err;
-      rc = report.stage == STAGE_CHDIR ? CAS_ENOCWD
-           : report.stage == STAGE_EXEC ? map_exec_errno(report.err)
-           : report.stage == STAGE_USER ? CAS_ENOUSER
-                                         : CAS_ESPAWN;
+      if (r < 0) err = errno;
+      /* FAILED: it exits by itself; EOF: it is gone; anything else (it
+       * cannot happen) must not leave us waiting. */
+      if (r < 0 || (r == 1 && m.kind != MSG_FAILED)) kill(p->sup, SIGKILL);
+      reap_sup(p, 0);
+      if (r == 1 && m.kind == MSG_FAILED) {
+        stage = m.a;
+        err = m.b;
+      }
+      rc = CAS_ESPAWN;
+      goto failed_start;
     }
-    goto fail;
-  }
-
+  } else {
+    /* EOF: exec happened.  A full report: the child failed and _exit()ed. */
+    child_report_t report;
+    size_t got = 0;
+    p->pid = pid;
+    while (got < sizeof report) {
+      ssize_t n = read(prep[0], (char *)&report + got, sizeof report - got);
+      if (n > 0) got += (size_t)n;
+      else if (n == 0 || errno != EINTR) break;
+    }
+    close_fd(&prep[0]);
+    if (got > 0) {
+      int st;
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      p->pid = -1;
+      rc = CAS_ESPAWN;
+      if (got == sizeof report) {
+        stage = report.stage;
+        err = report.err;
+      }
+      goto failed_start;
+    }
 #ifdef SYS_pidfd_open
-  /* pidfd_open fds are always CLOEXEC.  The pid is ours and not reaped, so
-   * it cannot have been reused. */
-  p->exit_fd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (p->exit_fd < 0) p->exit_fd = -1;
-  else if (lift_fd(&p->exit_fd) < 0) close_fd(&p->exit_fd);
+    /* pidfd_open fds are always CLOEXEC.  The pid is ours and not reaped, so
+     * it cannot have been reused. */
+    p->exit_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (p->exit_fd < 0) p->exit_fd = -1;
+    else if (lift_fd(&p->exit_fd) < 0) close_fd(&p->exit_fd);
 #endif
+  }
 
   p->fds[CAS_STDIN] = pin[1];
   p->fds[CAS_STDOUT] = pout[0];
@@ -617,19 +984,20 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   *out = p;
   return CAS_OK;
 
+failed_start:
+  rc = stage == STAGE_CHDIR ? CAS_ENOCWD
+       : stage == STAGE_EXEC ? map_exec_errno(err)
+       : stage == STAGE_USER ? CAS_ENOUSER
+                             : CAS_ESPAWN;
+  goto fail;
 sys_fail:
   err = errno;
   rc = CAS_ESPAWN;
 fail:
   if (sys_errno) *sys_errno = err;
-  close_fd(&pin[0]);
-  close_fd(&pin[1]);
-  close_fd(&pout[0]);
-  close_fd(&pout[1]);
-  close_fd(&perr[0]);
-  close_fd(&perr[1]);
-  close_fd(&prep[0]);
-  close_fd(&prep[1]);
+  for (i = 0; i < 12; i++) close_fd(all[i]);
+  close_fd(&p->exit_fd);
+  close_fd(&p->guard_fd);
   free(plan.paths);
   cas_buf_free(&p->wq);
   free(p);
@@ -820,6 +1188,7 @@ static void record_status(cas_process_t *p, int st) {
   }
 }
 
+/* No supervisor: waitpid on the child's pid. */
 static int reap(cas_process_t *p, int flags) {
   int st = 0;
   pid_t r;
@@ -842,9 +1211,41 @@ static int reap(cas_process_t *p, int flags) {
   return CAS_ESYS;
 }
 
-/* The pidfd stays open until free even after the exit: a poller may still
+/* A supervisor: read its status message, if it came.  EOF without one means
+ * the supervisor died (killed): the status is unknown. */
+static int read_status(cas_process_t *p) {
+  if (p->exited) return 1;
+  for (;;) {
+    ssize_t n = read(p->exit_fd, p->msg + p->msg_got, sizeof p->msg - p->msg_got);
+    if (n > 0) {
+      sup_msg_t m;
+      p->msg_got += (size_t)n;
+      if (p->msg_got < sizeof p->msg) continue;
+      p->msg_got = 0;
+      memcpy(&m, p->msg, sizeof m);
+      if (m.kind != MSG_EXITED) continue;
+      p->exited = 1;
+      p->exit_code = m.a;
+      p->term_signal = m.b;
+    } else if (n == 0) {
+      p->exited = 1;
+      p->exit_code = -1;
+      p->term_signal = 0;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return 0;
+    } else {
+      return CAS_ESYS;
+    }
+    reap_sup(p, WNOHANG); /* it exits right after the message: free reaps it if not yet */
+    return 1;
+  }
+}
+
+/* The exit fd stays open until free even after the exit: a poller may still
  * be watching it, and the core is the one owner of its fds. */
-int cas_process_poll_exit(cas_process_t *p) { return reap(p, WNOHANG); }
+int cas_process_poll_exit(cas_process_t *p) { return p->supervised ? read_status(p) : reap(p, WNOHANG); }
 
 int cas_process_wait_exit(cas_process_t *p, int timeout_ms) {
   long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
@@ -883,7 +1284,10 @@ int cas_process_exit_code(const cas_process_t *p, int *signo) {
 /* ---- signals and teardown ----------------------------------------------- */
 
 int cas_process_signal(cas_process_t *p, int sig) {
-  /* Once reaped the pid (and group id) may belong to a stranger. */
+  /* Once reaped the pid (and group id) may belong to a stranger.  (With a
+   * supervisor, "exited" comes after its sweep, which reaps the child; a
+   * signal sent in between finds the group empty, unless the pid numbers
+   * went all the way round in those milliseconds.) */
   if (p->exited) return CAS_ECLOSED;
   if (kill(-p->pid, sig) == 0) return 0;
   /* The group is gone if the child moved itself to another one. */
@@ -894,9 +1298,18 @@ int cas_process_signal(cas_process_t *p, int sig) {
 void cas_process_free(cas_process_t *p) {
   if (!p) return;
   live_remove(p);
-  /* SIGKILL the group (the watchdog with it), or after a clean exit let the
-   * watchdog sweep what is left of the group; reap it either way. */
-  if (cas_process_poll_exit(p) == 0) {
+  if (p->supervised) {
+    /* SIGKILL the child's group and release the supervisor (guard EOF): it
+     * sweeps what the child left and reports.  A supervisor that does not
+     * report in time is killed too: free never hangs on a stuck process.
+     * Until its status pipe shows EOF it holds the write end, so it is not
+     * reaped and its pid is still its own. */
+    if (cas_process_poll_exit(p) != 1) {
+      (void)cas_process_signal(p, SIGKILL);
+      close_fd(&p->guard_fd);
+      if (cas_process_wait_exit(p, CAS_FREE_WAIT_MS) != 1 && p->sup > 0) kill(p->sup, SIGKILL);
+    }
+  } else if (cas_process_poll_exit(p) == 0) {
     /* SIGKILL cannot be caught or ignored: this wait is short.  Should the
      * kill itself fail, leave a zombie rather than hang the host. */
     if (cas_process_signal(p, SIGKILL) == 0) reap(p, 0);
@@ -905,7 +1318,8 @@ void cas_process_free(cas_process_t *p) {
   close_fd(&p->fds[CAS_STDOUT]);
   close_fd(&p->fds[CAS_STDERR]);
   close_fd(&p->exit_fd);
-  watchdog_stop(p);
+  close_fd(&p->guard_fd);
+  reap_sup(p, 0);
   cas_buf_free(&p->wq);
   free(p);
 }

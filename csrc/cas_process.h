@@ -5,16 +5,28 @@
  *   - gets stdin, stdout and stderr as pipes and no other descriptor of ours
  *     (every fd we open is O_CLOEXEC);
  *   - runs in its own process group (so the whole group can be signalled);
- *   - on Linux gets PR_SET_PDEATHSIG (opts->pdeathsig, default SIGKILL) so it
- *     dies with the host even if the host is killed;
- *   - has a watchdog in its process group (unless pdeathsig is -1): a tiny
- *     forked process that SIGKILLs the whole group when the host goes away,
- *     however it goes, so nothing the child started in its group survives
- *     the host either (PDEATHSIG reaches the child alone);
- *   - starts with default signal dispositions and an empty signal mask.
- * An exec failure is reported back through a CLOEXEC pipe, and the three
- * causes a user can fix are told apart: CAS_ENOTFOUND (no such program),
- * CAS_ENOEXEC (not executable), CAS_ENOCWD (the cwd does not exist).
+ *   - starts with default signal dispositions and an empty signal mask;
+ *   - unless pdeathsig is -1, runs under a supervisor: a small fork of the
+ *     host between it and the child (host -> supervisor -> child -> the
+ *     child's own children), a child subreaper in a process group of its
+ *     own.  The child gets PR_SET_PDEATHSIG (opts->pdeathsig, default
+ *     SIGKILL) tied to the supervisor.  When the child exits, or the host
+ *     goes (frees the handle, exits, is killed, crashes), the supervisor
+ *     SIGKILLs the child's group and then every process left of the session,
+ *     however it detached itself (a session or group of its own, a double
+ *     fork: orphans are reparented to the subreaper), until none is left;
+ *     only then does it report the child's exit status to the host.  So
+ *     nothing the child started outlives the session, and the status never
+ *     depends on the host's SIGCHLD disposition (SIG_IGN, or a waitpid(-1)
+ *     elsewhere in the host, would lose it).  Beyond its reach: work handed
+ *     to a process outside the tree (systemd-run, at, a D-Bus service).
+ *   - with pdeathsig -1: no supervisor and no PDEATHSIG; the child and what
+ *     it starts may outlive the host, and its status is lost (code -1) if
+ *     the host lets the kernel or someone else reap it.
+ * An exec failure is reported back through a CLOEXEC pipe, and the causes a
+ * user can fix are told apart: CAS_ENOTFOUND (no such program), CAS_ENOEXEC
+ * (not executable), CAS_ENOCWD (the cwd does not exist), CAS_ENOUSER (no such
+ * user, or no privilege to switch to it).
  *
  * Our ends of the pipes are non-blocking.  Writes go through a queue:
  * cas_process_write() appends and tries to flush; cas_process_flush() continues
@@ -23,15 +35,19 @@
  * it raised is consumed, so the host's disposition is untouched and SIGPIPE can
  * never kill it.
  *
- * Reaping: only our own pid (waitpid(pid, WNOHANG)), never -1.  On Linux a
- * pidfd is opened when the kernel has pidfd_open, so a poller can wait for the
- * exit itself (cas_process_exit_fd); otherwise it is -1 and callers poll
- * cas_process_poll_exit() on a short timer.
+ * Exit: cas_process_exit_fd is the supervisor's status pipe (readable when
+ * the status arrives, i.e. once the session is swept, or when the supervisor
+ * dies), or without a supervisor a pidfd when the kernel has pidfd_open (else
+ * -1: poll cas_process_poll_exit() on a short timer).  Reaping is by pid
+ * only, never waitpid(-1): the supervisor's, or the child's without one.
  *
- * cas_process_free() on a live child kills its group (SIGKILL) and reaps it:
- * nothing we started outlives the handle.  The graceful ladder (close stdin,
- * wait, SIGTERM, wait, SIGKILL) is built by the caller from these pieces,
- * because waiting well needs the caller's event loop.
+ * cas_process_free() on a live child SIGKILLs its group, waits (bounded, 1 s)
+ * for the supervisor's sweep and reaps it: nothing we started outlives the
+ * handle.  An exit of the host that skips free (exit(), Lua's os.exit) runs
+ * an atexit hook that SIGKILLs each live child's group and lets its
+ * supervisor sweep.  The graceful ladder (close stdin, wait, SIGTERM, wait,
+ * SIGKILL) is built by the caller from these pieces, because waiting well
+ * needs the caller's event loop.
  */
 #ifndef CAS_PROCESS_H
 #define CAS_PROCESS_H
@@ -44,7 +60,7 @@ typedef struct {
   const char *const *argv; /* argv[0]: a path with '/', or a name searched in PATH (of envp if given) */
   const char *const *envp; /* the child's whole environment; NULL: inherit ours */
   const char *cwd;         /* NULL: inherit ours */
-  int pdeathsig;           /* 0: SIGKILL; -1: none */
+  int pdeathsig;           /* 0: SIGKILL; -1: none, and no supervisor */
   const char *user;        /* NULL: ours; else run as this user (name or numeric uid;
                               needs the privilege to switch: CAS_ENOUSER otherwise) */
 } cas_spawn_opts_t;
@@ -55,10 +71,12 @@ enum { CAS_STDIN = 0, CAS_STDOUT = 1, CAS_STDERR = 2 };
  * *sys_errno (if not NULL) holds the errno behind it (0 if none). */
 int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno);
 
+/* The child's pid (never the supervisor's); also its process group id. */
 int cas_process_pid(const cas_process_t *p);
 /* Our end of the pipe `which` (CAS_STDIN/STDOUT/STDERR), -1 once closed. */
 int cas_process_fd(const cas_process_t *p, int which);
-/* A pollable fd that turns readable when the child exits, or -1. */
+/* A pollable fd that turns readable when the child has exited (with a
+ * supervisor: and everything it left is gone), or -1. */
 int cas_process_exit_fd(const cas_process_t *p);
 
 /* Read up to cap bytes from CAS_STDOUT or CAS_STDERR.  Returns n > 0, 0 at EOF
@@ -83,13 +101,15 @@ int cas_process_poll_exit(cas_process_t *p);
 /* Block up to timeout_ms (-1: forever) for the exit.  1 exited, 0 timed out. */
 int cas_process_wait_exit(cas_process_t *p, int timeout_ms);
 int cas_process_exited(const cas_process_t *p);
-/* After exit: the exit code (0..255) or -1 if killed; *signo the signal or 0. */
+/* After exit: the exit code (0..255) or -1 if killed (or the status was
+ * lost: then *signo is 0); *signo the signal or 0. */
 int cas_process_exit_code(const cas_process_t *p, int *signo);
 
 /* Send sig to the child's whole process group.  0, or CAS_ECLOSED if exited. */
 int cas_process_signal(cas_process_t *p, int sig);
 
-/* Kill (SIGKILL to the group) if still running, reap, close everything, free. */
+/* Kill (SIGKILL to the group, then the supervisor's sweep) if still running,
+ * reap, close everything, free. */
 void cas_process_free(cas_process_t *p);
 
 #endif

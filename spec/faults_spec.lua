@@ -587,8 +587,9 @@ end
   it("(c) the host is killed with SIGKILL: PDEATHSIG kills the CLI; its children should go too", function()
     local cli_gone, grand_gone = run_host("kill")
     assert.is_true(cli_gone)
-    -- The watchdog (cas_process.c) kills the CLI's process group when the host
-    -- dies, however it dies; PR_SET_PDEATHSIG alone would reach the CLI only.
+    -- The supervisor (cas_process.c) kills the CLI's process group and every
+    -- process left of the session when the host dies, however it dies;
+    -- PR_SET_PDEATHSIG alone would reach the CLI only.
     assert.is_true(grand_gone, "the grandchild survived the host's SIGKILL")
   end)
 end)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -650,6 +651,336 @@ static void test_free_null_and_exit_fd(void) {
   cas_process_free(p);
 }
 
+/* ---- the supervisor: nothing of a session outlives it ------------------- */
+
+/* A session tree like the CLI's: a `setsid` sleep (a session of its own, out
+ * of the child's group), a plain background sleep (in the child's group), a
+ * double-forked setsid sleep (its parent, a subshell, is gone at once), and a
+ * shell in a session of its own with a sleep in its group (the CLI's Bash
+ * tool runs its commands that way).  Each sleep's pid is printed on a line;
+ * then the child waits for a line on stdin and exits with it as its code. */
+#define TREE_SCRIPT                                                                                 \
+  "setsid sleep 300 & echo $!; sleep 300 & echo $!; ( setsid sleep 300 & echo $! ); "              \
+  "setsid sh -c 'sleep 300 & echo $!; wait' & read x; exit $x"
+enum { TREE_PIDS = 4 };
+
+/* Read pid lines from the child's stdout until n were read (or timeout). */
+static int read_pids(cas_process_t *p, pid_t *pids, int n, int timeout_ms) {
+  char buf[256];
+  size_t len = 0;
+  int got = 0;
+  long deadline = now_ms() + timeout_ms;
+  while (got < n && now_ms() < deadline) {
+    struct pollfd pfd;
+    long r;
+    char *nl;
+    pfd.fd = cas_process_fd(p, CAS_STDOUT);
+    if (pfd.fd < 0) break;
+    pfd.events = POLLIN;
+    poll(&pfd, 1, 100);
+    r = cas_process_read(p, CAS_STDOUT, buf + len, sizeof buf - 1 - len);
+    if (r == 0) break;
+    if (r > 0) len += (size_t)r;
+    buf[len] = 0;
+    while (got < n && (nl = strchr(buf, '\n')) != NULL) {
+      *nl = 0;
+      pids[got] = (pid_t)atoi(buf);
+      if (pids[got] > 0) got++;
+      len -= (size_t)(nl + 1 - buf);
+      memmove(buf, nl + 1, len + 1);
+    }
+  }
+  return got;
+}
+
+static int all_alive(const pid_t *pids, int n) {
+  int i, ok = 1;
+  for (i = 0; i < n; i++)
+    if (pids[i] <= 0 || is_gone(pids[i])) {
+      printf("#   pid %d is not running\n", (int)pids[i]);
+      ok = 0;
+    }
+  return ok;
+}
+
+/* All gone within ms; what survived is reported and killed (a failing test
+ * must not leave sleeps behind). */
+static int all_gone(const pid_t *pids, int n, long ms) {
+  int i, ok = 1;
+  for (i = 0; i < n; i++) {
+    if (pids[i] <= 0) continue;
+    if (!wait_gone(pids[i], ms)) {
+      printf("#   pid %d survived\n", (int)pids[i]);
+      kill(pids[i], SIGKILL);
+      ok = 0;
+      ms = 0; /* the first survivor already took the time */
+    }
+  }
+  return ok;
+}
+
+/* Reap what came to this process (a subreaper) from a test's dead hosts:
+ * their supervisors, which exit once they have swept. */
+static void reap_orphans(long ms) {
+  long deadline = now_ms() + ms;
+  while (now_ms() < deadline) {
+    pid_t r = waitpid(-1, NULL, WNOHANG);
+    if (r < 0) break; /* ECHILD: none left */
+    if (r == 0) sleep_ms(10);
+  }
+}
+
+/* Field `field` (1-based after the comm: 1 state, 2 ppid, 3 pgrp) of
+ * /proc/<pid>/stat, or -1. */
+static long stat_field(pid_t pid, int field) {
+  char path[64], buf[512], *s;
+  FILE *f;
+  long v = -1;
+  int i;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  f = fopen(path, "r");
+  if (!f) return -1;
+  s = fgets(buf, sizeof buf, f);
+  fclose(f);
+  if (!s || !(s = strrchr(buf, ')'))) return -1;
+  s += 2;
+  for (i = 1; i < field && s; i++) {
+    s = strchr(s, ' ');
+    if (s) s++;
+  }
+  if (s) v = strtol(s, NULL, 10);
+  return v;
+}
+
+static int spawn_tree(cas_process_t **p, pid_t *pids) {
+  static const char *const argv[] = {"/bin/sh", "-c", TREE_SCRIPT, NULL};
+  int got;
+  memset(pids, 0, TREE_PIDS * sizeof *pids);
+  if (spawn(p, argv, NULL, NULL, NULL) != CAS_OK || !*p) return 0;
+  got = read_pids(*p, pids, TREE_PIDS, 5000);
+  if (got != TREE_PIDS) printf("#   read %d of %d pids\n", got, TREE_PIDS);
+  return got == TREE_PIDS;
+}
+
+/* The tree: host -> supervisor -> child.  The supervisor is a subreaper in a
+ * group of its own (neither ours nor the child's) holding two fds (the
+ * status pipe and the guard), and free reaps it. */
+static void test_supervisor_shape(void) {
+  static const char *const argv[] = {"/bin/sleep", "100", NULL};
+  cas_process_t *p = NULL;
+  pid_t pid, sup;
+  char path[64];
+  int nfd = 0;
+  struct dirent *e;
+  DIR *d;
+  CHECK_EQ_INT(spawn(&p, argv, NULL, NULL, NULL), CAS_OK);
+  if (!p) return;
+  pid = cas_process_pid(p);
+  sup = (pid_t)stat_field(pid, 2);
+  CHECK(sup > 0 && sup != getpid());
+  CHECK_EQ_INT(stat_field(sup, 2), getpid());
+  CHECK_EQ_INT(getpgid(pid), pid);
+  CHECK_EQ_INT(getpgid(sup), sup);
+  CHECK(getpgid(sup) != getpgid(0));
+  snprintf(path, sizeof path, "/proc/%d/fd", (int)sup);
+  d = opendir(path);
+  CHECK(d != NULL);
+  if (d) {
+    /* valgrind keeps fds of its own above the limit it shows us */
+    struct rlimit rl;
+    long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : LONG_MAX;
+    while ((e = readdir(d)) != NULL)
+      if (e->d_name[0] != '.' && atol(e->d_name) < lim) nfd++;
+    closedir(d);
+  }
+  CHECK_EQ_INT(nfd, 2);
+  CHECK(cas_process_exit_fd(p) > 2);
+  CHECK((fcntl(cas_process_exit_fd(p), F_GETFD) & FD_CLOEXEC) != 0);
+  cas_process_free(p);
+  CHECK(kill(pid, 0) < 0 && errno == ESRCH);
+  CHECK(kill(sup, 0) < 0 && errno == ESRCH); /* reaped, not a zombie */
+}
+
+/* free() on a live tree: every sleep is gone, in or out of the child's group
+ * and session, by the time free returns. */
+static void test_sweep_on_free(void) {
+  cas_process_t *p = NULL;
+  pid_t pids[TREE_PIDS];
+  CHECK(spawn_tree(&p, pids));
+  if (!p) return;
+  CHECK(all_alive(pids, TREE_PIDS));
+  cas_process_free(p);
+  CHECK(all_gone(pids, TREE_PIDS, 2000));
+}
+
+/* The child exits on its own with code 7 and leaves its sleeps: the exit is
+ * reported (code exact) only once they are gone. */
+static void test_sweep_on_exit(void) {
+  cas_process_t *p = NULL;
+  pid_t pids[TREE_PIDS];
+  int sig = -1, i, left = 0;
+  CHECK(spawn_tree(&p, pids));
+  if (!p) return;
+  CHECK(all_alive(pids, TREE_PIDS));
+  CHECK_EQ_INT(cas_process_write(p, "7\n", 2), 0);
+  CHECK_EQ_INT(cas_process_wait_exit(p, 5000), 1);
+  CHECK_EQ_INT(cas_process_exit_code(p, &sig), 7);
+  CHECK_EQ_INT(sig, 0);
+  for (i = 0; i < TREE_PIDS; i++) left += !is_gone(pids[i]);
+  CHECK_EQ_INT(left, 0); /* at once, not eventually */
+  cas_process_free(p);
+  CHECK(all_gone(pids, TREE_PIDS, 2000));
+}
+
+/* SIGKILL to the child's group: the child's status says so, and the sleeps
+ * outside the group die too. */
+static void test_sweep_on_group_kill(void) {
+  cas_process_t *p = NULL;
+  pid_t pids[TREE_PIDS];
+  int sig = -1;
+  CHECK(spawn_tree(&p, pids));
+  if (!p) return;
+  CHECK(all_alive(pids, TREE_PIDS));
+  CHECK_EQ_INT(cas_process_signal(p, SIGKILL), 0);
+  CHECK_EQ_INT(cas_process_wait_exit(p, 5000), 1);
+  CHECK_EQ_INT(cas_process_exit_code(p, &sig), -1);
+  CHECK_EQ_INT(sig, SIGKILL);
+  CHECK(all_gone(pids, TREE_PIDS, 2000));
+  cas_process_free(p);
+}
+
+/* A little host process: spawns the tree, sends us the sleeps' pids, waits
+ * for our go (a byte on *go), then ends as told without freeing: 'k' waits
+ * to be SIGKILLed, 'e' calls exit() (the atexit hook runs), '_' calls
+ * _exit() (nothing of ours runs). */
+static pid_t start_host(int how, pid_t *pids, int *go) {
+  int pp[2], gp[2];
+  pid_t host;
+  memset(pids, 0, TREE_PIDS * sizeof *pids);
+  *go = -1;
+  if (pipe(pp) < 0) return -1;
+  if (pipe(gp) < 0) {
+    close(pp[0]);
+    close(pp[1]);
+    return -1;
+  }
+  fflush(stdout); /* exit() in the host must not write our buffer again */
+  host = fork();
+  if (host == 0) {
+    cas_process_t *p = NULL;
+    pid_t got[TREE_PIDS];
+    char b;
+    close(pp[0]);
+    close(gp[1]);
+    memset(got, 0, sizeof got);
+    if (!spawn_tree(&p, got)) _exit(2);
+    if (write(pp[1], got, sizeof got) != (ssize_t)sizeof got) _exit(2);
+    close(pp[1]);
+    if (read(gp[0], &b, 1) != 1) _exit(2);
+    if (how == 'e') exit(0); /* p stays reachable (the core's live list): no leak report */
+    if (how == '_') _exit(0);
+    for (;;) pause();
+  }
+  close(pp[1]);
+  close(gp[0]);
+  if (host > 0 && read(pp[0], pids, TREE_PIDS * sizeof *pids) != (ssize_t)(TREE_PIDS * sizeof *pids)) {
+    memset(pids, 0, TREE_PIDS * sizeof *pids);
+  }
+  close(pp[0]);
+  *go = gp[1];
+  return host;
+}
+
+static void host_ends(int how) {
+  pid_t pids[TREE_PIDS];
+  int st, go;
+  pid_t host = start_host(how, pids, &go);
+  CHECK(host > 0);
+  if (host <= 0) return;
+  CHECK(pids[0] > 0);
+  CHECK(all_alive(pids, TREE_PIDS));
+  /* (a host that failed has exited: no write to its closed pipe, SIGPIPE
+   * is at its default here) */
+  if (pids[0] > 0 && write(go, "g", 1) != 1) CHECK(0);
+  close(go);
+  if (how == 'k' || pids[0] <= 0) kill(host, SIGKILL);
+  while (waitpid(host, &st, 0) < 0 && errno == EINTR) {
+  }
+  CHECK(all_gone(pids, TREE_PIDS, 2000));
+  reap_orphans(2000);
+}
+
+static void test_host_killed(void) { host_ends('k'); }
+static void test_host_exit(void) { host_ends('e'); }
+static void test_host_exit_no_atexit(void) { host_ends('_'); }
+
+/* A host that ignores SIGCHLD (its children are reaped by the kernel, so
+ * waitpid finds nothing) still gets each exit code and signal exactly, and
+ * free still sweeps without hanging. */
+static void test_sigchld_ignored(void) {
+  static const char *const ok0[] = {"/bin/sh", "-c", "exit 0", NULL};
+  static const char *const one[] = {"/bin/sh", "-c", "exit 1", NULL};
+  static const char *const seven[] = {"/bin/sh", "-c", "exit 7", NULL};
+  static const char *const term[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
+  static const char *const *const cases[] = {ok0, one, seven, term};
+  static const int codes[] = {0, 1, 7, -1}, sigs[] = {0, 0, 0, SIGTERM};
+  void (*old)(int) = signal(SIGCHLD, SIG_IGN);
+  cas_process_t *p = NULL;
+  pid_t pids[TREE_PIDS];
+  size_t i;
+  int sig;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    CHECK_EQ_INT(spawn(&p, cases[i], NULL, NULL, NULL), CAS_OK);
+    if (!p) continue;
+    CHECK_EQ_INT(cas_process_wait_exit(p, 5000), 1);
+    sig = -2;
+    CHECK_EQ_INT(cas_process_exit_code(p, &sig), codes[i]);
+    CHECK_EQ_INT(sig, sigs[i]);
+    cas_process_free(p);
+    p = NULL;
+  }
+  /* Children that exit at once, many times: the supervisor must not have
+   * inherited the host's SIG_IGN when they do (the kernel would reap them
+   * and the status would be lost). */
+  for (i = 0; i < 40; i++) {
+    static const char *const t[] = {"/bin/true", NULL};
+    CHECK_EQ_INT(spawn(&p, i % 2 ? t : seven, NULL, NULL, NULL), CAS_OK);
+    if (!p) continue;
+    CHECK_EQ_INT(cas_process_wait_exit(p, 5000), 1);
+    CHECK_EQ_INT(cas_process_exit_code(p, NULL), i % 2 ? 0 : 7);
+    cas_process_free(p);
+    p = NULL;
+  }
+  /* The same through poll_exit only, as a host loop does. */
+  CHECK_EQ_INT(spawn(&p, one, NULL, NULL, NULL), CAS_OK);
+  if (p) {
+    long deadline = now_ms() + 5000;
+    while (cas_process_poll_exit(p) == 0 && now_ms() < deadline) sleep_ms(5);
+    CHECK_EQ_INT(cas_process_exit_code(p, NULL), 1);
+    cas_process_free(p);
+    p = NULL;
+  }
+  /* A tree that exits on its own, and one freed while running. */
+  CHECK(spawn_tree(&p, pids));
+  if (p) {
+    CHECK_EQ_INT(cas_process_write(p, "1\n", 2), 0);
+    CHECK_EQ_INT(cas_process_wait_exit(p, 5000), 1);
+    CHECK_EQ_INT(cas_process_exit_code(p, NULL), 1);
+    CHECK(all_gone(pids, TREE_PIDS, 2000));
+    cas_process_free(p);
+    p = NULL;
+  }
+  CHECK(spawn_tree(&p, pids));
+  if (p) {
+    long t0 = now_ms();
+    cas_process_free(p);
+    CHECK(now_ms() - t0 < 1000);
+    CHECK(all_gone(pids, TREE_PIDS, 2000));
+  }
+  signal(SIGCHLD, old);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void rm_tmpdir(void) {
@@ -694,6 +1025,14 @@ int main(void) {
   RUN(test_cwd);
   RUN(test_pdeathsig);
   RUN(test_free_null_and_exit_fd);
+  RUN(test_supervisor_shape);
+  RUN(test_sweep_on_free);
+  RUN(test_sweep_on_exit);
+  RUN(test_sweep_on_group_kill);
+  RUN(test_host_killed);
+  RUN(test_host_exit);
+  RUN(test_host_exit_no_atexit);
+  RUN(test_sigchld_ignored);
 
   rm_tmpdir();
   rc = ctest_done();
