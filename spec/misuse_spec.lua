@@ -129,6 +129,41 @@ describe("issue 14 item 3 on the real CLI: a 6 MB reply through claude.query()",
   end)
 end)
 
+-- Lua cannot ignore a signal itself, but an ignored signal stays ignored
+-- across exec: `env --ignore-signal=CHLD` starts the host the way a game or
+-- a server would have set itself up.  (spec/c/test_process.c holds the core
+-- to the same with SIGCHLD ignored from C.)
+describe("issue 14 item 4: a host that ignores SIGCHLD", function()
+  it("gets exit code 0 from a successful query and 1 from a failing CLI, not -1", function()
+    local dir = h.tmpdir()
+    local script = dir .. "/host.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      local claude = require("claude_agent_sdk")
+      local st = io.open("/proc/self/status"):read("*a")
+      print("SigIgn " .. st:match("SigIgn:%%s*(%%x+)"))
+      local last
+      for m in claude.query({ prompt = "hi", options = { cli_path = %q } }) do last = m end
+      print("ok " .. tostring(last and last.result))
+      local ok, err = pcall(function()
+        for _ in claude.query({ prompt = "hi", options = { cli_path = %q, env = { FAKE_MODE = "error_result" } } }) do end
+      end)
+      print("failed " .. tostring(err.exit_code) .. " " .. tostring(err.kind))
+    ]]):format(FAKE, FAKE))
+    f:close()
+    local p = io.popen(("env --ignore-signal=CHLD %s %s 2>&1"):format(h.lua_interpreter(), h.sh_quote(script)))
+    local out = p:read("*a")
+    p:close()
+    os.execute("rm -rf " .. h.sh_quote(dir))
+    -- SIGCHLD (17) is ignored in the host: bit 16 of the mask
+    local mask = out:match("SigIgn (%x+)")
+    assert.truthy(mask, out)
+    assert.are.equal(1, math.floor(tonumber(mask:sub(-5, -5), 16) % 2), "SIGCHLD not ignored: " .. out)
+    assert.truthy(out:find("ok echo: hi", 1, true), out)
+    assert.truthy(out:find("failed 1 ResultError", 1, true), out)
+  end)
+end)
+
 describe("issue 14 item 5: two tasks receiving from one client", function()
   before_each(function() loop.use("luv") end)
 
