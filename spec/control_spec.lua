@@ -127,3 +127,42 @@ describe("the control methods on the real CLIs of the version matrix", function(
       end)
   end
 end)
+
+-- Start-up failures as data (issue 15): with CLAUDE_CODE_STARTUP_FAILURE_RESULTS=1
+-- (which the library sets) 2.1.332 reports a failed start-up as a result
+-- frame with startup_failure_reason; 2.1.197 only writes to stderr.  Both
+-- reach the caller as a typed error from connect().  bypassPermissions is
+-- refused for root, which is how CI runs.
+describe("a CLI that cannot start", function()
+  if #clis == 0 then
+    pending("skipped: no CLI of the matrix is installed: run `make setup`")
+    return
+  end
+  local is_root = (h.read_file("/proc/self/status") or ""):match("\nUid:%s+0%s") ~= nil
+  if not is_root then
+    pending("skipped: the start-up failure used here (bypassPermissions refused for root) needs uid 0")
+    return
+  end
+  local srv
+  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
+  teardown(function() h.stop_server(srv) end)
+
+  for _, path in ipairs(clis) do
+    local version = cli.installed_version(path)
+    it(("CLI %s: says why, as data where the CLI can, else through its stderr"):format(version), function()
+      local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path, permission_mode = "bypassPermissions" }))
+      local ok, err = pcall(c.connect, c)
+      assert.is_false(ok)
+      assert.is_true(errors.is(err, "ProcessError"), tostring(err))
+      if not cli.older(version, "2.1.332") then
+        assert.is_true(errors.is(err, "ResultError"), tostring(err))
+        assert.are.equal("bypass_root", err.startup_failure_reason)
+        assert.truthy(err.message:find("could not start (bypass_root)", 1, true), err.message)
+      else
+        assert.is_nil(err.startup_failure_reason)
+        assert.truthy(err.stderr:find("cannot be used with root", 1, true), err.stderr)
+      end
+      assert.is_nil(c:pid())
+    end)
+  end
+end)

@@ -136,10 +136,12 @@ function Client:_exit_error(context)
   if last then
     local typed = messages.parse(last)
     local text = errors.result_text(last)
-    return errors.new("ResultError", "Claude Code returned an error result: " .. text, {
+    local reason = type(last.startup_failure_reason) == "string" and last.startup_failure_reason or nil
+    return errors.new("ResultError", (reason and ("Claude Code could not start (%s): "):format(reason)
+      or "Claude Code returned an error result: ") .. text, {
       exit_code = code, signal = signo ~= 0 and signo or nil, stderr = tail, result = typed,
       subtype = typed.subtype, errors = typed.errors, terminal_reason = typed.terminal_reason,
-      context = context,
+      context = context, startup_failure_reason = reason,
     })
   end
   local msg

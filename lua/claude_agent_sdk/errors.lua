@@ -41,6 +41,7 @@ local Base = {}
 ---@field errors string[]|nil
 ---@field terminal_reason string|nil
 ---@field context string|nil
+---@field startup_failure_reason string|nil  why the CLI could not start (newer CLIs: "bypass_root", ...)
 
 --- A line from the CLI (or given to json.decode) is not valid JSON, or is over max_buffer_size.
 ---@class CLIJSONDecodeError : ClaudeSDKError

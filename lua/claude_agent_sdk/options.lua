@@ -534,6 +534,10 @@ function M.env(o, base)
   -- CLAUDE_AGENT_SDK_VERSION below still names this SDK's version.  A user
   -- may set another value through options.env.
   env.CLAUDE_CODE_ENTRYPOINT = M.ENTRYPOINT
+  -- Newer CLIs (2.1.332) then report a failed start-up as a result frame
+  -- with startup_failure_reason (e.g. bypass_root) instead of only stderr;
+  -- older ones ignore it and keep to stderr, whose tail the error carries.
+  env.CLAUDE_CODE_STARTUP_FAILURE_RESULTS = "1"
   for k, v in pairs(o.env or {}) do
     if v == false then env[k] = nil else env[k] = v end
   end

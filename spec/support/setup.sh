@@ -11,7 +11,8 @@ DEPS=${1:-.deps}
 CLI_VERSION=${2:-2.1.197}
 CLI_VERSION_NEWEST=${3:-}
 
-PKGS="build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-luv lua-busted libcjson-dev neovim luarocks valgrind clang libclang-rt-dev"
+# hyperfine and time are for make bench.
+PKGS="build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-cjson lua-luv lua-busted libcjson-dev neovim luarocks valgrind clang libclang-rt-dev hyperfine time"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
