@@ -278,6 +278,12 @@ describe("the real CLI against the offline model server", function()
     assert.is_true(errors.is(err, "ResultError"), tostring(err))
     assert.are.equal(1, err.exit_code)
     assert.truthy(err.message:find("400", 1, true))
+    -- the Python SDK's fields: the result text, the HTTP status, the session
+    assert.truthy(err.result:find("API Error: 400", 1, true), err.result)
+    assert.are.equal(400, err.api_error_status)
+    assert.are.equal(r.session_id, err.session_id)
+    assert.are.equal(r.session_id, err.data.session_id)
+    assert.truthy(err.message:find("%(exit code: 1%)$"), err.message)
     local synthetic = of_type(msgs, "assistant")[1]
     assert.is_string(synthetic.error)
   end)

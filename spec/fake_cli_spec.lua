@@ -111,6 +111,14 @@ describe("against the fake CLI", function()
     assert.truthy(err.message:find("the fake CLI failed on purpose", 1, true))
     assert.are.equal("error_during_execution", err.subtype)
     assert.are.equal("result", got[#got].type) -- the result itself was delivered first
+    -- the Python SDK's fields: the raw frame, the errors, no result text and no stderr here
+    assert.are.equal("result", err.data.type)
+    assert.are.same({ "the fake CLI failed on purpose" }, err.errors)
+    assert.is_nil(err.result)
+    assert.is_nil(err.stderr)
+    assert.are.equal("fake-session", err.session_id)
+    assert.is_true(claude.isinstance(err.result_message, claude.ResultMessage))
+    assert.truthy(err.message:find("%(exit code: 1%)$"), err.message)
   end)
 
   it("answers a control request the SDK has no handler for with an error, and goes on", function()

@@ -134,14 +134,23 @@ function Client:_exit_error(context)
   local tail = c:stderr_tail()
   local last = c:last_error_result()
   if last then
-    local typed = messages.parse(last)
-    local text = errors.result_text(last)
-    local reason = type(last.startup_failure_reason) == "string" and last.startup_failure_reason or nil
-    return errors.new("ResultError", (reason and ("Claude Code could not start (%s): "):format(reason)
-      or "Claude Code returned an error result: ") .. text, {
-      exit_code = code, signal = signo ~= 0 and signo or nil, stderr = tail, result = typed,
-      subtype = typed.subtype, errors = typed.errors, terminal_reason = typed.terminal_reason,
-      context = context, startup_failure_reason = reason,
+    -- The Python SDK's ResultError, field for field: `result` is the result
+    -- text, `data` the raw frame, `errors` its non-blank strings; no stderr
+    -- (the result says why); the message ends with the exit code.
+    local function str(v) return type(v) == "string" and v or nil end
+    local errs = {}
+    local raw_errors = type(last.errors) == "string" and { last.errors } or last.errors
+    for _, e in ipairs(type(raw_errors) == "table" and raw_errors or {}) do
+      if type(e) == "string" and e:match("%S") then errs[#errs + 1] = e:match("^%s*(.-)%s*$") end
+    end
+    local msg = ("Claude Code returned an error result: %s (exit code: %d)"):format(errors.result_text(last), code)
+    return errors.new("ResultError", msg, {
+      exit_code = code, signal = signo ~= 0 and signo or nil, data = last, result_message = messages.parse(last),
+      result = str(last.result), subtype = str(last.subtype), errors = errs,
+      api_error_status = math.type and math.type(last.api_error_status) == "integer" and last.api_error_status
+        or (type(last.api_error_status) == "number" and last.api_error_status or nil),
+      terminal_reason = str(last.terminal_reason), session_id = str(last.session_id),
+      context = context, startup_failure_reason = str(last.startup_failure_reason),
     })
   end
   local msg
@@ -158,7 +167,8 @@ function Client:_exit_error(context)
   end
   if context then msg = context .. ": " .. msg end
   if tail ~= "" then msg = msg .. "\nError output: " .. tail:gsub("%s+$", "") end
-  return errors.new("ProcessError", msg, { exit_code = code, signal = signo ~= 0 and signo or nil, stderr = tail })
+  return errors.new("ProcessError", msg, { exit_code = code, signal = signo ~= 0 and signo or nil,
+    stderr = tail ~= "" and tail or nil })
 end
 
 function Client:_raise_exit_error(context)
@@ -656,6 +666,12 @@ local ARG_CHECKS = {
 
 for _, spec in ipairs(requests.list) do
   local fname = "client:" .. spec.method
+  --- One typed control request of requests.lua: checks its arguments,
+  --- refuses a CLI known to be too old (ControlError, unsent), sends it and
+  --- returns the CLI's answer.
+  ---   local models = client:list_models().models
+  ---@param ... any  the request's arguments, in the order requests.lua gives
+  ---@return table
   Client[spec.method] = function(self, ...)
     check_self(self, spec.method)
     local fields = {}

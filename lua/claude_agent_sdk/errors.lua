@@ -34,12 +34,17 @@ local Base = {}
 ---@field signal integer|nil    the signal that killed it
 ---@field stderr string|nil     the tail of its stderr
 
---- The CLI exited after an error result: the result's payload.
+--- The CLI exited after an error result: the result's payload, with the
+--- Python SDK's fields and meanings (stderr is nil: the result says why).
 ---@class ResultError : ProcessError
----@field result ResultMessage
+---@field result string|nil  the result text ("API Error: ..." for an API failure)
+---@field result_message ResultMessage  the typed result message
+---@field data table  the raw result frame
 ---@field subtype string|nil
----@field errors string[]|nil
+---@field errors string[]  the non-blank error strings (may be empty)
+---@field api_error_status integer|nil  the HTTP status of the failing API call
 ---@field terminal_reason string|nil
+---@field session_id string|nil
 ---@field context string|nil
 ---@field startup_failure_reason string|nil  why the CLI could not start (newer CLIs: "bypass_root", ...)
 
