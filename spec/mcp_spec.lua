@@ -363,11 +363,34 @@ describe("permissions", function()
     end
   end)
 
+  it("suggestions become PermissionUpdates with Python's field names, and go back to the wire's", function()
+    local wire = { { type = "addRules", rules = { { toolName = "Bash", ruleContent = "ls:*" } }, behavior = "allow",
+      destination = "localSettings" } }
+    local ctx = permissions.context({ permission_suggestions = wire })
+    local u = ctx.suggestions[1]
+    assert.is_true(claude.isinstance(u, permissions.Update))
+    assert.are.same({ { tool_name = "Bash", rule_content = "ls:*" } }, u.rules)
+    assert.are.equal("allow", u.behavior)
+    -- returned (changed) in updated_permissions: the wire's form again
+    u.destination = "session"
+    local w = permissions.to_wire(claude.PermissionResultAllow({ updated_permissions = { u } }), {})
+    assert.are.same({ { type = "addRules", rules = { { toolName = "Bash", ruleContent = "ls:*" } },
+      behavior = "allow", destination = "session" } }, w.updatedPermissions)
+    -- built by hand, as in Python
+    local made = claude.PermissionUpdate({ type = "setMode", mode = "acceptEdits", destination = "session" })
+    assert.are.same({ { type = "setMode", mode = "acceptEdits", destination = "session" } },
+      permissions.to_wire(claude.PermissionResultAllow({ updated_permissions = { made } }), {}).updatedPermissions)
+    local ok, err = pcall(claude.PermissionUpdate, { type = "addRule" })
+    assert.is_false(ok)
+    assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
+  end)
+
   it("the context carries the request's fields and starts uncancelled", function()
     local sugg = { { type = "setMode", mode = "acceptEdits", destination = "session" } }
     local ctx = permissions.context({ tool_name = "Bash", permission_suggestions = sugg, tool_use_id = "toolu_9",
       blocked_path = "/x", decision_reason = "hook asked", title = "T", display_name = "Bash", description = "d" })
-    assert.are.equal(sugg, ctx.suggestions)
+    assert.are.same(sugg, ctx.suggestions) -- as PermissionUpdates (no rules here to rename)
+    assert.are.equal(permissions.Update, getmetatable(ctx.suggestions[1]))
     assert.are.equal("toolu_9", ctx.tool_use_id)
     assert.are.equal("/x", ctx.blocked_path)
     assert.are.equal("hook asked", ctx.decision_reason)
@@ -513,5 +536,42 @@ describe("options for callbacks", function()
       end
       return out
     end)())
+  end)
+end)
+
+describe("CanUseToolShadowedWarning (the Python SDK's)", function()
+  local warnings = require("claude_agent_sdk.warnings")
+
+  it("names what auto-approves a tool before can_use_tool is asked, as the Python SDK words it", function()
+    assert.truthy(warnings.can_use_tool_shadowed("bypassPermissions", {}):find("'bypassPermissions'", 1, true))
+    assert.is_nil(warnings.can_use_tool_shadowed("default", {}))
+    assert.is_nil(warnings.can_use_tool_shadowed(nil, { "Bash(ls:*)", "Read(/x)", "" }))
+    local msg = warnings.can_use_tool_shadowed(nil, { "Read", "Read()", "Bash(*)", "Bash(git:*)", "(x)" })
+    assert.truthy(msg:find("can_use_tool will not be invoked for: Read, Bash%."), msg)
+  end)
+
+  it("is reported once when a client with a shadowed callback connects, and can be ignored", function()
+    local got = {}
+    local saved = warnings.handler
+    warnings.handler = function(kind, message) got[#got + 1] = { kind, message } end
+    local FAKE = (os.getenv("PWD") or ".") .. "/spec/support/fake_cli"
+    local function connect(opts)
+      local c = claude.ClaudeSDKClient.new(opts)
+      c:connect()
+      c:disconnect()
+    end
+    local ok, err = pcall(function()
+      connect({ cli_path = FAKE, can_use_tool = function() end, allowed_tools = { "Read" } })
+      connect({ cli_path = FAKE, can_use_tool = function() end, allowed_tools = { "Read(/tmp/*)" } })
+      connect({ cli_path = FAKE, allowed_tools = { "Read" } }) -- no callback: nothing to shadow
+      claude.warnings.ignore.CanUseToolShadowedWarning = true
+      connect({ cli_path = FAKE, can_use_tool = function() end, skills = "all" })
+    end)
+    warnings.handler = saved
+    claude.warnings.ignore.CanUseToolShadowedWarning = nil
+    assert(ok, tostring(err))
+    assert.are.equal(1, #got)
+    assert.are.equal(claude.CanUseToolShadowedWarning, got[1][1])
+    assert.truthy(got[1][2]:find("for: Read.", 1, true), got[1][2])
   end)
 end)

@@ -381,6 +381,7 @@ local ACCEPTS = {
   ["table?"] = function(v) return v == nil or empty_table(v) end, -- an options table: {} is fine, { me = ... } is not
   ["table"] = empty_table,
   never = function() return false end,
+  ["nil"] = function(v) return v == nil end, -- optional, and no wrong value of the list is one of its names
   prompt = function(v) return text(v) or type(v) == "function" or empty_table(v) end,
   ["prompt?"] = function(v) return v == nil or text(v) or type(v) == "function" or empty_table(v) end,
   source = function(v) return type(v) == "function" or empty_table(v) end,
@@ -418,6 +419,10 @@ local function entries(c0, c1, task)
   add("claude.PermissionResultDeny{message, interrupt}", function(a)
     return claude.PermissionResultDeny({ message = a[1], interrupt = a[2] })
   end, { { "message", "text?", nil }, { "interrupt", "bool?", nil } })
+  add("claude.PermissionUpdate", function(a) return claude.PermissionUpdate(a[1]) end, { { "t", "never", nil } })
+  add("claude.PermissionUpdate{fields}", function(a)
+    return claude.PermissionUpdate({ type = "addRules", rules = a[1], behavior = a[2], destination = a[3] })
+  end, { { "rules", "table?", nil }, { "behavior", "nil", nil }, { "destination", "nil", nil } })
   add("claude.HookMatcher", function(a) return claude.HookMatcher(a[1]) end, { { "t", "table", {} } })
   add("claude.HookMatcher{fields}", function(a)
     return claude.HookMatcher({ matcher = a[1], hooks = a[2], timeout = a[3] })

@@ -97,7 +97,7 @@ describe("typed decoding in C", function()
       '{"type":"assistant","message":{"id":"msg_1","type":"message","role":"assistant","model":"m",'
         .. '"content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"t1","name":"Bash",'
         .. '"input":{"command":"ls","x":null}},{"type":"thinking","thinking":"hm","signature":"s"},'
-        .. '{"type":"server_tool_use","id":"s1"}],"stop_reason":null,"stop_sequence":null,'
+        .. '{"type":"web_search_tool_result","id":"s1"}],"stop_reason":null,"stop_sequence":null,'
         .. '"usage":{"input_tokens":3,"output_tokens":4,"cache":{"a":[1,2.5]}}},'
         .. '"parent_tool_use_id":null,"session_id":"s","uuid":"u"}',
       '{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1",'

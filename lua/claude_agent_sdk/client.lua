@@ -26,6 +26,7 @@ local loop = require("claude_agent_sdk.loop")
 local driver = require("claude_agent_sdk.driver")
 local check = require("claude_agent_sdk.check")
 local requests = require("claude_agent_sdk.requests")
+local warnings = require("claude_agent_sdk.warnings")
 
 local null = json.null
 -- The hot frames arrive as typed messages built in C (messages.shapes).
@@ -282,6 +283,10 @@ function Client:connect(prompt)
   if self._core then errors.raise("CLIConnectionError", "already connected") end
   if self._closed then errors.raise("CLIConnectionError", "this client was disconnected; create a new one") end
   local o = self.options
+  if o.can_use_tool then
+    local msg = warnings.can_use_tool_shadowed(o.permission_mode, options_mod.effective_allowed_tools(o))
+    if msg then warnings.warn("CanUseToolShadowedWarning", msg) end
+  end
   local path = cli.find(o.cli_path)
   -- An npm install says its version in its package.json: a CLI too old is
   -- refused before it is started.  Others say it in the initialize answer.

@@ -46,6 +46,8 @@ local check = require("claude_agent_sdk.check")
 ---@field ResultMessage table
 ---@field SDKSessionInfo table
 ---@field SessionMessage table
+---@field ServerToolResultBlock table
+---@field ServerToolUseBlock table
 ---@field SessionStateChangedMessage table
 ---@field StatusMessage table
 ---@field StreamEvent table
@@ -64,6 +66,7 @@ local check = require("claude_agent_sdk.check")
 ---@field UserMessage table
 ---@field CLIConnectionError "CLIConnectionError"
 ---@field CLIJSONDecodeError "CLIJSONDecodeError"
+---@field CanUseToolShadowedWarning "CanUseToolShadowedWarning"  a warning kind (claude.warnings)
 ---@field CLINotFoundError "CLINotFoundError"
 ---@field CancelledError "CancelledError"
 ---@field ClaudeSDKError "ClaudeSDKError"
@@ -103,6 +106,10 @@ end
 -- callbacks: permissions, hooks, in-process MCP tools
 M.PermissionResultAllow = permissions.PermissionResultAllow
 M.PermissionResultDeny = permissions.PermissionResultDeny
+M.PermissionUpdate = permissions.PermissionUpdate
+--- Advice that is not an error (CanUseToolShadowedWarning); see warnings.lua.
+M.warnings = require("claude_agent_sdk.warnings")
+M.CanUseToolShadowedWarning = "CanUseToolShadowedWarning"
 M.HookMatcher = hooks.HookMatcher
 M.tool = mcp.tool
 M.create_sdk_mcp_server = mcp.create_sdk_mcp_server

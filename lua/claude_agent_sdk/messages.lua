@@ -95,9 +95,13 @@ M.TextBlock = class("TextBlock", nil, { "text" })
 M.ThinkingBlock = class("ThinkingBlock", nil, { "thinking", "signature" })
 M.ToolUseBlock = class("ToolUseBlock", nil, { "id", "name", "input" })
 M.ToolResultBlock = class("ToolResultBlock", nil, { "tool_use_id", "content", "is_error" })
+-- The Python SDK's blocks of server-side tools (web search, the advisor, ...)
+M.ServerToolUseBlock = class("ServerToolUseBlock", nil, { "id", "name", "input" })
+M.ServerToolResultBlock = class("ServerToolResultBlock", nil, { "tool_use_id", "content" })
 M.ContentBlock = class("ContentBlock", nil, { "type" }) -- unknown block types, raw fields
 
-M.UserMessage = class("UserMessage", nil, { "content", "uuid", "parent_tool_use_id", "tool_use_result" })
+M.UserMessage = class("UserMessage", nil,
+  { "content", "uuid", "parent_tool_use_id", "tool_use_result", "session_id" })
 M.AssistantMessage = class("AssistantMessage", nil,
   { "model", "content", "parent_tool_use_id", "error", "stop_reason", "message_id", "usage", "session_id", "uuid" })
 M.SystemMessage = class("SystemMessage", nil, { "subtype", "data" })
@@ -190,6 +194,7 @@ end
 
 local block_classes = {
   text = M.TextBlock, thinking = M.ThinkingBlock, tool_use = M.ToolUseBlock, tool_result = M.ToolResultBlock,
+  server_tool_use = M.ServerToolUseBlock, advisor_tool_result = M.ServerToolResultBlock,
 }
 
 -- Blocks already have the typed shape on the wire: give them their class in

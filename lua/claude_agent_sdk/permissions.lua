@@ -67,8 +67,94 @@ function M.PermissionResultDeny(t)
   return setmetatable({ behavior = "deny", message = t.message or "", interrupt = t.interrupt or false }, Deny)
 end
 
+--- A rule of a PermissionUpdate, with the Python SDK's field names.
+---@class PermissionRuleValue
+---@field tool_name string
+---@field rule_content string|nil
+
+--- A permission change (the Python SDK's PermissionUpdate): in the callback's context.suggestions, and what
+--- PermissionResultAllow's updated_permissions takes.  The wire's camelCase (toolName) is converted both ways.
+---@class PermissionUpdate
+---@field type "addRules"|"replaceRules"|"removeRules"|"setMode"|"addDirectories"|"removeDirectories"
+---@field rules PermissionRuleValue[]|nil
+---@field behavior "allow"|"deny"|"ask"|nil
+---@field mode string|nil
+---@field directories string[]|nil
+---@field destination "userSettings"|"projectSettings"|"localSettings"|"session"|nil
+
+local Update = { __name = "PermissionUpdate" }
+Update.__index = Update
+M.Update = Update
+
+local UPDATE_KEYS = { type = true, rules = true, behavior = true, mode = true, directories = true,
+  destination = true }
+
+--- A PermissionUpdate, as the Python SDK's dataclass.
+---   claude.PermissionUpdate({ type = "addRules", rules = { { tool_name = "Bash", rule_content = "ls:*" } },
+---     behavior = "allow", destination = "session" })
+---@param t PermissionUpdate
+---@return PermissionUpdate
+function M.PermissionUpdate(t)
+  local fn = "claude.PermissionUpdate"
+  if type(t) ~= "table" then check.fail(fn, "t", "a table { type = ..., ... }", t) end
+  check.opts(fn, "t", t, UPDATE_KEYS)
+  check.one_of(fn, "t.type", t.type, { "addRules", "replaceRules", "removeRules", "setMode", "addDirectories",
+    "removeDirectories" })
+  check.list(fn, "t.rules", t.rules, "a list of { tool_name = ..., rule_content = ... }", true, function(f, arg, r)
+    check.type(f, arg, r, "table")
+    check.string(f, arg .. ".tool_name", r.tool_name or r.toolName, { nonempty = true, text = true })
+  end)
+  check.one_of(fn, "t.behavior", t.behavior, { "allow", "deny", "ask" }, true)
+  check.string(fn, "t.mode", t.mode, { optional = true, text = true })
+  check.list(fn, "t.directories", t.directories, "a list of paths", true, function(f, arg, d)
+    check.string(f, arg, d, { text = true })
+  end)
+  check.one_of(fn, "t.destination", t.destination, { "userSettings", "projectSettings", "localSettings", "session",
+    "cliArg" }, true)
+  local u = {}
+  for k, v in pairs(t) do u[k] = v end
+  return setmetatable(u, Update)
+end
+
+--- The wire's update (toolName, ruleContent) as a PermissionUpdate (tool_name, rule_content).
+---@param w table
+---@return PermissionUpdate
+function M.update_from_wire(w)
+  if type(w) ~= "table" then return w end
+  local u = {}
+  for k, v in pairs(w) do u[k] = v end
+  if type(w.rules) == "table" then
+    u.rules = {}
+    for i, r in ipairs(w.rules) do
+      u.rules[i] = type(r) == "table" and { tool_name = r.toolName, rule_content = r.ruleContent } or r
+    end
+  end
+  return setmetatable(u, Update)
+end
+
+--- A PermissionUpdate back in the wire's form; a rule already in the wire's
+--- form (toolName) is taken as it is.
+---@param u table
+---@return table
+function M.update_to_wire(u)
+  if type(u) ~= "table" then return u end
+  local w = {}
+  for k, v in pairs(u) do w[k] = v end
+  if type(u.rules) == "table" then
+    w.rules = {}
+    for i, r in ipairs(u.rules) do
+      if type(r) == "table" and r.toolName == nil and r.tool_name ~= nil then
+        w.rules[i] = { toolName = r.tool_name, ruleContent = r.rule_content }
+      else
+        w.rules[i] = r
+      end
+    end
+  end
+  return w
+end
+
 ---@class ToolPermissionContext
----@field suggestions table[]  the CLI's permission_suggestions (PermissionUpdate tables)
+---@field suggestions PermissionUpdate[]  the CLI's permission_suggestions, as PermissionUpdates
 ---@field tool_use_id string|nil
 ---@field blocked_path string|nil
 ---@field decision_reason string|nil
@@ -83,8 +169,12 @@ end
 ---@param req table  the can_use_tool control request
 ---@return ToolPermissionContext
 function M.context(req)
+  local suggestions = {}
+  for i, w in ipairs(type(req.permission_suggestions) == "table" and req.permission_suggestions or {}) do
+    suggestions[i] = M.update_from_wire(w)
+  end
   local ctx = {
-    suggestions = req.permission_suggestions or {},
+    suggestions = suggestions,
     tool_use_id = req.tool_use_id,
     blocked_path = req.blocked_path,
     decision_reason = req.decision_reason,
@@ -111,7 +201,11 @@ function M.to_wire(r, input)
   if r.behavior == "allow" then
     local out = { behavior = "allow", updatedInput = r.updated_input or r.updatedInput or input }
     local perms = r.updated_permissions or r.updatedPermissions
-    if perms then out.updatedPermissions = perms end
+    if perms then
+      local wire = {}
+      for i, u in ipairs(perms) do wire[i] = M.update_to_wire(u) end
+      out.updatedPermissions = wire
+    end
     return out
   elseif r.behavior == "deny" then
     return { behavior = "deny", message = r.message or "", interrupt = r.interrupt and true or false }

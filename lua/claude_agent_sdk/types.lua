@@ -23,7 +23,7 @@
 -- Content blocks
 
 --- Any content block: the four typed ones, or an unknown block type passed through raw.
----@alias AnyContentBlock TextBlock|ThinkingBlock|ToolUseBlock|ToolResultBlock|ContentBlock
+---@alias AnyContentBlock TextBlock|ThinkingBlock|ToolUseBlock|ToolResultBlock|ServerToolUseBlock|ServerToolResultBlock|ContentBlock
 
 --- A text block.
 ---@class TextBlock
@@ -50,7 +50,20 @@
 ---@field content string|table[]|nil  text, or content blocks (text, image, ...)
 ---@field is_error boolean|nil
 
---- A block of a type this SDK does not know (server_tool_use, web_search_tool_result, image, ...): its raw
+--- The model calls a server-side tool (web search, web fetch, the advisor, code execution): the API runs it.
+---@class ServerToolUseBlock
+---@field type "server_tool_use"
+---@field id string
+---@field name string                e.g. "web_search", "advisor"
+---@field input table<string, any>
+
+--- The result of a server-side tool call (the advisor's): `content` is the API's raw result object.
+---@class ServerToolResultBlock
+---@field type "advisor_tool_result"
+---@field tool_use_id string
+---@field content table
+
+--- A block of a type this SDK does not know (web_search_tool_result, image, ...): its raw
 --- fields as sent.
 ---@class ContentBlock
 ---@field type string
