@@ -166,3 +166,58 @@ describe("a CLI that cannot start", function()
     end)
   end
 end)
+
+-- MCP configuration in initialize (issue 15): a CLI with --await-initialize
+-- (2.1.326 on) gets stdio/SSE/HTTP servers in the initialize request, so a
+-- server's env and headers (tokens) never appear on its command line; older
+-- CLIs get them on argv (--mcp-config), as before.
+describe("MCP servers with secrets in their env", function()
+  if #clis == 0 then
+    pending("skipped: no CLI of the matrix is installed: run `make setup`")
+    return
+  end
+  local srv
+  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
+  teardown(function() h.stop_server(srv) end)
+
+  for _, path in ipairs(clis) do
+    local version = cli.installed_version(path)
+    it(("CLI %s: the server connects, and its env stays off argv where the CLI allows"):format(version), function()
+      local secret = "s3cret-" .. os.time()
+      local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path, mcp_servers = {
+        vault = { command = h.lua_interpreter(), args = { h.ROOT .. "/spec/support/mcp_stdio_server.lua" },
+          env = { MCP_SECRET = secret, LUA_PATH = os.getenv("LUA_PATH"), LUA_CPATH = os.getenv("LUA_CPATH") } },
+      } }))
+      c:connect()
+      local cmdline = h.read_file("/proc/" .. c:pid() .. "/cmdline") or ""
+      local status
+      for _ = 1, 150 do
+        for _, s in ipairs(c:get_mcp_status().mcpServers or {}) do
+          if s.name == "vault" then status = s.status end
+        end
+        if status == "connected" or status == "failed" then break end
+        require("claude_agent_sdk.core").sleep(100)
+      end
+      local info = c:get_server_info()
+      c:disconnect()
+      assert.are.equal("connected", status)
+      if cli.features(version).await_initialize then
+        assert.is_true(info.mcp_servers_applied)
+        assert.is_nil(cmdline:find(secret, 1, true), "the secret is on the CLI's command line")
+        assert.truthy(cmdline:find("--await-initialize", 1, true))
+      else
+        assert.truthy(cmdline:find(secret, 1, true), "an old CLI gets its MCP servers on argv")
+      end
+    end)
+  end
+
+  it("a server config of the wrong shape is a typed error naming it", function()
+    for _, bad in ipairs({ { vault = { command = 5 } }, { vault = { type = "http" } }, { vault = { type = "ftp", url = "x" } },
+      { vault = { command = "x", env = { A = 1 } } }, { vault = "npx server" } }) do
+      local ok, err = pcall(claude.ClaudeSDKClient.new, { mcp_servers = bad })
+      assert.is_false(ok)
+      assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
+      assert.truthy(err.message:find("mcp_servers.vault", 1, true), err.message)
+    end
+  end)
+end)

@@ -18,6 +18,13 @@ local M = {}
 M.MIN_VERSION = "2.1.197"
 M.NEWEST_TESTED = "2.1.332"
 
+--- What the CLI of `version` can do (nil: not known, so nothing new is used).
+---@param version string|nil
+---@return ClaudeCliFeatures
+function M.features(version)
+  return { await_initialize = version ~= nil and not M.older(version, "2.1.326") }
+end
+
 --- "2.1.332" (or "2.1.332 (Claude Code)") as { 2, 1, 332 }, or nil.
 ---@param s any
 ---@return integer[]|nil

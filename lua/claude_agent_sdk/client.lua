@@ -292,7 +292,8 @@ function Client:connect(prompt)
   -- refused before it is started.  Others say it in the initialize answer.
   self._cli_version = cli.installed_version(path)
   cli.check_version(self._cli_version, path)
-  local argv = options_mod.argv(o, path)
+  local features = cli.features(self._cli_version)
+  local argv = options_mod.argv(o, path, features)
   local c, msg, code, errno = core.spawn({
     argv = argv,
     env = options_mod.env(o),
@@ -326,9 +327,13 @@ function Client:connect(prompt)
   local ok, err = pcall(function()
     local timeout = o.initialize_timeout or math.max(60,
       (tonumber(os.getenv("CLAUDE_CODE_STREAM_CLOSE_TIMEOUT") or "") or 0) / 1000)
-    local fields, callbacks = options_mod.initialize_fields(o)
+    local fields, callbacks = options_mod.initialize_fields(o, features)
     self._hook_callbacks = callbacks
     self._server_info = self:_control("initialize", fields, timeout)
+    if fields.mcpServers and not (type(self._server_info) == "table" and self._server_info.mcp_servers_applied) then
+      errors.raise("CLIConnectionError", "Claude Code did not apply the MCP servers sent with initialize "
+        .. "(mcp_servers_applied is not true)")
+    end
     local v = type(self._server_info) == "table" and self._server_info.claude_code_version
     if cli.parse_version(v) then self._cli_version = v end
     cli.check_version(self._cli_version, path)

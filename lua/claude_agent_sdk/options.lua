@@ -150,14 +150,36 @@ local function extra_args_check(key, v)
   end
 end
 
+-- One MCP server's config (PROTOCOL.md §6.5): checked here, so a config
+-- of the wrong shape is an InvalidOptionError naming the server, not a CLI
+-- that silently leaves the server out.
+local MCP_TYPES = "stdio, sse, http, sdk (claude.create_sdk_mcp_server) or claudeai-proxy"
+local function mcp_server_check(key, cfg)
+  if type(cfg) ~= "table" then bad(key, "expected a server config table") end
+  if mcp.is_sdk_server(cfg) then return end
+  local t = cfg.type
+  if t == nil or t == "stdio" then
+    string_(key .. ".command", cfg.command)
+    if cfg.args ~= nil then string_list(key .. ".args", cfg.args) end
+    if cfg.env ~= nil then string_map(key .. ".env", cfg.env) end
+  elseif t == "sse" or t == "http" then
+    string_(key .. ".url", cfg.url)
+    if cfg.headers ~= nil then string_map(key .. ".headers", cfg.headers) end
+  elseif t == "claudeai-proxy" then
+    string_(key .. ".url", cfg.url)
+  elseif t == "sdk" then
+    bad(key, "an in-process server must be made with claude.create_sdk_mcp_server")
+  else
+    bad(key .. ".type", ("unknown server type %s (one of %s)"):format(check.describe(t), MCP_TYPES))
+  end
+end
+
 local function mcp_servers_check(key, v)
-  if type(v) == "string" then return end
+  if type(v) == "string" then return string_(key, v) end
   if type(v) ~= "table" then bad(key, "expected a table of name = config, or a path/JSON string") end
   for name, cfg in pairs(v) do
-    if type(name) ~= "string" or type(cfg) ~= "table" then bad(key, "expected name = config table") end
-    if cfg.type == "sdk" and not mcp.is_sdk_server(cfg) then
-      bad(key, name .. ": an in-process server must be made with claude.create_sdk_mcp_server")
-    end
+    if type(name) ~= "string" or name == "" then bad(key, "expected name = config, with string names") end
+    mcp_server_check(key .. "." .. name, cfg)
   end
 end
 
@@ -418,11 +440,19 @@ function M.settings_value(o)
   return json.encode(merged)
 end
 
+--- What the CLI about to be started can do, by its version (cli.lua):
+--- `await_initialize` (2.1.326 on) lets MCP server configs travel in the
+--- initialize request instead of argv, where `ps` shows them to everyone.
+---@class ClaudeCliFeatures
+---@field await_initialize boolean|nil
+
 --- The argv for the CLI at `cli`, in the Python SDK's order (PROTOCOL.md §1.4).
 ---@param o table  validated options
 ---@param cli string  path of the executable
+---@param features ClaudeCliFeatures|nil
 ---@return string[]
-function M.argv(o, cli)
+function M.argv(o, cli, features)
+  features = features or {}
   local a = { cli, "--output-format", "stream-json", "--verbose" }
   local sp = o.system_prompt
   if sp == nil then
@@ -471,14 +501,21 @@ function M.argv(o, cli)
     if type(o.mcp_servers) == "string" then
       add_valued(a, "--mcp-config", o.mcp_servers)
     elseif next(o.mcp_servers) ~= nil then
-      -- in-process servers go by name only; their tools stay in this process
+      -- in-process servers go by name only; their tools stay in this process.
+      -- The others go in initialize when the CLI waits for it (their env and
+      -- headers hold tokens): see initialize_fields.
       local wire = {}
       for name, cfg in pairs(o.mcp_servers) do
-        wire[name] = mcp.is_sdk_server(cfg) and { type = "sdk", name = name } or cfg
+        if mcp.is_sdk_server(cfg) then
+          wire[name] = { type = "sdk", name = name }
+        elseif not features.await_initialize then
+          wire[name] = cfg
+        end
       end
-      add_valued(a, "--mcp-config", json.encode({ mcpServers = wire }))
+      if next(wire) ~= nil then add_valued(a, "--mcp-config", json.encode({ mcpServers = wire })) end
     end
   end
+  if features.await_initialize then a[#a + 1] = "--await-initialize" end
   if o.include_partial_messages then a[#a + 1] = "--include-partial-messages" end
   if o.include_hook_events then a[#a + 1] = "--include-hook-events" end
   if o.strict_mcp_config then a[#a + 1] = "--strict-mcp-config" end
@@ -553,11 +590,19 @@ end
 --- The fields the initialize request carries for these options, and the
 --- hook callbacks by id.
 ---@param o table
+---@param features ClaudeCliFeatures|nil  as for argv
 ---@return table fields
 ---@return table callbacks  hook id -> function
-function M.initialize_fields(o)
+function M.initialize_fields(o, features)
   local wire, callbacks = hooks_mod.register(o.hooks)
   local f = { hooks = wire }
+  if features and features.await_initialize and type(o.mcp_servers) == "table" then
+    local servers = {}
+    for name, cfg in pairs(o.mcp_servers) do
+      if not mcp.is_sdk_server(cfg) then servers[name] = cfg end
+    end
+    if next(servers) ~= nil then f.mcpServers = servers end
+  end
   if o.agents and next(o.agents) then f.agents = o.agents end
   if type(o.skills) == "table" then f.skills = json.array(o.skills) end
   if o.forward_subagent_text then f.forwardSubagentText = true end
