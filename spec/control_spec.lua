@@ -32,27 +32,16 @@ describe("disconnect()", function()
   end)
 end)
 
--- The CLIs of the matrix that are installed here.
-local clis = {}
-for _, p in ipairs({ h.ROOT .. "/.deps/node_modules/.bin/claude", h.ROOT .. "/.deps/newest/node_modules/.bin/claude" }) do
-  if h.exists(p) then clis[#clis + 1] = p end
-end
-
 describe("the control methods on the real CLIs of the version matrix", function()
-  if #clis == 0 then
-    pending("skipped: no CLI of the matrix is installed: run `make setup`")
-    return
-  end
-  local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
+  if not m then return end
 
-  for _, path in ipairs(clis) do
+  for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
     local newest = not cli.older(version, "2.1.332")
 
     it(("CLI %s: interrupt and set_permission_mode return the CLI's answers"):format(version), function()
-      local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path }))
+      local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path }))
       c:connect()
       local r = c:interrupt()
       assert.is_table(r)
@@ -79,7 +68,7 @@ describe("the control methods on the real CLIs of the version matrix", function(
       function()
         -- (update_settings writes the project's local settings: a project of its own)
         local dir = h.tmpdir()
-        local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path, cwd = dir }))
+        local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, cwd = dir }))
         c:connect()
         local args = {
           apply_flag_settings = { {} }, get_task_output = { "no-such-task" }, cancel_async_message = { "no-such-uuid" },
@@ -134,23 +123,18 @@ end)
 -- reach the caller as a typed error from connect().  bypassPermissions is
 -- refused for root, which is how CI runs.
 describe("a CLI that cannot start", function()
-  if #clis == 0 then
-    pending("skipped: no CLI of the matrix is installed: run `make setup`")
-    return
-  end
+  local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
+  if not m then return end
   local is_root = (h.read_file("/proc/self/status") or ""):match("\nUid:%s+0%s") ~= nil
   if not is_root then
     pending("skipped: the start-up failure used here (bypassPermissions refused for root) needs uid 0")
     return
   end
-  local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
 
-  for _, path in ipairs(clis) do
+  for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
     it(("CLI %s: says why, as data where the CLI can, else through its stderr"):format(version), function()
-      local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path, permission_mode = "bypassPermissions" }))
+      local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, permission_mode = "bypassPermissions" }))
       local ok, err = pcall(c.connect, c)
       assert.is_false(ok)
       assert.is_true(errors.is(err, "ProcessError"), tostring(err))
@@ -172,19 +156,14 @@ end)
 -- server's env and headers (tokens) never appear on its command line; older
 -- CLIs get them on argv (--mcp-config), as before.
 describe("MCP servers with secrets in their env", function()
-  if #clis == 0 then
-    pending("skipped: no CLI of the matrix is installed: run `make setup`")
-    return
-  end
-  local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
+  if not m then return end
 
-  for _, path in ipairs(clis) do
+  for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
     it(("CLI %s: the server connects, and its env stays off argv where the CLI allows"):format(version), function()
       local secret = "s3cret-" .. os.time()
-      local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path, mcp_servers = {
+      local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, mcp_servers = {
         vault = { command = h.lua_interpreter(), args = { h.ROOT .. "/spec/support/mcp_stdio_server.lua" },
           env = { MCP_SECRET = secret, LUA_PATH = os.getenv("LUA_PATH"), LUA_CPATH = os.getenv("LUA_CPATH") } },
       } }))

@@ -79,6 +79,19 @@ local claude = require("claude_agent_sdk")
 local uv = require("luv")
 io.stdout:setvbuf("full") -- as when piped: a crash at exit would lose it all
 local FAKE = os.getenv("FAKE_CLI")
+-- one turn of client c, printing the result's subtype
+local function one_turn(c)
+  c:query("hi")
+  for m in c:receive_response({ timeout = 10 }) do
+    if m.type == "result" then print("result", m.subtype) end
+  end
+end
+-- how many luv handles are left
+local function print_handles()
+  local n = 0
+  uv.walk(function() n = n + 1 end)
+  print("handles", n)
+end
 ]]
 
 local cases = {
@@ -156,15 +169,10 @@ claude.run(function()
   local c = claude.ClaudeSDKClient.new({ cli_path = FAKE })
   c:connect()
   print("pid=" .. c:pid())
-  c:query("hi")
-  for m in c:receive_response({ timeout = 10 }) do
-    if m.type == "result" then print("result", m.subtype) end
-  end
+  one_turn(c)
   c:disconnect()
 end)
-local n = 0
-uv.walk(function() n = n + 1 end)
-print("handles", n)
+print_handles()
 ]],
     out = "pid=%d+\nresult\tsuccess\nhandles\t0\n",
     pattern = true,
@@ -178,15 +186,10 @@ local c = claude.ClaudeSDKClient.new({ cli_path = FAKE })
 claude.run(function()
   c:connect()
   print("pid=" .. c:pid())
-  c:query("hi")
-  for m in c:receive_response({ timeout = 10 }) do
-    if m.type == "result" then print("result", m.subtype) end
-  end
+  one_turn(c)
 end)
 c:disconnect()
-local n = 0
-uv.walk(function() n = n + 1 end)
-print("handles", n)
+print_handles()
 ]],
     out = "pid=%d+\nresult\tsuccess\nhandles\t0\n",
     pattern = true,
@@ -200,18 +203,13 @@ claude.spawn(function()
   local c = claude.ClaudeSDKClient.new({ cli_path = FAKE })
   c:connect()
   print("pid=" .. c:pid())
-  c:query("hi")
-  for m in c:receive_response({ timeout = 10 }) do
-    if m.type == "result" then print("result", m.subtype) end
-  end
+  one_turn(c)
   claude.sleep(5)
   c:disconnect()
 end)
 claude.spawn(function() claude.sleep(1); error("unobserved", 0) end)
 uv.run()
-local n = 0
-uv.walk(function() n = n + 1 end)
-print("handles", n)
+print_handles()
 ]],
     out = "pid=%d+\nresult\tsuccess\nhandles\t0\n",
     pattern = true,
@@ -226,10 +224,7 @@ KEPT = claude.ClaudeSDKClient.new({ cli_path = FAKE })
 claude.run(function()
   KEPT:connect()
   print("pid=" .. KEPT:pid())
-  KEPT:query("hi")
-  for m in KEPT:receive_response({ timeout = 10 }) do
-    if m.type == "result" then print("result", m.subtype) end
-  end
+  one_turn(KEPT)
 end)
 print("end")
 ]],

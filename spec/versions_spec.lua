@@ -88,31 +88,16 @@ describe("client:supports()", function()
   end)
 end)
 
--- The CLIs of the matrix that are installed here.
-local function matrix()
-  local list = {}
-  for _, p in ipairs({ h.ROOT .. "/.deps/node_modules/.bin/claude", h.ROOT .. "/.deps/newest/node_modules/.bin/claude" }) do
-    if h.exists(p) then list[#list + 1] = p end
-  end
-  return list
-end
-
 describe("the real CLIs of the version matrix", function()
-  local clis = matrix()
-  if #clis == 0 then
-    pending("skipped: no CLI of the matrix is installed: run `make setup`")
-    return
-  end
-  local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
+  if not m then return end
 
-  for _, path in ipairs(clis) do
+  for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
     it(("CLI %s: connects, says its version, and answers supports() by its capabilities"):format(version), function()
       assert.is_string(version)
       assert.is_false(cli.older(version, cli.MIN_VERSION))
-      local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path }))
+      local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path }))
       c:connect()
       assert.are.equal(version, c:cli_version())
       local info = c:get_server_info()
@@ -143,18 +128,12 @@ end)
 -- (claude-code-guide) on both CLIs of the matrix, and more context tokens on
 -- 2.1.197: that difference is what makes this spec able to fail.
 describe("the CLI treats the library as an SDK host", function()
-  local clis = matrix()
-  if #clis == 0 then
-    pending("skipped: no CLI of the matrix is installed: run `make setup`")
-    return
-  end
-  local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
+  if not m then return end
 
   -- The init frame's agents (sorted) and the context usage after one turn.
   local function session_figures(path, env)
-    local c = claude.ClaudeSDKClient.new(h.options(srv, { cli_path = path, env = env }))
+    local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, env = env }))
     c:connect()
     c:query("What is 2+2?")
     local agents
@@ -169,7 +148,7 @@ describe("the CLI treats the library as an SDK host", function()
     return names, usage.totalTokens
   end
 
-  for _, path in ipairs(clis) do
+  for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
     it(("CLI %s: the same init agents and context tokens as the Python SDK's entrypoint"):format(version), function()
       local ours_agents, ours_tokens = session_figures(path, nil)

@@ -62,13 +62,7 @@ end
 
 --- Report an error of a task nobody waited for.  Replaceable.
 function M.on_error(task, err)
-  local msg = ("claude_agent_sdk: task %s failed: %s"):format(task.name or tostring(task), tostring(err))
-  local vim = rawget(_G, "vim")
-  if type(vim) == "table" and vim.notify and vim.schedule then
-    vim.schedule(function() vim.notify(msg, vim.log and vim.log.levels and vim.log.levels.ERROR or 4) end)
-  else
-    io.stderr:write(msg, "\n")
-  end
+  loop.report(("claude_agent_sdk: task %s failed: %s"):format(task.name or tostring(task), tostring(err)), "ERROR")
 end
 
 -- Run fn on a later turn of the loop: the backend's defer, or for a backend

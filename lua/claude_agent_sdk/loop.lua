@@ -471,4 +471,19 @@ end
 
 M.pack = pack
 
+--- Tell the user something the library cannot raise (a task that failed
+--- unobserved, a warning): vim.notify at `level` ("ERROR", "WARN") inside
+--- Neovim, scheduled out of fast context; stderr elsewhere.
+---@param text string
+---@param level "ERROR"|"WARN"
+function M.report(text, level)
+  local vim = rawget(_G, "vim")
+  if type(vim) == "table" and vim.notify and vim.schedule then
+    local levels = vim.log and vim.log.levels or {}
+    vim.schedule(function() vim.notify(text, levels[level] or (level == "ERROR" and 4 or 3)) end)
+  else
+    io.stderr:write(text, "\n")
+  end
+end
+
 return M

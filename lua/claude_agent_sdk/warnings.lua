@@ -27,13 +27,7 @@ function M.default_handler(kind, message)
   local key = kind .. "\0" .. message
   if shown[key] then return end
   shown[key] = true
-  local text = ("claude_agent_sdk: %s: %s"):format(kind, message)
-  local vim = rawget(_G, "vim")
-  if type(vim) == "table" and vim.notify and vim.schedule then
-    vim.schedule(function() vim.notify(text, vim.log and vim.log.levels and vim.log.levels.WARN or 3) end)
-  else
-    io.stderr:write(text, "\n")
-  end
+  require("claude_agent_sdk.loop").report(("claude_agent_sdk: %s: %s"):format(kind, message), "WARN")
 end
 
 --- Replaceable: gets every warning not ignored.

@@ -41,6 +41,33 @@ function M.cli_at_least(version)
   return v ~= nil and not require("claude_agent_sdk.cli").older(v, version)
 end
 
+--- The CLIs of the version matrix that `make setup` installed here, oldest first (paths).
+function M.matrix_clis()
+  local list = {}
+  for _, p in ipairs({ M.ROOT .. "/.deps/node_modules/.bin/claude", M.ROOT .. "/.deps/newest/node_modules/.bin/claude" }) do
+    if M.exists(p) then list[#list + 1] = p end
+  end
+  return list
+end
+
+--- Inside a describe that runs on every CLI of the matrix (busted's setup,
+--- teardown and pending are the spec file's, so it passes them): nil (and the
+--- block marked pending, saying why) when none is installed; else a table
+--- whose `clis` are their paths and whose `srv` is the model server (script:
+--- default spec/support/scripts/e2e.lua) while the block's tests run.
+function M.matrix_block(busted, script)
+  local setup, teardown, pending = busted.setup, busted.teardown, busted.pending
+  local clis = M.matrix_clis()
+  if #clis == 0 then
+    pending("skipped: no CLI of the matrix is installed: run `make setup`")
+    return nil
+  end
+  local m = { clis = clis }
+  setup(function() m.srv = M.start_server(script or (M.ROOT .. "/spec/support/scripts/e2e.lua")) end)
+  teardown(function() M.stop_server(m.srv) end)
+  return m
+end
+
 local homes = {}
 
 --- Start the model server with a script file; returns the handle with `log`.
