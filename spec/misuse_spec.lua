@@ -445,6 +445,23 @@ local function entries(c0, c1, task)
     { { "session_id", "string", "x" }, { "opts", "table?", nil } })
   add("claude.get_session_messages", function(a) return claude.get_session_messages(a[1], a[2]) end,
     { { "session_id", "string", "x" }, { "opts", "table?", nil } })
+  local SID = "aaaaaaaa-0000-4000-8000-0000000000ff" -- a UUID no session has
+  local NOWHERE = { config_dir = "/nonexistent" }
+  add("claude.rename_session", function(a) return claude.rename_session(a[1], a[2], a[3]) end,
+    { { "session_id", "never", SID }, { "title", "name", "t" }, { "opts", "table?", nil } })
+  add("claude.tag_session", function(a) return claude.tag_session(a[1], a[2], a[3]) end,
+    { { "session_id", "never", SID }, { "tag", "name?", "t" }, { "opts", "table?", nil } })
+  add("claude.delete_session", function(a) return claude.delete_session(a[1], a[2]) end,
+    { { "session_id", "never", SID }, { "opts", "table?", NOWHERE } })
+  add("claude.fork_session", function(a) return claude.fork_session(a[1], a[2]) end,
+    { { "session_id", "never", SID }, { "opts", "table?", NOWHERE } })
+  add("claude.fork_session{up_to_message_id, title}", function(a)
+    return claude.fork_session(SID, { up_to_message_id = a[1], title = a[2], config_dir = "/nonexistent" })
+  end, { { "up_to_message_id", "nil", nil }, { "title", "text?", nil } })
+  add("claude.list_subagents", function(a) return claude.list_subagents(a[1], a[2]) end,
+    { { "session_id", "never", SID }, { "opts", "table?", nil } })
+  add("claude.get_subagent_messages", function(a) return claude.get_subagent_messages(a[1], a[2], a[3]) end,
+    { { "session_id", "never", SID }, { "agent_id", "toolname", "a1" }, { "opts", "table?", nil } })
   add("claude.stream.deltas", function(a) return claude.stream.deltas(a[1]) end, { { "source", "source", {} } })
   add("claude.stream.text", function(a) return claude.stream.text(a[1]) end, { { "source", "source", {} } })
   add("claude.run", function(a) return claude.run(a[1]) end, { { "fn", "fn", nil } })
@@ -539,6 +556,12 @@ local NOT_IN_MATRIX = {
   ["claude.sessions.list_sessions"] = "checked through claude.list_sessions, which only forwards",
   ["claude.sessions.get_session_info"] = "checked through claude.get_session_info, which only forwards",
   ["claude.sessions.get_session_messages"] = "checked through claude.get_session_messages, which only forwards",
+  ["claude.sessions.rename_session"] = "checked through claude.rename_session, which only forwards",
+  ["claude.sessions.tag_session"] = "checked through claude.tag_session, which only forwards",
+  ["claude.sessions.delete_session"] = "checked through claude.delete_session, which only forwards",
+  ["claude.sessions.fork_session"] = "checked through claude.fork_session, which only forwards",
+  ["claude.sessions.list_subagents"] = "checked through claude.list_subagents, which only forwards",
+  ["claude.sessions.get_subagent_messages"] = "checked through claude.get_subagent_messages, which only forwards",
 }
 
 local function count_handles()

@@ -136,6 +136,44 @@ function M.get_session_info(session_id, opts) return sessions().get_session_info
 ---@return SessionMessage[]
 function M.get_session_messages(session_id, opts) return sessions().get_session_messages(session_id, opts) end
 
+--- Give a session a title (appends a custom-title entry to its transcript).
+---@param session_id string
+---@param title string
+---@param opts SessionLookupOptions|nil
+function M.rename_session(session_id, title, opts) sessions().rename_session(session_id, title, opts) end
+
+--- Tag a session; nil clears the tag.
+---@param session_id string
+---@param tag string|nil
+---@param opts SessionLookupOptions|nil
+function M.tag_session(session_id, tag, opts) sessions().tag_session(session_id, tag, opts) end
+
+--- Delete a session's transcript and its subagent transcripts.
+---@param session_id string
+---@param opts SessionLookupOptions|nil
+function M.delete_session(session_id, opts) sessions().delete_session(session_id, opts) end
+
+--- Copy a session (up to a message) into a new one with fresh uuids.
+---@param session_id string
+---@param opts ForkSessionOptions|nil
+---@return ForkSessionResult
+function M.fork_session(session_id, opts) return sessions().fork_session(session_id, opts) end
+
+--- The ids of a session's subagents.
+---@param session_id string
+---@param opts SessionLookupOptions|nil
+---@return string[]
+function M.list_subagents(session_id, opts) return sessions().list_subagents(session_id, opts) end
+
+--- A subagent's user and assistant messages, in order.
+---@param session_id string
+---@param agent_id string
+---@param opts SessionMessagesOptions|nil
+---@return SessionMessage[]
+function M.get_subagent_messages(session_id, agent_id, opts)
+  return sessions().get_subagent_messages(session_id, agent_id, opts)
+end
+
 -- stream_event deltas
 M.stream = stream
 

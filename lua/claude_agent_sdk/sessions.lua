@@ -852,4 +852,468 @@ function M.get_session_messages(session_id, opts)
   return out
 end
 
+---------------------------------------------------------------------------
+-- Mutations (rename, tag, delete, fork) and subagent transcripts, like the
+-- Python SDK's session_mutations.py and list_subagents / get_subagent_messages.
+--
+-- Every id reaches a path only after it is checked: a session id must be a
+-- UUID and an agent id [A-Za-z0-9_-]+, else InvalidOptionError.  A mutation
+-- of a session that is not found raises ClaudeSDKError with code "ENOENT".
+
+-- A session id that names a file: a UUID, else InvalidOptionError.
+local function check_uuid(fname, arg, v)
+  check.string(fname, arg, v)
+  if not M.is_uuid(v) then
+    errors.raise("InvalidOptionError", fname .. ": " .. arg .. " must be a session UUID, got " .. check.describe(v),
+      { key = arg, option = arg })
+  end
+end
+
+local function not_found(session_id, opts)
+  local where = opts.directory and opts.directory ~= "" and (" in the project directory for " .. opts.directory)
+    or " in any project directory"
+  errors.raise("ClaudeSDKError", "session " .. session_id .. " not found" .. where,
+    { code = "ENOENT", session_id = session_id })
+end
+
+-- The transcript of a session: its path and its project directory, or nil.
+-- Empty files are skipped (a "not here, keep searching" stub).
+local function find_session_file(session_id, opts)
+  local file = "/" .. session_id .. ".jsonl"
+  local found = search_projects(opts, function(dir)
+    local st = core.stat(dir .. file)
+    if st and st.type == "file" and st.size > 0 then return { dir .. file, dir } end
+    return nil
+  end)
+  if found then return found[1], found[2] end
+  return nil
+end
+
+local function append_line(session_id, opts, line)
+  local path = find_session_file(session_id, opts)
+  if not path then not_found(session_id, opts) end
+  -- "r+b" never creates the file (the Python SDK opens without O_CREAT)
+  local f, err = io.open(path, "r+b")
+  if not f then
+    errors.raise("ClaudeSDKError", "cannot open session " .. session_id .. ": " .. tostring(err),
+      { code = "EIO", session_id = session_id })
+  end
+  local ok, werr = f:seek("end")
+  if ok then ok, werr = f:write(line, "\n") end
+  f:close()
+  if not ok then
+    errors.raise("ClaudeSDKError", "cannot write session " .. session_id .. ": " .. tostring(werr),
+      { code = "EIO", session_id = session_id })
+  end
+end
+
+-- A JSON object with its keys in the given order: ordered({ "k", v, ... }).
+local function ordered(kv)
+  local parts = {}
+  for i = 1, #kv, 2 do parts[#parts + 1] = json.encode(kv[i]) .. ":" .. json.encode(kv[i + 1]) end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+-- Code points the Python SDK strips from tags (format, private-use and
+-- directional characters), as ranges.  Not done: NFKC normalization and
+-- unassigned code points (no Unicode tables here).
+local STRIP_RANGES = {
+  { 0x00AD, 0x00AD }, { 0x0600, 0x0605 }, { 0x061C, 0x061C }, { 0x06DD, 0x06DD }, { 0x070F, 0x070F },
+  { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 }, { 0x180E, 0x180E }, { 0x200B, 0x200F }, { 0x202A, 0x202E },
+  { 0x2060, 0x2064 }, { 0x2066, 0x206F }, { 0xE000, 0xF8FF }, { 0xFEFF, 0xFEFF }, { 0xFFF9, 0xFFFB },
+  { 0x110BD, 0x110BD }, { 0x110CD, 0x110CD }, { 0x13430, 0x1343F }, { 0x1BCA0, 0x1BCA3 },
+  { 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 }, { 0xE0020, 0xE007F }, { 0xF0000, 0x10FFFF },
+}
+
+local function stripped_cp(cp)
+  for _, r in ipairs(STRIP_RANGES) do
+    if cp >= r[1] and cp <= r[2] then return true end
+  end
+  return false
+end
+
+-- s (valid UTF-8) without the code points of STRIP_RANGES.
+local function sanitize_unicode(s)
+  local out, i, len = {}, 1, #s
+  while i <= len do
+    local c = s:byte(i)
+    local size = c < 0x80 and 1 or c < 0xE0 and 2 or c < 0xF0 and 3 or 4
+    local cp = c
+    if size == 2 then cp = (c - 0xC0) * 0x40 + (s:byte(i + 1) - 0x80)
+    elseif size == 3 then cp = (c - 0xE0) * 0x1000 + (s:byte(i + 1) - 0x80) * 0x40 + (s:byte(i + 2) - 0x80)
+    elseif size == 4 then
+      cp = (c - 0xF0) * 0x40000 + (s:byte(i + 1) - 0x80) * 0x1000 + (s:byte(i + 2) - 0x80) * 0x40
+        + (s:byte(i + 3) - 0x80)
+    end
+    if not stripped_cp(cp) then out[#out + 1] = s:sub(i, i + size - 1) end
+    i = i + size
+  end
+  return table.concat(out)
+end
+
+--- Give a session a title: appends a custom-title entry to its transcript
+--- (the last one wins in list_sessions).  The title is stripped of
+--- surrounding whitespace and must not be empty.
+---   sessions.rename_session(id, "Parser refactor", { directory = "/my/project" })
+---@param session_id string
+---@param title string
+---@param opts SessionLookupOptions|nil
+function M.rename_session(session_id, title, opts)
+  check_uuid("rename_session", "session_id", session_id)
+  check.string("rename_session", "title", title, { text = true })
+  opts = check_options("rename_session", opts, { directory = "string", config_dir = "string" })
+  local stripped = trim(title)
+  if stripped == "" then
+    errors.raise("InvalidOptionError", "rename_session: title must be non-empty", { key = "title", option = "title" })
+  end
+  append_line(session_id, opts,
+    ordered({ "type", "custom-title", "customTitle", stripped, "sessionId", session_id }))
+end
+
+--- Tag a session (nil clears the tag): appends a tag entry to its
+--- transcript.  The tag loses format, directional and private-use
+--- characters and surrounding whitespace, and must not be empty then.
+---   sessions.tag_session(id, "experiment")
+---@param session_id string
+---@param tag string|nil
+---@param opts SessionLookupOptions|nil
+function M.tag_session(session_id, tag, opts)
+  check_uuid("tag_session", "session_id", session_id)
+  check.string("tag_session", "tag", tag, { text = true, optional = true })
+  opts = check_options("tag_session", opts, { directory = "string", config_dir = "string" })
+  if tag ~= nil then
+    tag = trim(sanitize_unicode(tag))
+    if tag == "" then
+      errors.raise("InvalidOptionError", "tag_session: tag must be non-empty (use nil to clear)",
+        { key = "tag", option = "tag" })
+    end
+  end
+  append_line(session_id, opts, ordered({ "type", "tag", "tag", tag or "", "sessionId", session_id }))
+end
+
+-- Remove a directory tree without following symlinks: os.remove unlinks a
+-- file, a symlink or an empty directory; only a real directory that is not
+-- empty is entered.  Best effort, like shutil.rmtree(ignore_errors=True).
+local ENOTEMPTY = { [39] = true, [66] = true, [17] = true } -- Linux, BSD/macOS, some others (EEXIST)
+local function remove_tree(path, depth)
+  local ok, _, code = os.remove(path)
+  if ok or not ENOTEMPTY[code] or depth > 64 then return end
+  for _, name in ipairs(core.listdir(path) or {}) do remove_tree(path .. "/" .. name, depth + 1) end
+  os.remove(path)
+end
+
+--- Delete a session: removes its transcript and the sibling `<id>/`
+--- directory of subagent transcripts.  There is no undo.
+---   sessions.delete_session(id, { directory = "/my/project" })
+---@param session_id string
+---@param opts SessionLookupOptions|nil
+function M.delete_session(session_id, opts)
+  check_uuid("delete_session", "session_id", session_id)
+  opts = check_options("delete_session", opts, { directory = "string", config_dir = "string" })
+  local path, dir = find_session_file(session_id, opts)
+  if not path then not_found(session_id, opts) end
+  local ok, err = os.remove(path)
+  if not ok then
+    errors.raise("ClaudeSDKError", "cannot delete session " .. session_id .. ": " .. tostring(err),
+      { code = core.stat(path) and "EIO" or "ENOENT", session_id = session_id })
+  end
+  local sub = dir .. "/" .. session_id
+  if core.stat(sub) then remove_tree(sub, 0) end
+end
+
+-- A random (version 4) UUID from /dev/urandom.
+local function uuid4()
+  local f = io.open("/dev/urandom", "rb")
+  local b = f and f:read(16)
+  if f then f:close() end
+  if not b or #b ~= 16 then errors.raise("ClaudeSDKError", "cannot read /dev/urandom for a UUID", { code = "EIO" }) end
+  local bytes = { b:byte(1, 16) }
+  bytes[7] = 0x40 + bytes[7] % 16
+  bytes[9] = 0x80 + bytes[9] % 64
+  local hex = {}
+  for i = 1, 16 do hex[i] = ("%02x"):format(bytes[i]) end
+  local s = table.concat(hex)
+  return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-" .. s:sub(13, 16) .. "-" .. s:sub(17, 20) .. "-" .. s:sub(21, 32)
+end
+
+local function iso_now()
+  local t = os.time()
+  return os.date("!%Y-%m-%dT%H:%M:%S", t) .. ".000Z"
+end
+
+-- Entry types copied into a fork (linked by uuid/parentUuid).
+local TRANSCRIPT_TYPES = { user = true, assistant = true, attachment = true, system = true, progress = true }
+
+---@class ForkSessionOptions
+---@field directory string|nil         the project directory; nil searches every project
+---@field up_to_message_id string|nil  copy up to this message uuid (inclusive); nil copies everything
+---@field title string|nil             the fork's title (default: the original's title + " (fork)")
+---@field config_dir string|nil        as for list_sessions
+
+---@class ForkSessionResult
+---@field session_id string  the new session's id
+
+--- Fork a session: a new transcript next to the original with the same
+--- entries (no sidechains, progress entries or undo history), fresh
+--- uuids, the parentUuid chain remapped, and a custom title.
+---   local new_id = sessions.fork_session(id, { up_to_message_id = uuid }).session_id
+---@param session_id string
+---@param opts ForkSessionOptions|nil
+---@return ForkSessionResult
+function M.fork_session(session_id, opts)
+  check_uuid("fork_session", "session_id", session_id)
+  opts = check_options("fork_session", opts, {
+    directory = "string", config_dir = "string", up_to_message_id = "string", title = "string",
+  })
+  local up_to = opts.up_to_message_id
+  if up_to then check_uuid("fork_session", "up_to_message_id", up_to) end
+  if opts.title then check.string("fork_session", "opts.title", opts.title, { text = true }) end
+  local path, dir = find_session_file(session_id, opts)
+  if not path then not_found(session_id, opts) end
+  local f = io.open(path, "rb")
+  local content = f and f:read("*a")
+  if f then f:close() end
+  if not content or content == "" then not_found(session_id, opts) end
+
+  local transcript, replacements = {}, {}
+  for line in content:gmatch("[^\n]+") do
+    if line:find("%S") then
+      local ok, e = pcall(json.decode, line)
+      if ok and type(e) == "table" and not json.is_array(e) then
+        if TRANSCRIPT_TYPES[e.type] and type(e.uuid) == "string" then
+          if not truthy(e.isSidechain) then transcript[#transcript + 1] = e end
+        elseif e.type == "content-replacement" and e.sessionId == session_id and type(e.replacements) == "table"
+          and json.is_array(e.replacements) then
+          for _, r in ipairs(e.replacements) do replacements[#replacements + 1] = r end
+        end
+      end
+    end
+  end
+  local function empty()
+    errors.raise("ClaudeSDKError", "session " .. session_id .. " has no messages to fork", { session_id = session_id })
+  end
+  if #transcript == 0 then empty() end
+  if up_to then
+    local cut
+    for i, e in ipairs(transcript) do
+      if e.uuid == up_to then cut = i break end
+    end
+    if not cut then
+      errors.raise("InvalidOptionError", "fork_session: message " .. up_to .. " not found in session " .. session_id,
+        { key = "up_to_message_id", option = "up_to_message_id" })
+    end
+    for i = #transcript, cut + 1, -1 do transcript[i] = nil end
+  end
+
+  local mapping, by_uuid = {}, {}
+  for _, e in ipairs(transcript) do
+    mapping[e.uuid] = uuid4()
+    by_uuid[e.uuid] = e
+  end
+  local writable = {}
+  for _, e in ipairs(transcript) do
+    if e.type ~= "progress" then writable[#writable + 1] = e end
+  end
+  if #writable == 0 then empty() end
+
+  local new_id = uuid4()
+  local now = iso_now()
+  local lines = {}
+  for i, orig in ipairs(writable) do
+    -- the parent, skipping progress ancestors
+    local new_parent = null
+    local pid = orig.parentUuid
+    local seen = {}
+    while type(pid) == "string" and pid ~= "" and not seen[pid] do
+      seen[pid] = true
+      local parent = by_uuid[pid]
+      if not parent then break end
+      if parent.type ~= "progress" then
+        new_parent = mapping[pid] or null
+        break
+      end
+      pid = parent.parentUuid
+    end
+    local forked = {}
+    for k, v in pairs(orig) do forked[k] = v end
+    local logical = orig.logicalParentUuid
+    if truthy(logical) then logical = mapping[logical] or null end
+    forked.uuid = mapping[orig.uuid]
+    forked.parentUuid = new_parent
+    forked.logicalParentUuid = logical == nil and null or logical
+    forked.sessionId = new_id
+    if i == #writable or orig.timestamp == nil then forked.timestamp = now end
+    forked.isSidechain = false
+    forked.forkedFrom = { sessionId = session_id, messageUuid = orig.uuid }
+    forked.teamName, forked.agentName, forked.slug, forked.sourceToolAssistantUUID = nil, nil, nil, nil
+    lines[#lines + 1] = json.encode(forked)
+  end
+  if #replacements > 0 then
+    lines[#lines + 1] = ordered({ "type", "content-replacement", "sessionId", new_id,
+      "replacements", json.array(replacements), "uuid", uuid4(), "timestamp", now })
+  end
+
+  local title = opts.title and trim(opts.title) or ""
+  if title == "" then
+    local buf = M.LITE_READ_BUF_SIZE
+    local head = content:sub(1, buf)
+    local tail = content:sub(math.max(1, #content - buf + 1))
+    local derived = nonempty_string(last_string_field(tail, "customTitle"))
+      or nonempty_string(last_string_field(head, "customTitle"))
+      or nonempty_string(last_string_field(tail, "aiTitle"))
+      or nonempty_string(last_string_field(head, "aiTitle"))
+      or nonempty_string(first_prompt_of(head))
+    title = (derived or "Forked session") .. " (fork)"
+  end
+  lines[#lines + 1] = ordered({ "type", "custom-title", "sessionId", new_id, "customTitle", title,
+    "uuid", uuid4(), "timestamp", now })
+
+  local fork_path = dir .. "/" .. new_id .. ".jsonl"
+  if core.stat(fork_path) then
+    errors.raise("ClaudeSDKError", "fork_session: " .. fork_path .. " exists", { code = "EEXIST" })
+  end
+  local out, err = io.open(fork_path, "wb")
+  if not out then
+    errors.raise("ClaudeSDKError", "fork_session: cannot create " .. fork_path .. ": " .. tostring(err),
+      { code = "EIO" })
+  end
+  local ok, werr = out:write(table.concat(lines, "\n"), "\n")
+  out:close()
+  if not ok then
+    os.remove(fork_path)
+    errors.raise("ClaudeSDKError", "fork_session: cannot write " .. fork_path .. ": " .. tostring(werr),
+      { code = "EIO" })
+  end
+  return { session_id = new_id }
+end
+
+-- The subagents directory of a session (<project>/<id>/subagents), or nil
+-- when the session is not found.
+local function subagents_dir_of(session_id, opts)
+  local path = find_session_file(session_id, opts)
+  if not path then return nil end
+  return path:sub(1, -7) .. "/subagents"
+end
+
+-- { agent_id, path } of every agent-<id>.jsonl under dir (nested
+-- directories too, such as workflows/<run id>/), sorted by name per level.
+local function collect_agent_files(dir, out, depth)
+  out = out or {}
+  if (depth or 0) > 16 then return out end
+  local names = core.listdir(dir)
+  if not names then return out end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local p = dir .. "/" .. name
+    local st = core.stat(p)
+    if st and st.type == "file" then
+      local id = name:match("^agent%-(.*)%.jsonl$")
+      if id then out[#out + 1] = { id, p } end
+    elseif st and st.type == "directory" then
+      collect_agent_files(p, out, (depth or 0) + 1)
+    end
+  end
+  return out
+end
+
+--- The ids of a session's subagents (from `<id>/subagents/agent-<aid>.jsonl`
+--- next to its transcript); {} when the session is not found or has none.
+---   for _, aid in ipairs(sessions.list_subagents(id)) do print(aid) end
+---@param session_id string
+---@param opts SessionLookupOptions|nil
+---@return string[]
+function M.list_subagents(session_id, opts)
+  check_uuid("list_subagents", "session_id", session_id)
+  opts = check_options("list_subagents", opts, { directory = "string", config_dir = "string" })
+  local dir = subagents_dir_of(session_id, opts)
+  if not dir then return {} end
+  local out = {}
+  for i, a in ipairs(collect_agent_files(dir)) do out[i] = a[1] end
+  return out
+end
+
+--- A subagent's user and assistant messages, oldest first; {} when the
+--- session or the subagent is not found.  parent_tool_use_id (and
+--- parent_agent_id for nested subagents) come from the transcript's
+--- `agent-<aid>.meta.json` sidecar when there is one.
+---   local msgs = sessions.get_subagent_messages(id, agent_id, { limit = 10 })
+---@param session_id string
+---@param agent_id string
+---@param opts SessionMessagesOptions|nil
+---@return SessionMessage[]
+function M.get_subagent_messages(session_id, agent_id, opts)
+  check_uuid("get_subagent_messages", "session_id", session_id)
+  check.string("get_subagent_messages", "agent_id", agent_id)
+  if not agent_id:find("^[%w_%-]+$") then
+    errors.raise("InvalidOptionError", "get_subagent_messages: agent_id must be made of letters, digits, _ and -, got "
+      .. check.describe(agent_id), { key = "agent_id", option = "agent_id" })
+  end
+  opts = check_options("get_subagent_messages", opts, {
+    directory = "string", limit = "number", offset = "number", config_dir = "string",
+  })
+  local dir = subagents_dir_of(session_id, opts)
+  if not dir then return {} end
+  local path
+  for _, a in ipairs(collect_agent_files(dir)) do
+    if a[1] == agent_id then path = a[2] break end
+  end
+  if not path then return {} end
+  local f = io.open(path, "rb")
+  local content = f and f:read("*a")
+  if f then f:close() end
+  if not content or content == "" then return {} end
+
+  local tool_use_id, parent_agent_id
+  local mf = io.open(path:sub(1, -7) .. ".meta.json", "rb")
+  if mf then
+    local text = mf:read("*a")
+    mf:close()
+    local ok, meta = pcall(json.decode, text or "")
+    if ok and type(meta) == "table" then
+      tool_use_id = type(meta.toolUseId) == "string" and meta.toolUseId or nil
+      parent_agent_id = type(meta.parentAgentId) == "string" and meta.parentAgentId or nil
+    end
+  end
+
+  -- linear: from the last user/assistant entry back along parentUuid
+  local entries = parse_entries(content)
+  local by_uuid = {}
+  for _, e in ipairs(entries) do by_uuid[e.uuid] = e end
+  local leaf
+  for i = #entries, 1, -1 do
+    if entries[i].type == "user" or entries[i].type == "assistant" then leaf = entries[i] break end
+  end
+  local chain, seen = {}, {}
+  local cur = leaf
+  while cur and not seen[cur.uuid] do
+    seen[cur.uuid] = true
+    table.insert(chain, 1, cur)
+    local p = parent_of(cur)
+    cur = p and by_uuid[p]
+  end
+  local out = {}
+  for _, e in ipairs(chain) do
+    if e.type == "user" or e.type == "assistant" then
+      out[#out + 1] = setmetatable({
+        type = e.type,
+        uuid = e.uuid,
+        session_id = nonempty_string(e.sessionId) or "",
+        message = e.message ~= null and e.message or nil,
+        parent_tool_use_id = tool_use_id,
+        parent_agent_id = parent_agent_id,
+      }, messages.SessionMessage)
+    end
+  end
+  local offset = opts.offset or 0
+  local limit = opts.limit
+  if (limit and limit > 0) or offset > 0 then
+    local page = {}
+    local last = #out
+    if limit and limit > 0 then last = math.min(last, offset + limit) end
+    for i = offset + 1, last do page[#page + 1] = out[i] end
+    return page
+  end
+  return out
+end
+
 return M
