@@ -15,7 +15,7 @@ CLI_NEWEST="${CLAUDE_CLI_PATH_NEWEST:-$ROOT/.deps/newest/node_modules/.bin/claud
 # The specs that drive the real CLI (versions_spec runs every CLI of the matrix itself).
 REAL_CLI_SPECS="spec/e2e_spec.lua spec/callbacks_spec.lua spec/examples_spec.lua spec/misuse_spec.lua
   spec/sessions_spec.lua spec/surface_spec.lua spec/testing_spec.lua spec/nvim_spec.lua spec/nvim_plugin_spec.lua
-  spec/async_spec.lua spec/reaping_spec.lua"
+  spec/async_spec.lua spec/reaping_spec.lua spec/session_mutations_spec.lua"
 LOG="$ROOT/build/test-logs"
 mkdir -p "$LOG"
 total_p=0; total_f=0; total_s=0
