@@ -70,14 +70,14 @@ local function assistant_message_example()
 end
 
 -- SystemMessage: the typed task messages of a subagent. This prints them if any arrive (whether a task is started
--- is up to the model). Newer CLIs (2.1.300 on) run the subagent in the background: the turn's result comes first,
--- and the task reports later, in a turn of its own. So this reads on past a result while a task it saw start has
--- not reported yet.
+-- is up to the model). Newer CLIs (2.1.300 on) run the subagent in the background: its report comes in a turn of
+-- its own, which may start before or after the first turn's result. So this reads on past a result while a task
+-- it saw start is still running, or has reported and the main agent has not yet answered that report.
 local function system_message_example()
   claude.with_client({}, function(client)
     client:query("Start a long-running task")
 
-    local running = 0
+    local running, unanswered = 0, false
     for msg in client:receive_messages() do
       if claude.isinstance(msg, claude.TaskStartedMessage) then
         running = running + 1
@@ -86,11 +86,15 @@ local function system_message_example()
         local tokens = type(msg.usage) == "table" and msg.usage.total_tokens or "?"
         print("Progress: " .. tostring(tokens) .. " tokens used")
       elseif claude.isinstance(msg, claude.TaskNotificationMessage) then
-        running = running - 1
+        running, unanswered = running - 1, true
         print("Task " .. tostring(msg.status) .. ": " .. tostring(msg.summary))
       elseif claude.isinstance(msg, claude.AssistantMessage) and msg.parent_tool_use_id == nil then
-        print_text_blocks(msg) -- the main agent's own words (a subagent's messages carry parent_tool_use_id)
-      elseif claude.isinstance(msg, claude.ResultMessage) and running <= 0 then
+        -- the main agent's own words (a subagent's messages carry parent_tool_use_id)
+        for _, block in ipairs(msg.content) do
+          if claude.isinstance(block, claude.TextBlock) then unanswered = false end
+        end
+        print_text_blocks(msg)
+      elseif claude.isinstance(msg, claude.ResultMessage) and running <= 0 and not unanswered then
         break
       end
     end
