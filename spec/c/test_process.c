@@ -783,15 +783,24 @@ static void test_supervisor_shape(void) {
   CHECK_EQ_INT(getpgid(sup), sup);
   CHECK(getpgid(sup) != getpgid(0));
   snprintf(path, sizeof path, "/proc/%d/fd", (int)sup);
-  d = opendir(path);
-  CHECK(d != NULL);
-  if (d) {
-    /* valgrind keeps fds of its own above the limit it shows us */
-    struct rlimit rl;
-    long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : LONG_MAX;
-    while ((e = readdir(d)) != NULL)
-      if (e->d_name[0] != '.' && atol(e->d_name) < lim) nfd++;
+  /* The supervisor closes the host's fds only after it has told spawn the
+   * child started (off the connect path): look until it has, 5 s at most
+   * (under valgrind it takes a while). */
+  for (int tries = 0; tries < 500; tries++) {
+    nfd = 0;
+    d = opendir(path);
+    CHECK(d != NULL);
+    if (!d) break;
+    {
+      /* valgrind keeps fds of its own above the limit it shows us */
+      struct rlimit rl;
+      long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : LONG_MAX;
+      while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && atol(e->d_name) < lim) nfd++;
+    }
     closedir(d);
+    if (nfd == 2) break;
+    usleep(10000);
   }
   CHECK_EQ_INT(nfd, 2);
   CHECK(cas_process_exit_fd(p) > 2);
