@@ -589,18 +589,24 @@ local function dedupe(list)
   return out
 end
 
+-- The page of list after `offset` items, at most `limit` long (no limit:
+-- nil or 0); the list itself when nothing is cut.
+local function page(list, limit, offset)
+  offset = offset and offset > 0 and offset or 0
+  if not (limit and limit > 0) and offset == 0 then return list end
+  local out = {}
+  local last = #list
+  if limit and limit > 0 then last = math.min(last, offset + limit) end
+  for i = offset + 1, last do out[#out + 1] = list[i] end
+  return out
+end
+
 local function sort_page(list, limit, offset)
   table.sort(list, function(a, b)
     if a.last_modified ~= b.last_modified then return a.last_modified > b.last_modified end
     return a.session_id < b.session_id
   end)
-  offset = offset or 0
-  local out = {}
-  local first = (offset > 0 and offset or 0) + 1
-  local last = #list
-  if limit and limit > 0 then last = math.min(last, first + limit - 1) end
-  for i = first, last do out[#out + 1] = list[i] end
-  return out
+  return page(list, limit, offset)
 end
 
 local function list_for_project(projects, directory, limit, offset, include_worktrees)
@@ -839,17 +845,7 @@ function M.get_session_messages(session_id, opts)
       }, messages.SessionMessage)
     end
   end
-  local offset = opts.offset or 0
-  if offset < 0 then offset = 0 end
-  local limit = opts.limit
-  if (limit and limit > 0) or offset > 0 then
-    local page = {}
-    local last = #out
-    if limit and limit > 0 then last = math.min(last, offset + limit) end
-    for i = offset + 1, last do page[#page + 1] = out[i] end
-    return page
-  end
-  return out
+  return page(out, opts.limit, opts.offset)
 end
 
 ---------------------------------------------------------------------------
@@ -1304,16 +1300,7 @@ function M.get_subagent_messages(session_id, agent_id, opts)
       }, messages.SessionMessage)
     end
   end
-  local offset = opts.offset or 0
-  local limit = opts.limit
-  if (limit and limit > 0) or offset > 0 then
-    local page = {}
-    local last = #out
-    if limit and limit > 0 then last = math.min(last, offset + limit) end
-    for i = offset + 1, last do page[#page + 1] = out[i] end
-    return page
-  end
-  return out
+  return page(out, opts.limit, opts.offset)
 end
 
 return M
