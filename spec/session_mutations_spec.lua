@@ -9,40 +9,15 @@ local h = require("support.helpers")
 
 local null = json.null
 
-local function obj(kv)
-  local parts = {}
-  for i = 1, #kv, 2 do parts[#parts + 1] = json.encode(kv[i]) .. ":" .. json.encode(kv[i + 1]) end
-  return "{" .. table.concat(parts, ",") .. "}"
-end
-
-local function user(sid, uuid, parent, content, extra)
-  local kv = { "parentUuid", parent or null, "isSidechain", false, "type", "user",
-    "message", { role = "user", content = content }, "uuid", uuid, "timestamp", "2026-11-21T13:27:17.070Z",
-    "cwd", "/proj/alpha", "sessionId", sid, "version", "2.1.197", "gitBranch", "main" }
-  for _, v in ipairs(extra or {}) do kv[#kv + 1] = v end
-  return obj(kv)
-end
-
-local function assistant(sid, uuid, parent, text, extra)
-  local kv = { "parentUuid", parent or null, "isSidechain", false,
-    "message", { type = "message", role = "assistant", model = "claude-opus-4-8", id = "msg_" .. uuid,
-      content = json.array({ { type = "text", text = text } }), stop_reason = "end_turn" },
-    "type", "assistant", "uuid", uuid, "timestamp", "2026-11-21T13:27:18.000Z",
-    "cwd", "/proj/alpha", "sessionId", sid, "version", "2.1.197", "gitBranch", "main" }
-  for _, v in ipairs(extra or {}) do kv[#kv + 1] = v end
-  return obj(kv)
-end
+local tr = require("support.transcripts")
+local obj, user, assistant = tr.obj, tr.user, tr.assistant
 
 local function progress(sid, uuid, parent)
   return obj({ "parentUuid", parent, "isSidechain", false, "type", "progress", "data", { type = "hook_progress" },
     "uuid", uuid, "timestamp", "2026-11-21T13:27:17.500Z", "sessionId", sid })
 end
 
-local function write(path, lines)
-  local f = assert(io.open(path, "wb"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
-end
+local write = tr.write
 
 local function read(path)
   local f = io.open(path, "rb")

@@ -11,36 +11,9 @@ local CLI, why = h.cli_path()
 
 local tmpdir = h.tmpdir
 
--- One JSON line with its keys in the given order: obj({ "k", v, "k2", v2 }).
-local function obj(kv)
-  local parts = {}
-  for i = 1, #kv, 2 do
-    parts[#parts + 1] = json.encode(kv[i]) .. ":" .. json.encode(kv[i + 1])
-  end
-  return "{" .. table.concat(parts, ",") .. "}"
-end
-
+local tr = require("support.transcripts")
+local obj, user, assistant, write = tr.obj, tr.user, tr.assistant, tr.write
 local null = json.null
-
--- Entries shaped like the CLI's.
-local function user(sid, uuid, parent, content, extra)
-  local kv = { "parentUuid", parent or null, "isSidechain", false, "type", "user",
-    "message", { role = "user", content = content }, "uuid", uuid, "timestamp", "2026-11-21T13:27:17.070Z",
-    "userType", "external", "entrypoint", "sdk-lua", "cwd", "/proj/alpha", "sessionId", sid,
-    "version", "2.1.197", "gitBranch", "main" }
-  for _, v in ipairs(extra or {}) do kv[#kv + 1] = v end
-  return obj(kv)
-end
-
-local function assistant(sid, uuid, parent, text, extra)
-  local kv = { "parentUuid", parent or null, "isSidechain", false,
-    "message", { type = "message", role = "assistant", model = "claude-opus-4-8", id = "msg_" .. uuid,
-      content = json.array({ { type = "text", text = text } }), stop_reason = "end_turn" },
-    "requestId", "req_" .. uuid, "type", "assistant", "uuid", uuid, "timestamp", "2026-11-21T13:27:18.000Z",
-    "userType", "external", "cwd", "/proj/alpha", "sessionId", sid, "version", "2.1.197", "gitBranch", "main" }
-  for _, v in ipairs(extra or {}) do kv[#kv + 1] = v end
-  return obj(kv)
-end
 
 local function queue_op(sid, content)
   return obj({ "type", "queue-operation", "operation", "enqueue", "timestamp", "2026-11-21T13:27:17.045Z",
@@ -49,13 +22,6 @@ end
 
 local function last_prompt(sid, text, leaf)
   return obj({ "type", "last-prompt", "lastPrompt", text, "leafUuid", leaf, "sessionId", sid })
-end
-
-local function write(path, lines, mtime)
-  local f = assert(io.open(path, "wb"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
-  if mtime then assert(os.execute("touch -d @" .. mtime .. " '" .. path .. "'")) end
 end
 
 local function ids(list)
