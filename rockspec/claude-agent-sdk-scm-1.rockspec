@@ -55,6 +55,7 @@ build = {
     },
     ["claude_agent_sdk"] = "lua/claude_agent_sdk/init.lua",
     ["claude_agent_sdk.async"] = "lua/claude_agent_sdk/async.lua",
+    ["claude_agent_sdk.check"] = "lua/claude_agent_sdk/check.lua",
     ["claude_agent_sdk.cli"] = "lua/claude_agent_sdk/cli.lua",
     ["claude_agent_sdk.client"] = "lua/claude_agent_sdk/client.lua",
     ["claude_agent_sdk.control"] = "lua/claude_agent_sdk/control.lua",
@@ -69,6 +70,7 @@ build = {
     ["claude_agent_sdk.options"] = "lua/claude_agent_sdk/options.lua",
     ["claude_agent_sdk.permissions"] = "lua/claude_agent_sdk/permissions.lua",
     ["claude_agent_sdk.query"] = "lua/claude_agent_sdk/query.lua",
+    ["claude_agent_sdk.requests"] = "lua/claude_agent_sdk/requests.lua",
     ["claude_agent_sdk.sessions"] = "lua/claude_agent_sdk/sessions.lua",
     ["claude_agent_sdk.stream"] = "lua/claude_agent_sdk/stream.lua",
     ["claude_agent_sdk.testing"] = "lua/claude_agent_sdk/testing.lua",
@@ -83,6 +85,7 @@ build = {
     ["claude_agent_sdk.testing.sse"] = "lua/claude_agent_sdk/testing/sse.lua",
     ["claude_agent_sdk.testing.uv"] = "lua/claude_agent_sdk/testing/uv.lua",
     ["claude_agent_sdk.types"] = "lua/claude_agent_sdk/types.lua",
+    ["claude_agent_sdk.warnings"] = "lua/claude_agent_sdk/warnings.lua",
   },
   install = {
     -- LuaRocks wraps it in a shell script that runs the tree's interpreter with the tree's paths.
