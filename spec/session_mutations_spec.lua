@@ -19,13 +19,7 @@ end
 
 local write = tr.write
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = h.read_file
 
 local function lines_of(path)
   local out = {}
