@@ -1,32 +1,52 @@
 # Claude Agent SDK for Lua - build, test, set up.
 #
-#   make                 build the Lua 5.4 module (build/lua5.4/claude_agent_sdk/core.so)
-#   make LUA=luajit      build the LuaJIT module beside it (build/luajit/...)
+#   make                 build the module for every Lua whose headers are here: Lua 5.4
+#                        (build/lua5.4/claude_agent_sdk/core.so) and LuaJIT (build/luajit/...);
+#                        run by Neovim (a plugin manager's build step: $VIMRUNTIME set) for LuaJIT alone
+#   make module          build the Lua 5.4 module alone; make module LUA=luajit the LuaJIT one
 #   make test            set up, build both, run every suite; ends with "N passed, N failed"
 #   make setup           install Debian packages and the real CLI into .deps/ (idempotent)
 #   make demo            set up, build, and run a real conversation through the real CLI
 #   eval "$(make -s env)"  LUA_PATH / LUA_CPATH for scripts anywhere to require the built tree
+#   make lint            luacheck, StyLua and clang-format in check mode (make test runs it first)
+#   make format          StyLua and clang-format rewrite the tree
 #   make c-test          the C core alone under ASan + UBSan
 #   make fuzz            fuzz framing, JSON and the protocol (libFuzzer, FUZZ_TIME s)
 #   make fuzz-ci         the same for FUZZ_CI_TIME s; prints one TAP line
 #   make lib             the C core alone as build/clib/libclaude_agent_sdk.{a,so} (no Lua)
-#   make install         headers, both libraries and claude_agent_sdk.pc under PREFIX (/usr/local);
-#                        DESTDIR is honoured; make uninstall removes them again
+#   make install         headers, both libraries, claude_agent_sdk.pc and the LICENSE under PREFIX
+#                        (/usr/local); DESTDIR is honoured; make uninstall removes them again
 #   make bench           every client against a fake CLI (PERF.md): a table and each bar of
 #                        DESIGN.md §7 as a ratio, also in build/bench/results.md (~2-3 min)
 #   make bench-smoke     each bench client once on small work, message counts checked (TAP)
+#   make bench-warm      time to the first assistant message: cold, startup(), a spare, the pool
+#   make compare-python PY_SDK=... PY_DEPS=...   the Python SDK's examples against examples/python/, message by
+#                        message (by hand: spec/support/py_compare/README.md)
 
 LUA ?= lua5.4
 CC ?= cc
 ROOT := $(abspath .)
 BUILD := $(ROOT)/build
 
+# Where each Lua's headers are: Debian's directory, else what pkg-config says (Arch, Homebrew, ...), else
+# Debian's directory again, which the build's error message then names. LUA_INC=... overrides.
+lua_inc = $(if $(wildcard $(2)/lua.h),$(2),$(or $(patsubst -I%,%,$(firstword $(filter -I%,$(shell \
+            pkg-config --cflags-only-I $(1) 2>/dev/null)))),$(2)))
+LUAJIT_INC ?= $(call lua_inc,luajit,/usr/include/luajit-2.1)
+LUA54_INC ?= $(call lua_inc,lua5.4,/usr/include/lua5.4)
+
 ifeq ($(LUA),luajit)
-  LUA_INC ?= /usr/include/luajit-2.1
+  LUA_INC ?= $(LUAJIT_INC)
   LUA_TAG := luajit
+  LUA_PKG := libluajit-5.1-dev (Debian, Ubuntu), luajit (Arch, Fedora: luajit-devel; Homebrew)
+else ifeq ($(LUA),lua5.4)
+  LUA_INC ?= $(LUA54_INC)
+  LUA_TAG := lua5.4
+  LUA_PKG := liblua5.4-dev (Debian, Ubuntu), lua (Arch, Fedora: lua-devel; Homebrew)
 else
   LUA_INC ?= /usr/include/$(LUA)
   LUA_TAG := $(LUA)
+  LUA_PKG := the development package of $(LUA)
 endif
 
 CJSON_CFLAGS ?= $(shell pkg-config --cflags libcjson 2>/dev/null)
@@ -36,10 +56,12 @@ WARN := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-pr
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(WARN) $(CFLAGS) -fPIC -D_POSIX_C_SOURCE=200809L $(CJSON_CFLAGS)
 
-CORE_SRC := csrc/cas_error.c csrc/cas_buf.c csrc/cas_framer.c csrc/cas_json.c \
+CORE_SRC := csrc/cas_version.c csrc/cas_error.c csrc/cas_buf.c csrc/cas_framer.c csrc/cas_json.c \
             csrc/cas_process.c csrc/cas_proto.c csrc/cas_client.c
 CORE_HDR := $(wildcard csrc/cas_*.h)
 BINDING_SRC := csrc/lua_cas.c
+# lua_cas.c #includes these (one translation unit, luv's way): never compiled alone.
+BINDING_INC := $(wildcard csrc/lua_cas_*.c)
 
 MOD_DIR := $(BUILD)/$(LUA_TAG)/claude_agent_sdk
 MODULE := $(MOD_DIR)/core.so
@@ -53,15 +75,43 @@ CLI_VERSION ?= 2.1.197
 CLI_VERSION_NEWEST ?= 2.1.332
 
 .PHONY: all module test c-test fuzz fuzz-ci asan-build setup demo env clean lib install uninstall \
-        bench bench-smoke bench-build bench-ts
+        bench bench-warm bench-smoke bench-build bench-ts compare-python lint lint-luacheck lint-stylua lint-clang-format format
 
+# `make` alone builds for every Lua whose headers it finds, so that one command serves a Lua 5.4 script and
+# Neovim alike. Run by Neovim, as a plugin manager's build step is, it builds for LuaJIT alone, the Lua Neovim
+# runs, and fails if LuaJIT's headers are missing: better a failed build step than a plugin that installs and
+# cannot load. Neovim exports $$VIMRUNTIME to every child (lazy.nvim's and packer's uv.spawn included, which
+# do not get $$NVIM; jobstart() and vim.system() add $$NVIM). `make LUA=...` builds for that one Lua.
+ifeq ($(origin LUA),file)
+ifneq ($(NVIM)$(NVIM_LISTEN_ADDRESS)$(VIMRUNTIME),)
+AUTO_LUAS := luajit
+else
+AUTO_LUAS := $(if $(wildcard $(LUA54_INC)/lua.h),lua5.4) $(if $(wildcard $(LUAJIT_INC)/lua.h),luajit)
+endif
+all:
+	@$(if $(strip $(AUTO_LUAS)),,echo "make: no Lua headers found (looked in $(LUA54_INC) and $(LUAJIT_INC))."; \
+	  echo "  For Neovim install LuaJIT's: libluajit-5.1-dev (Debian, Ubuntu), luajit (Arch, Homebrew);"; \
+	  echo "  for Lua 5.4 liblua5.4-dev. Or name them: make module LUA=luajit LUA_INC=/path/to/include"; exit 1)
+	@$(foreach lua,$(AUTO_LUAS),$(MAKE) --no-print-directory module LUA=$(lua) &&) true
+	@$(if $(filter luajit,$(AUTO_LUAS)),,echo "make: note: no LuaJIT headers in $(LUAJIT_INC): no build for Neovim."; \
+	  echo "  Install libluajit-5.1-dev (or your system's LuaJIT package), then: make module LUA=luajit")
+else
 all: module
+endif
 
 module: $(MODULE)
 
-$(MODULE): $(CORE_SRC) $(BINDING_SRC) $(CORE_HDR)
+# core.so exports luaopen_claude_agent_sdk_core and nothing else: the core is
+# compiled into it hidden (CAS_EMBEDDED, csrc/cas_version.h), so a host that
+# also links libclaude_agent_sdk.so never sees two copies of a cas_* symbol.
+MODULE_FLAGS := -fvisibility=hidden -DCAS_EMBEDDED
+
+$(MODULE): $(CORE_SRC) $(BINDING_SRC) $(BINDING_INC) $(CORE_HDR)
+	@[ -f "$(LUA_INC)/lua.h" ] || { echo "make: $(LUA)'s headers are not in $(LUA_INC) (no lua.h):"; \
+	  echo "  install $(LUA_PKG);"; \
+	  echo "  or name the directory: make module LUA=$(LUA) LUA_INC=/path/to/include"; exit 1; }
 	@mkdir -p $(MOD_DIR)
-	$(CC) $(ALL_CFLAGS) -I$(LUA_INC) -shared -o $@ $(CORE_SRC) $(BINDING_SRC) $(CJSON_LIBS)
+	$(CC) $(ALL_CFLAGS) $(MODULE_FLAGS) -I$(LUA_INC) -shared -o $@ $(CORE_SRC) $(BINDING_SRC) $(CJSON_LIBS)
 
 # --- C core alone, under ASan + UBSan ------------------------------------------
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -128,14 +178,14 @@ $(ASAN_LUA): spec/support/asan_lua.c
 	@mkdir -p $(ASAN_DIR)
 	$(CC) $(WARN) $(SAN_FLAGS) -I/usr/include/lua5.4 -o $@ $< -llua5.4 -lm
 
-$(ASAN_MODULE): $(CORE_SRC) $(BINDING_SRC) $(CORE_HDR)
+$(ASAN_MODULE): $(CORE_SRC) $(BINDING_SRC) $(BINDING_INC) $(CORE_HDR)
 	@mkdir -p $(ASAN_DIR)/claude_agent_sdk
-	$(CC) $(WARN) $(SAN_FLAGS) -fPIC -D_POSIX_C_SOURCE=200809L $(CJSON_CFLAGS) -I/usr/include/lua5.4 -shared \
+	$(CC) $(WARN) $(SAN_FLAGS) -fPIC -D_POSIX_C_SOURCE=200809L $(CJSON_CFLAGS) $(MODULE_FLAGS) -I/usr/include/lua5.4 -shared \
 	  -o $@ $(CORE_SRC) $(BINDING_SRC) $(CJSON_LIBS)
 
 asan-build: $(ASAN_LUA) $(ASAN_MODULE)
 
-# --- the C core as a library for C programs (no Lua, no lua_cas.c) ---------------
+# --- the C core as a library for C programs (no Lua, no lua_cas*.c) --------------
 # The umbrella header includes the cas_*.h headers with "..." includes, so they
 # resolve beside it once installed under $(INCLUDEDIR)/claude_agent_sdk/.
 # The soname carries only the major version: 0.x makes no ABI promise between
@@ -144,6 +194,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DOCDIR ?= $(PREFIX)/share/doc/claude_agent_sdk
 SDK_VERSION := $(or $(shell sed -n 's/^M\.VERSION = "\(.*\)"$$/\1/p' lua/claude_agent_sdk/options.lua),0.0.0)
 CLIB_MAJOR := 0
 CLIB_BUILD := $(BUILD)/clib
@@ -151,7 +202,9 @@ CLIB_OBJ := $(patsubst csrc/%.c,$(CLIB_BUILD)/obj/%.o,$(CORE_SRC))
 CLIB_A := $(CLIB_BUILD)/libclaude_agent_sdk.a
 CLIB_SONAME := libclaude_agent_sdk.so.$(CLIB_MAJOR)
 CLIB_SO := $(CLIB_BUILD)/libclaude_agent_sdk.so.$(SDK_VERSION)
-CLIB_HDR := csrc/claude_agent_sdk.h $(CORE_HDR)
+# cas_internal.h is the core's private side (the unchecked fast path, the
+# item's fields): never installed.
+CLIB_HDR := csrc/claude_agent_sdk.h $(filter-out csrc/cas_internal.h,$(CORE_HDR))
 # libdir and includedir relative to ${prefix} when they lie under it, so the
 # .pc file stays right for `pkg-config --define-prefix` on a moved tree.
 PC_LIBDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
@@ -159,7 +212,7 @@ PC_INCLUDEDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 
 $(CLIB_BUILD)/obj/%.o: csrc/%.c $(CORE_HDR)
 	@mkdir -p $(CLIB_BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<   # exported: CAS_EXTERN only
 
 $(CLIB_A): $(CLIB_OBJ)
 	rm -f $@
@@ -173,9 +226,12 @@ $(CLIB_SO): $(CLIB_OBJ)
 
 lib: $(CLIB_A) $(CLIB_SO)
 
+# The MIT licence goes with the library: its notice must accompany every copy.
 install: lib
-	install -d "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
+	install -d "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" \
+	  "$(DESTDIR)$(DOCDIR)"
 	install -m 644 $(CLIB_HDR) "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk/"
+	install -m 644 LICENSE "$(DESTDIR)$(DOCDIR)/"
 	install -m 644 $(CLIB_A) "$(DESTDIR)$(LIBDIR)/"
 	install -m 755 $(CLIB_SO) "$(DESTDIR)$(LIBDIR)/"
 	ln -sf libclaude_agent_sdk.so.$(SDK_VERSION) "$(DESTDIR)$(LIBDIR)/$(CLIB_SONAME)"
@@ -190,6 +246,8 @@ uninstall:
 	  "$(DESTDIR)$(PKGCONFIGDIR)/claude_agent_sdk.pc"
 	rm -f $(patsubst %,"$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk/%",$(notdir $(CLIB_HDR)))
 	rmdir "$(DESTDIR)$(INCLUDEDIR)/claude_agent_sdk" 2>/dev/null || true
+	rm -f "$(DESTDIR)$(DOCDIR)/LICENSE"
+	rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 
 # --- benchmarks (PERF.md): bench/run.sh drives every client ---------------------
 # The official TypeScript SDK is installed into its own npm project under .deps
@@ -199,7 +257,7 @@ uninstall:
 # Few, short retries: without a registry, make test must not hang on npm.
 BENCH_DIR := $(BUILD)/bench
 BENCH_TS := $(DEPS)/bench-ts
-TS_SDK_VERSION ?= 0.3.330
+TS_SDK_VERSION ?= 0.3.336
 BENCH_TS_PKG := $(BENCH_TS)/node_modules/@anthropic-ai/claude-agent-sdk/package.json
 
 $(BENCH_DIR)/fake_cli: bench/fake_cli.c
@@ -230,19 +288,55 @@ bench-build:
 
 bench: bench-build
 	@BENCH_TS_SDK=$(dir $(BENCH_TS_PKG)) sh bench/run.sh
+	@$(MAKE) -s --no-print-directory bench-warm
+
+# Time to the first assistant message: cold, claude.startup(), a claimed spare, the pool (real newest CLI).
+bench-warm:
+	@$(MAKE) -s module LUA=lua5.4
+	@mkdir -p $(BUILD)/bench
+	@LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  BENCH_CLI="$(DEPS)/newest/node_modules/.bin/claude" lua5.4 bench/warm.lua | tee $(BUILD)/bench/warm.md
 
 bench-smoke: bench-build
 	@BENCH_TS_SDK=$(dir $(BENCH_TS_PKG)) sh bench/run.sh --smoke
+
+# --- the Python SDK's examples against their Lua ports (by hand; spec/support/py_compare/README.md) ----------
+compare-python:
+	@$(MAKE) -s module LUA=$(LUA)
+	@PY_SDK="$(PY_SDK)" PY_DEPS="$(PY_DEPS)" LUA=$(LUA) bash spec/support/py_compare/compare.sh
 
 # --- everything ------------------------------------------------------------------
 test: setup
 	@$(MAKE) -s module LUA=lua5.4
 	@$(MAKE) -s module LUA=luajit
 	@$(MAKE) -s $(C_TESTS) $(VG_TESTS) asan-build
-	@sh spec/support/run_all.sh
+	@bash spec/support/run_all.sh
 
 setup:
-	@sh spec/support/setup.sh "$(DEPS)" "$(CLI_VERSION)" "$(CLI_VERSION_NEWEST)"
+	@sh spec/support/setup.sh "$(DEPS)" "$(CLI_VERSION)" "$(CLI_VERSION_NEWEST)" "$(TS_SDK_VERSION)" "$(STYLUA_VERSION)"
+
+# --- lint and format ------------------------------------------------------------------
+# luacheck (.luacheckrc), StyLua (.stylua.toml, pinned, from npm into .deps) and
+# clang-format (.clang-format): make lint checks, make format rewrites.
+STYLUA_VERSION ?= 2.5.2
+STYLUA := $(DEPS)/stylua/node_modules/.bin/stylua
+LUA_LINT := lua spec examples bench bin/claude-offline-model
+C_FORMAT_FILES = $(wildcard csrc/*.c csrc/*.h spec/c/*.c spec/c/*.h spec/fuzz/*.c spec/support/*.c examples/c/*.c bench/*.c)
+
+lint: lint-luacheck lint-stylua lint-clang-format
+
+lint-luacheck:
+	@luacheck --no-color -q $(LUA_LINT) && echo "lint: luacheck clean"
+
+lint-stylua:
+	@$(STYLUA) --check $(LUA_LINT) && echo "lint: stylua clean"
+
+lint-clang-format:
+	@clang-format --dry-run -Werror $(C_FORMAT_FILES) && echo "lint: clang-format clean"
+
+format:
+	@$(STYLUA) $(LUA_LINT)
+	@clang-format -i $(C_FORMAT_FILES)
 
 demo: setup
 	@$(MAKE) -s module LUA=lua5.4

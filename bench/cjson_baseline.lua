@@ -12,7 +12,11 @@ local decode = cjson.decode
 -- whole seconds).  Loading luv costs ~0.3 ms, which the whole-process timing
 -- of the baseline must not carry: BENCH_CLOCK=0 leaves it out (turn_ms=-1).
 local uv = os.getenv("BENCH_CLOCK") ~= "0" and select(2, pcall(require, "luv"))
-local now = type(uv) == "table" and function() return uv.hrtime() / 1e6 end or function() return -1 end
+local now = type(uv) == "table" and function()
+  return uv.hrtime() / 1e6
+end or function()
+  return -1
+end
 
 local t0 = now()
 local n, done = 0, false

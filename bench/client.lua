@@ -20,7 +20,9 @@ client:connect()
 local t1 = now()
 client:query("go")
 local n = 0
-for _ in client:receive_response() do n = n + 1 end
+for _ in client:receive_response() do
+  n = n + 1
+end
 local t2 = now()
 client:disconnect()
 print(("connect_ms=%.3f turn_ms=%.3f messages=%d"):format(t1 - t0, t2 - t1, n))

@@ -46,10 +46,9 @@ static const char ASSISTANT_FRAME[] =
     "\"output_tokens\":48}},\"parent_tool_use_id\":null,"
     "\"session_id\":\"" SESSION "\",\"uuid\":\"" UUID "\"}\n";
 
-static const char DELTA_FRAME[] =
-    "{\"type\":\"stream_event\",\"event\":{\"type\":\"content_block_delta\",\"index\":0,"
-    "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}},\"session_id\":\"" SESSION "\","
-    "\"parent_tool_use_id\":null,\"uuid\":\"" UUID "\"}\n";
+static const char DELTA_FRAME[] = "{\"type\":\"stream_event\",\"event\":{\"type\":\"content_block_delta\",\"index\":0,"
+                                  "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}},\"session_id\":\"" SESSION "\","
+                                  "\"parent_tool_use_id\":null,\"uuid\":\"" UUID "\"}\n";
 
 /* fmt (one of the above) with text in place of its %s. */
 static char *frame_with(const char *fmt, const char *text) {
@@ -71,7 +70,8 @@ static const char RESULT_FRAME[] =
     "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"api_error_status\":null,\"duration_ms\":60,"
     "\"duration_api_ms\":25,\"num_turns\":1,\"result\":\"done\",\"stop_reason\":\"end_turn\","
     "\"session_id\":\"" SESSION "\",\"total_cost_usd\":0.0001,\"usage\":{\"input_tokens\":5,"
-    "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":3,\"service_tier\":\"standard\"},"
+    "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":3,\"service_tier\":\"standard\"}"
+    ","
     "\"modelUsage\":{},\"permission_denials\":[],\"terminal_reason\":\"completed\",\"fast_mode_state\":\"off\","
     "\"uuid\":\"" UUID "\"}\n";
 
@@ -97,7 +97,8 @@ static void answer_control(const char *line) {
            id);
   else
     printf("{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"%s\","
-           "\"response\":{}}}\n", id);
+           "\"response\":{}}}\n",
+           id);
   fflush(stdout);
 }
 

@@ -17,7 +17,9 @@
 -- itself needs (claude.sleep's) is left out by marking it when it is created.
 
 local uv = require("luv")
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local pack = table.pack or function(...)
+  return { n = select("#", ...), ... }
+end
 local unpack = table.unpack or unpack
 
 local phase -- nil, "connect" or "idle"
@@ -56,16 +58,26 @@ end
 -- A handle of each type, only to reach its method table, which every handle
 -- of the type shares.  A poll needs a pollable fd: a pipe's.
 local fds = uv.pipe()
-local kinds = { timer = "timer", poll = "poll", idle = "other", prepare = "other", check = "other",
-  signal = "other", fs_event = "other", fs_poll = "other" }
+local kinds = {
+  timer = "timer",
+  poll = "poll",
+  idle = "other",
+  prepare = "other",
+  check = "other",
+  signal = "other",
+  fs_event = "other",
+  fs_poll = "other",
+}
 for name, kind in pairs(kinds) do
   local new, start = uv["new_" .. name], uv[name .. "_start"]
   if new and start then
     uv[name .. "_start"] = wrap_start(kind, start)
     local h = name == "poll" and new(fds.read) or new()
     local mt = h and getmetatable(h)
-    assert(mt and type(mt.__index) == "table" and type(mt.__index.start) == "function",
-      "idle.lua: luv's uv_" .. name .. " methods are not where expected")
+    assert(
+      mt and type(mt.__index) == "table" and type(mt.__index.start) == "function",
+      "idle.lua: luv's uv_" .. name .. " methods are not where expected"
+    )
     -- LuaJIT hands out a distinct closure for the method: wrap it on its own
     mt.__index.start = wrap_start(kind, mt.__index.start)
     h:close()
@@ -93,17 +105,28 @@ claude.run(function()
   phase = "connect"
   client:connect()
   local receiver = claude.spawn(function()
-    for _ in client:receive_messages() do end
+    for _ in client:receive_messages() do
+    end
   end)
   local t0 = uv.hrtime()
   phase = "idle"
-  if os.getenv("BENCH_IDLE_SELFTEST") == "1" then client:query("go") end
+  if os.getenv("BENCH_IDLE_SELFTEST") == "1" then
+    client:query("go")
+  end
   skip_next_timer = true -- claude.sleep's own timer ends the window: not a wakeup
   claude.sleep(idle_ms)
   phase = nil
   local waited = (uv.hrtime() - t0) / 1e6
   receiver:cancel()
   client:disconnect()
-  print(("wakeups=%d polls=%d timers=%d others=%d idle_ms=%.0f connect_callbacks=%d"):format(
-    counts.poll + counts.timer + counts.other, counts.poll, counts.timer, counts.other, waited, counts.connect))
+  print(
+    ("wakeups=%d polls=%d timers=%d others=%d idle_ms=%.0f connect_callbacks=%d"):format(
+      counts.poll + counts.timer + counts.other,
+      counts.poll,
+      counts.timer,
+      counts.other,
+      waited,
+      counts.connect
+    )
+  )
 end)

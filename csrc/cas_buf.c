@@ -75,6 +75,4 @@ void cas_buf_consume(cas_buf_t *b, size_t n) {
   b->len -= n;
 }
 
-void cas_buf_clear(cas_buf_t *b) {
-  b->len = 0;
-}
+void cas_buf_clear(cas_buf_t *b) { b->len = 0; }

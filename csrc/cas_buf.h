@@ -7,6 +7,7 @@
 #ifndef CAS_BUF_H
 #define CAS_BUF_H
 
+#include "cas_version.h"
 #include <stddef.h>
 
 typedef struct {
@@ -15,14 +16,14 @@ typedef struct {
   size_t cap;
 } cas_buf_t;
 
-void cas_buf_init(cas_buf_t *b);
-void cas_buf_free(cas_buf_t *b);
+CAS_EXTERN void cas_buf_init(cas_buf_t *b);
+CAS_EXTERN void cas_buf_free(cas_buf_t *b);
 /* Make room so that cap - len >= extra. */
-int cas_buf_reserve(cas_buf_t *b, size_t extra);
-int cas_buf_append(cas_buf_t *b, const void *p, size_t n);
+CAS_EXTERN int cas_buf_reserve(cas_buf_t *b, size_t extra);
+CAS_EXTERN int cas_buf_append(cas_buf_t *b, const void *p, size_t n);
 /* Drop the first n bytes (n <= len), moving the rest to the front. */
-void cas_buf_consume(cas_buf_t *b, size_t n);
+CAS_EXTERN void cas_buf_consume(cas_buf_t *b, size_t n);
 /* Keep the allocation, forget the contents. */
-void cas_buf_clear(cas_buf_t *b);
+CAS_EXTERN void cas_buf_clear(cas_buf_t *b);
 
 #endif

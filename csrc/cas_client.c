@@ -4,6 +4,7 @@
 #include "cas_client.h"
 #include "cas_error.h"
 #include "cas_framer.h"
+#include "cas_internal.h"
 #include "cas_json.h"
 #include "cas_process.h"
 
@@ -32,32 +33,25 @@ struct cas_client {
   cas_process_t *proc;
   cas_proto_t *proto;
   cas_framer_t out, err;
-  cas_json_shape_t shape; /* reused by every stdout line's scan */
   cas_buf_t tail;
   size_t tail_cap;
   size_t max_line;
   int max_depth;
   int defer_check;
   int stderr_lines;
-  int exited;     /* reaped */
-  int finished;   /* reaped, pipes drained, pending failed */
-  int discard;    /* shutting down or dead: stop parsing stdout */
-  int at_eof;     /* stdout ended: what the framer returns now is the tail */
+  int exited; /* reaped */
+  int finished; /* reaped, pipes drained, pending failed */
+  int discard; /* shutting down or dead: stop parsing stdout */
+  int at_eof; /* stdout ended: what the framer returns now is the tail */
   size_t msg_stop; /* this pump reads no more stdout once this many messages queue; 0: no limit */
   unsigned long truncated; /* unparsable tails at EOF, dropped */
-  int stage;      /* shutdown ladder */
+  int stage; /* shutdown ladder */
   int grace_ms, term_ms;
   int64_t stage_deadline;
   int64_t exit_poll_at; /* without a pidfd: next waitpid check */
   int exit_poll_step;
   int exit_code, signo;
 };
-
-int64_t cas_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- stderr tail -------------------------------------------------------------- */
 
@@ -95,17 +89,16 @@ int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *o, int *sys_er
   c->max_line = o->max_buffer_size ? o->max_buffer_size : CAS_DEFAULT_MAX_LINE;
   c->tail_cap = o->stderr_tail ? o->stderr_tail : CAS_DEFAULT_TAIL;
   c->max_depth = o->max_depth;
-  c->defer_check = o->defer_check;
   c->stderr_lines = o->stderr_lines;
   c->exit_code = -1;
   cas_framer_init(&c->out, CAS_FRAMER_JSON, c->max_line);
-  cas_json_shape_init(&c->shape);
   /* stderr lines are bounded by the tail size, so a flood without newlines
    * cannot grow memory. */
   cas_framer_init(&c->err, CAS_FRAMER_TEXT, c->tail_cap);
   cas_buf_init(&c->tail);
 
   rc = cas_proto_new(&c->proto);
+  if (rc == CAS_OK) cas_proto_keep_mirror(c->proto, o->mirror_frames);
   if (rc == CAS_OK) {
     memset(&so, 0, sizeof so);
     so.argv = o->argv;
@@ -122,13 +115,16 @@ int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *o, int *sys_er
   return CAS_OK;
 }
 
+void cas__client_defer_check(cas_client_t *c, int on) {
+  if (c) c->defer_check = on != 0;
+}
+
 void cas_client_free(cas_client_t *c) {
   if (!c) return;
   if (c->proc) cas_process_free(c->proc); /* kills the group if still alive */
   if (c->proto) cas_proto_free(c->proto);
   cas_framer_free(&c->out);
   cas_framer_free(&c->err);
-  cas_json_shape_free(&c->shape);
   cas_buf_free(&c->tail);
   free(c);
 }
@@ -143,8 +139,7 @@ int cas_client_exit_code(const cas_client_t *c, int *signo) {
   return c->exit_code;
 }
 
-void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson,
-                        unsigned long *truncated) {
+void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson, unsigned long *truncated) {
   if (blank) *blank = c->out.blank;
   if (nonjson) *nonjson = c->out.nonjson;
   if (truncated) *truncated = c->truncated;
@@ -176,10 +171,8 @@ int cas_client_send_line(cas_client_t *c, const char *line, size_t len) {
   return rc ? rc : cas__flush_out(c);
 }
 
-int cas_client_request(cas_client_t *c, const char *subtype, cJSON *fields, int timeout_ms,
-                       char *id_out) {
-  int64_t deadline = timeout_ms < 0 ? -1 : cas_now_ms() + timeout_ms;
-  int rc = cas_proto_request(c->proto, subtype, fields, deadline, id_out);
+/* After a request was registered: start writing it. */
+static int cas__flush_request(cas_client_t *c, int rc) {
   if (rc) return rc;
   rc = cas__flush_out(c);
   if (rc == CAS_EPIPE || rc == CAS_ECLOSED) {
@@ -190,13 +183,31 @@ int cas_client_request(cas_client_t *c, const char *subtype, cJSON *fields, int 
   return rc;
 }
 
-int cas_client_respond(cas_client_t *c, const char *request_id, cJSON *response,
-                       const char *error_msg) {
-  int rc = cas_proto_respond(c->proto, request_id, response, error_msg);
+int cas_client_request(cas_client_t *c, const char *subtype, cJSON *fields, int timeout_ms, char *id_out) {
+  int64_t deadline = timeout_ms < 0 ? -1 : cas_now_ms() + timeout_ms;
+  return cas__flush_request(c, cas_proto_request(c->proto, subtype, fields, deadline, id_out));
+}
+
+int cas_client_request_json(cas_client_t *c, const char *request, size_t len, int timeout_ms, char *id_out) {
+  int64_t deadline = timeout_ms < 0 ? -1 : cas_now_ms() + timeout_ms;
+  return cas__flush_request(c, cas_proto_request_json(c->proto, request, len, deadline, id_out));
+}
+
+/* After an answer was queued (rc 0) or dropped (1): start writing it. */
+static int cas__flush_answer(cas_client_t *c, int rc) {
   if (rc != CAS_OK) return rc == 1 ? CAS_OK : rc;
   rc = cas__flush_out(c);
   /* A CLI that went away cannot be answered; its exit is reported elsewhere. */
   return (rc == CAS_EPIPE || rc == CAS_ECLOSED) ? CAS_OK : rc;
+}
+
+int cas_client_respond(cas_client_t *c, const char *request_id, cJSON *response, const char *error_msg) {
+  return cas__flush_answer(c, cas_proto_respond(c->proto, request_id, response, error_msg));
+}
+
+int cas_client_respond_json(cas_client_t *c, const char *request_id, const char *response, size_t len,
+                            const char *error_msg) {
+  return cas__flush_answer(c, cas_proto_respond_json(c->proto, request_id, response, len, error_msg));
 }
 
 int cas_client_close_stdin(cas_client_t *c) {
@@ -224,37 +235,41 @@ static int cas__plain_type(const char *line, size_t len, size_t *off, size_t *tl
 }
 
 /* Most frames are only queued for the caller: one scan validates them and
- * records their shape, and the line itself is queued.  With defer_check
+ * finds their type, and the line itself is queued.  With defer_check
  * even the scan is left to the caller, who checks while decoding; the first
  * member tells the type, as the scan would have (the first "type" wins).  A
  * line cut short by EOF is still scanned, so that it is counted as truncated
  * rather than reported.  The few frames the protocol acts on are parsed into
  * a tree. */
 static void cas__handle_line(cas_client_t *c, const char *line, size_t len) {
+  cas_json_shape_t sh;
   cJSON *tree = NULL;
   size_t off, tlen;
   int rc;
   if (c->defer_check && !c->at_eof && cas__plain_type(line, len, &off, &tlen) &&
       cas_proto_takes_type(line + off, tlen)) {
     char *block = len >= CAS_TAKE_LINE ? cas_framer_detach(&c->out) : NULL;
-    (void)cas_proto_on_line_unchecked(c->proto, block, line, len, off, tlen);
+    (void)cas__proto_on_line_unchecked(c->proto, block, line, len, off, tlen);
     return;
   }
-  rc = cas_json_scan(line, len, c->max_depth, &c->shape);
+  rc = cas_json_scan(line, len, c->max_depth, &sh);
   if (rc == CAS_OK) {
     char *block;
-    if (len >= CAS_TAKE_LINE && cas_proto_takes_line(&c->shape) && (block = cas_framer_detach(&c->out))) {
+    if (len >= CAS_TAKE_LINE && cas_proto_takes_line(&sh) && (block = cas_framer_detach(&c->out))) {
       /* the same position as line, writable like the block it lies in */
-      (void)cas_proto_on_line_owned(c->proto, block, block + (line - block), len, &c->shape);
+      (void)cas_proto_on_line_owned(c->proto, block, block + (line - block), len, &sh);
       return;
     }
-    rc = cas_proto_on_line(c->proto, line, len, &c->shape);
+    rc = cas_proto_on_line(c->proto, line, len, &sh);
     if (rc != CAS_PROTO_NEED_TREE) return;
     rc = cas_json_parse(line, len, c->max_depth, &tree);
   }
-  if (rc == CAS_OK) (void)cas_proto_on_frame(c->proto, tree);
-  else if (c->at_eof) c->truncated++; /* a crash cut the last frame short: it cannot be completed */
-  else (void)cas_proto_on_decode_error(c->proto, rc, line, len);
+  if (rc == CAS_OK)
+    (void)cas_proto_on_frame(c->proto, tree);
+  else if (c->at_eof)
+    c->truncated++; /* a crash cut the last frame short: it cannot be completed */
+  else
+    (void)cas_proto_on_decode_error(c->proto, rc, line, len);
 }
 
 static void cas__start_kill(cas_client_t *c) {
@@ -275,8 +290,7 @@ static void cas__drain_stdout_lines(cas_client_t *c) {
   }
   if (rc < 0 && !c->discard) {
     char msg[160];
-    snprintf(msg, sizeof msg, "JSON message exceeded maximum buffer size of %lu bytes",
-             (unsigned long)c->max_line);
+    snprintf(msg, sizeof msg, "JSON message exceeded maximum buffer size of %lu bytes", (unsigned long)c->max_line);
     (void)cas_proto_on_fatal(c->proto, rc, msg);
     /* Nothing after an overflow can be trusted: the session is dead. */
     cas__start_kill(c);
@@ -301,8 +315,7 @@ static int cas__read_pipe(cas_client_t *c, int which, size_t *budget) {
     char *space;
     if (cas_process_fd(c->proc, which) < 0) return 1;
     if (*budget == 0) return 0;
-    if (which == CAS_STDOUT && c->msg_stop && cas_proto_messages_queued(c->proto) >= c->msg_stop)
-      return 0;
+    if (which == CAS_STDOUT && c->msg_stop && cas_proto_messages_queued(c->proto) >= c->msg_stop) return 0;
     if (which == CAS_STDOUT && f->err) {
       /* After an overflow keep the pipe drained (so the CLI is not stuck on a
        * full pipe while it is being killed) but keep nothing. */
@@ -317,14 +330,18 @@ static int cas__read_pipe(cas_client_t *c, int which, size_t *budget) {
     if (n == 0) {
       if (which == CAS_STDOUT) c->at_eof = 1;
       cas_framer_eof(f);
-      if (which == CAS_STDOUT) cas__drain_stdout_lines(c);
-      else cas__drain_stderr_lines(c);
+      if (which == CAS_STDOUT)
+        cas__drain_stdout_lines(c);
+      else
+        cas__drain_stderr_lines(c);
       return 1;
     }
     if (n < 0) return n == CAS_EAGAIN ? 0 : 1; /* a read error ends the pipe too */
     *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
-    if (which == CAS_STDOUT) cas__drain_stdout_lines(c);
-    else cas__drain_stderr_lines(c);
+    if (which == CAS_STDOUT)
+      cas__drain_stdout_lines(c);
+    else
+      cas__drain_stderr_lines(c);
   }
 }
 
@@ -349,8 +366,7 @@ static void cas__finish(cas_client_t *c) {
   c->exit_code = code;
   c->signo = signo;
   if (signo)
-    snprintf(msg, sizeof msg, "Claude Code process was killed by signal %d (%s)", signo,
-             strsignal(signo));
+    snprintf(msg, sizeof msg, "Claude Code process was killed by signal %d (%s)", signo, strsignal(signo));
   else
     snprintf(msg, sizeof msg, "Claude Code process exited with code %d", code);
   tail = cas_client_stderr_tail(c, &tlen);
@@ -434,16 +450,28 @@ int cas_client_pollfds(const cas_client_t *c, struct pollfd *fds, int max) {
   int n = 0, fd;
   if (c->finished) return 0;
   if ((fd = cas_process_fd(c->proc, CAS_STDOUT)) >= 0 && n < max) {
-    fds[n].fd = fd; fds[n].events = POLLIN; fds[n].revents = 0; n++;
+    fds[n].fd = fd;
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
+    n++;
   }
   if ((fd = cas_process_fd(c->proc, CAS_STDERR)) >= 0 && n < max) {
-    fds[n].fd = fd; fds[n].events = POLLIN; fds[n].revents = 0; n++;
+    fds[n].fd = fd;
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
+    n++;
   }
   if (cas_process_queued(c->proc) > 0 && (fd = cas_process_fd(c->proc, CAS_STDIN)) >= 0 && n < max) {
-    fds[n].fd = fd; fds[n].events = POLLOUT; fds[n].revents = 0; n++;
+    fds[n].fd = fd;
+    fds[n].events = POLLOUT;
+    fds[n].revents = 0;
+    n++;
   }
   if (!c->exited && (fd = cas_process_exit_fd(c->proc)) >= 0 && n < max) {
-    fds[n].fd = fd; fds[n].events = POLLIN; fds[n].revents = 0; n++;
+    fds[n].fd = fd;
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
+    n++;
   }
   return n;
 }
@@ -475,10 +503,8 @@ int cas_client_pump(cas_client_t *c, int timeout_ms) {
   }
 
   c->msg_stop = cas_proto_messages_queued(c->proto) + CAS_PUMP_MESSAGES;
-  if (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDOUT)) & ready)
-    (void)cas__read_pipe(c, CAS_STDOUT, &budget);
-  if (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDERR)) & ready)
-    (void)cas__read_pipe(c, CAS_STDERR, &budget);
+  if (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDOUT)) & ready) (void)cas__read_pipe(c, CAS_STDOUT, &budget);
+  if (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDERR)) & ready) (void)cas__read_pipe(c, CAS_STDERR, &budget);
   if (cas_process_queued(c->proc) > 0 &&
       (cas__revents(fds, n, cas_process_fd(c->proc, CAS_STDIN)) & (POLLOUT | POLLERR | POLLHUP)))
     (void)cas_process_flush(c->proc);
@@ -494,8 +520,10 @@ int cas_client_pump(cas_client_t *c, int timeout_ms) {
       cas__check_exit(c);
       if (!c->exited && exit_fd < 0) {
         /* No pidfd: recheck with a growing step until the exit shows. */
-        if (c->exit_poll_step == 0) c->exit_poll_step = 1;
-        else if (c->exit_poll_step < 50) c->exit_poll_step *= 2;
+        if (c->exit_poll_step == 0)
+          c->exit_poll_step = 1;
+        else if (c->exit_poll_step < 50)
+          c->exit_poll_step *= 2;
         c->exit_poll_at = now + c->exit_poll_step;
       }
     }

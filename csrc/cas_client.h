@@ -30,79 +30,81 @@
 #ifndef CAS_CLIENT_H
 #define CAS_CLIENT_H
 
+#include "cas_version.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <poll.h>
+#include "cas_process.h"
 #include "cas_proto.h"
 
 typedef struct cas_client cas_client_t;
 
 typedef struct {
-  const char *const *argv;   /* exactly what is executed; no shell */
-  const char *const *envp;   /* the whole environment, NULL to inherit */
-  const char *cwd;           /* NULL to inherit */
-  const char *user;          /* NULL: ours; else run the CLI as this user */
-  size_t max_buffer_size;    /* longest stdout line; 0 means 64 MiB */
-  size_t stderr_tail;        /* bytes of stderr kept for errors; 0 means 8 KiB */
-  int stderr_lines;          /* also queue each stderr line for the caller */
-  int max_depth;             /* JSON nesting limit; 0 means CAS_JSON_MAX_DEPTH */
-  int defer_check;           /* queue the frames the protocol does not act on
-                                unchecked, for a consumer that checks as it
-                                decodes (cas_proto_on_line_unchecked) */
+  const char *const *argv; /* exactly what is executed; no shell */
+  const char *const *envp; /* the whole environment, NULL to inherit */
+  const char *cwd; /* NULL to inherit */
+  const char *user; /* NULL: ours; else run the CLI as this user */
+  size_t max_buffer_size; /* longest stdout line; 0 means 64 MiB */
+  size_t stderr_tail; /* bytes of stderr kept for errors; 0 means 8 KiB */
+  int stderr_lines; /* also queue each stderr line for the caller */
+  int max_depth; /* JSON nesting limit; 0 means CAS_JSON_MAX_DEPTH */
+  int mirror_frames; /* queue transcript_mirror frames as messages (a session store
+                        mirrors them); otherwise they are dropped */
 } cas_client_opts_t;
 
-/* Monotonic milliseconds. */
-int64_t cas_now_ms(void);
-
-int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *opts, int *sys_errno);
+CAS_EXTERN int cas_client_spawn(cas_client_t **out, const cas_client_opts_t *opts, int *sys_errno);
 /* Kills the process group if it still runs, reaps it, frees everything. */
-void cas_client_free(cas_client_t *c);
+CAS_EXTERN void cas_client_free(cas_client_t *c);
 
 /* Do ready I/O, waiting at most timeout_ms (-1: until something happens).
  * Returns 0, or a negative code for a failure of the host (CAS_ENOMEM,
  * CAS_ESYS); the CLI's own failures arrive as items and request failures. */
-int cas_client_pump(cas_client_t *c, int timeout_ms);
+CAS_EXTERN int cas_client_pump(cas_client_t *c, int timeout_ms);
 
 /* The fds to poll and their events (POLLIN/POLLOUT); returns how many were
  * written (at most max). */
-int cas_client_pollfds(const cas_client_t *c, struct pollfd *fds, int max);
+CAS_EXTERN int cas_client_pollfds(const cas_client_t *c, struct pollfd *fds, int max);
 /* Milliseconds until pump must run again even if no fd is ready (a deadline),
  * -1 if nothing is timed.  Items already queued do not count: pop them first. */
-int cas_client_timeout(const cas_client_t *c);
+CAS_EXTERN int cas_client_timeout(const cas_client_t *c);
 
 /* The protocol state: queues, responses, turn tracking. */
-cas_proto_t *cas_client_proto(cas_client_t *c);
+CAS_EXTERN cas_proto_t *cas_client_proto(cas_client_t *c);
 
 /* Queue a frame / a control request / an answer and start writing it.
  * CAS_ECLOSED once stdin is closed or the process is gone, CAS_EPIPE if the
  * CLI stopped reading. */
-int cas_client_send(cas_client_t *c, const cJSON *frame);
-int cas_client_send_line(cas_client_t *c, const char *line, size_t len);
+CAS_EXTERN int cas_client_send(cas_client_t *c, const cJSON *frame);
+CAS_EXTERN int cas_client_send_line(cas_client_t *c, const char *line, size_t len);
 /* timeout_ms < 0: no deadline.  fields is taken. */
-int cas_client_request(cas_client_t *c, const char *subtype, cJSON *fields, int timeout_ms,
-                       char *id_out);
-int cas_client_respond(cas_client_t *c, const char *request_id, cJSON *response,
-                       const char *error_msg);
+CAS_EXTERN int cas_client_request(cas_client_t *c, const char *subtype, cJSON *fields, int timeout_ms, char *id_out);
+CAS_EXTERN int cas_client_respond(cas_client_t *c, const char *request_id, cJSON *response, const char *error_msg);
+/* The same two with the request object / the answer's payload as JSON text,
+ * for a caller that encodes its own (cas_proto_request_json,
+ * cas_proto_respond_json say what the text must be). */
+CAS_EXTERN int cas_client_request_json(cas_client_t *c, const char *request, size_t len, int timeout_ms, char *id_out);
+CAS_EXTERN int cas_client_respond_json(cas_client_t *c, const char *request_id, const char *response, size_t len,
+                                       const char *error_msg);
 
 /* Close the CLI's stdin once queued writes are out (end of input). */
-int cas_client_close_stdin(cas_client_t *c);
+CAS_EXTERN int cas_client_close_stdin(cas_client_t *c);
 /* Start the shutdown ladder (idempotent). */
-void cas_client_shutdown(cas_client_t *c, int grace_ms, int term_ms);
+CAS_EXTERN void cas_client_shutdown(cas_client_t *c, int grace_ms, int term_ms);
 /* Run the ladder to the end, blocking (at most grace + 2 * term ms). */
-void cas_client_close(cas_client_t *c, int grace_ms, int term_ms);
+CAS_EXTERN void cas_client_close(cas_client_t *c, int grace_ms, int term_ms);
 
 /* 1 once the process has exited and everything it wrote has been read. */
-int cas_client_finished(const cas_client_t *c);
+CAS_EXTERN int cas_client_finished(const cas_client_t *c);
 /* 1 while the process runs (not yet reaped). */
-int cas_client_alive(const cas_client_t *c);
-int cas_client_pid(const cas_client_t *c);
+CAS_EXTERN int cas_client_alive(const cas_client_t *c);
+CAS_EXTERN int cas_client_pid(const cas_client_t *c);
 /* After finish: exit code (-1 when killed by a signal), *signo. */
-int cas_client_exit_code(const cas_client_t *c, int *signo);
+CAS_EXTERN int cas_client_exit_code(const cas_client_t *c, int *signo);
 /* The kept tail of stderr (not NUL-terminated). */
-const char *cas_client_stderr_tail(const cas_client_t *c, size_t *len);
+CAS_EXTERN const char *cas_client_stderr_tail(const cas_client_t *c, size_t *len);
 /* Lines skipped on stdout: blank, non-JSON, and a final line cut short by the
  * exit (it can never be completed, so it is dropped, as the Python SDK does). */
-void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson,
-                        unsigned long *truncated);
+CAS_EXTERN void cas_client_skipped(const cas_client_t *c, unsigned long *blank, unsigned long *nonjson,
+                                   unsigned long *truncated);
 
 #endif

@@ -43,7 +43,7 @@
 #define CAS_HUGE_PAGE ((size_t)2 * 1024 * 1024)
 
 /* Ask for huge pages on the 2 MiB-aligned part of [p, p + n). */
-static void cas_framer_advise_huge(char *p, size_t n) {
+static void cas__framer_advise_huge(char *p, size_t n) {
 #ifdef MADV_HUGEPAGE
   uintptr_t a = ((uintptr_t)p + CAS_HUGE_PAGE - 1) & ~(uintptr_t)(CAS_HUGE_PAGE - 1);
   uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(CAS_HUGE_PAGE - 1);
@@ -57,12 +57,12 @@ static void cas_framer_advise_huge(char *p, size_t n) {
 /* Grow b to hold need bytes for a long line: the first time into aligned
  * memory (copying what there is, under 1 MiB), later by realloc, which moves
  * a block this large without copying.  CAS_ENOMEM leaves b as it was. */
-static int cas_framer_grow_huge(cas_buf_t *b, size_t need) {
+static int cas__framer_grow_huge(cas_buf_t *b, size_t need) {
   size_t cap = 4 * CAS_HUGE_PAGE; /* one step for a frame of a few MB */
   void *p;
   if (b->cap > CAS_FRAMER_HUGE) {
     if (cas_buf_reserve(b, need - b->len) < 0) return CAS_ENOMEM;
-    cas_framer_advise_huge(b->data, b->cap);
+    cas__framer_advise_huge(b->data, b->cap);
     return CAS_OK;
   }
   while (cap < need) {
@@ -70,7 +70,7 @@ static int cas_framer_grow_huge(cas_buf_t *b, size_t need) {
     cap *= 2;
   }
   if (posix_memalign(&p, CAS_HUGE_PAGE, cap) != 0) return CAS_ENOMEM;
-  cas_framer_advise_huge((char *)p, cap);
+  cas__framer_advise_huge((char *)p, cap);
   if (b->len) memcpy(p, b->data, b->len);
   free(b->data);
   b->data = (char *)p;
@@ -121,8 +121,8 @@ char *cas_framer_space(cas_framer_t *f, size_t want, size_t *avail) {
   }
   if (room < want) {
     int rc = want == SIZE_MAX || b->len > SIZE_MAX - want - 1 ? CAS_ENOMEM
-             : b->len + want + 1 > CAS_FRAMER_HUGE ? cas_framer_grow_huge(b, b->len + want + 1)
-                                                   : cas_buf_reserve(b, want + 1);
+             : b->len + want + 1 > CAS_FRAMER_HUGE            ? cas__framer_grow_huge(b, b->len + want + 1)
+                                                              : cas_buf_reserve(b, want + 1);
     if (rc < 0) {
       if (avail) *avail = 0;
       return NULL;
@@ -171,17 +171,15 @@ int cas_framer_feed(cas_framer_t *f, const void *data, size_t n) {
   return cas_framer_commit(f, n);
 }
 
-void cas_framer_eof(cas_framer_t *f) {
-  f->eof = 1;
-}
+void cas_framer_eof(cas_framer_t *f) { f->eof = 1; }
 
-static int cas_framer_is_space(unsigned char c) {
+static int cas__framer_is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* Is a tail of n bytes without a newline already too long?  A final '\r' may
  * be the first half of a CRLF and would not count, so allow for it. */
-static int cas_framer_tail_over(const cas_framer_t *f, size_t n) {
+static int cas__framer_tail_over(const cas_framer_t *f, size_t n) {
   if (n <= f->max_line) return 0;
   return n - f->max_line > 1 || f->buf.data[f->buf.len - 1] != '\r';
 }
@@ -204,7 +202,7 @@ int cas_framer_next(cas_framer_t *f, const char **line, size_t *len) {
       if (f->eof) {
         e = end;
         if (e > s && d[e - 1] == '\r') e--;
-      } else if (cas_framer_tail_over(f, end - s)) {
+      } else if (cas__framer_tail_over(f, end - s)) {
         if (f->mode == CAS_FRAMER_JSON) return f->err = CAS_ELINE;
         e = end;
       } else {
@@ -212,21 +210,20 @@ int cas_framer_next(cas_framer_t *f, const char **line, size_t *len) {
       }
       next = end;
     }
-    if (f->mode == CAS_FRAMER_JSON && e - s > f->max_line)
-      return f->err = CAS_ELINE;
+    if (f->mode == CAS_FRAMER_JSON && e - s > f->max_line) return f->err = CAS_ELINE;
     f->start = f->scan = next;
 
     /* [s, e) is the line; d[e] is its '\r', its '\n' or the spare byte, so
      * writing the terminator at or before e never touches another line. */
     q = e;
-    while (q > s && cas_framer_is_space((unsigned char)d[q - 1])) q--;
+    while (q > s && cas__framer_is_space((unsigned char)d[q - 1])) q--;
     if (q == s) {
       f->blank++;
       continue;
     }
     p = s;
     if (f->mode == CAS_FRAMER_JSON) {
-      while (cas_framer_is_space((unsigned char)d[p])) p++;
+      while (cas__framer_is_space((unsigned char)d[p])) p++;
       if (d[p] != '{') {
         f->nonjson++;
         continue;
@@ -240,6 +237,4 @@ int cas_framer_next(cas_framer_t *f, const char **line, size_t *len) {
   }
 }
 
-size_t cas_framer_pending(const cas_framer_t *f) {
-  return f->buf.len - f->start;
-}
+size_t cas_framer_pending(const cas_framer_t *f) { return f->buf.len - f->start; }

@@ -29,6 +29,7 @@
 #ifndef CAS_FRAMER_H
 #define CAS_FRAMER_H
 
+#include "cas_version.h"
 #include <stddef.h>
 #include "cas_buf.h"
 
@@ -36,41 +37,41 @@ enum { CAS_FRAMER_JSON = 0, CAS_FRAMER_TEXT = 1 };
 
 typedef struct {
   cas_buf_t buf;
-  size_t start;    /* offset of the first byte not yet returned */
-  size_t scan;     /* offset where the search for '\n' resumes */
+  size_t start; /* offset of the first byte not yet returned */
+  size_t scan; /* offset where the search for '\n' resumes */
   size_t max_line; /* longest line accepted, in bytes, without its newline */
   int mode;
-  int eof;         /* no more input: the tail becomes a line */
-  int err;         /* sticky error (CAS_ELINE), 0 while healthy */
-  unsigned long lines;   /* lines returned */
-  unsigned long blank;   /* blank lines skipped */
+  int eof; /* no more input: the tail becomes a line */
+  int err; /* sticky error (CAS_ELINE), 0 while healthy */
+  unsigned long lines; /* lines returned */
+  unsigned long blank; /* blank lines skipped */
   unsigned long nonjson; /* non-JSON lines skipped (JSON mode) */
 } cas_framer_t;
 
 /* max_line 0 means the default, 64 MiB. */
-void cas_framer_init(cas_framer_t *f, int mode, size_t max_line);
-void cas_framer_free(cas_framer_t *f);
+CAS_EXTERN void cas_framer_init(cas_framer_t *f, int mode, size_t max_line);
+CAS_EXTERN void cas_framer_free(cas_framer_t *f);
 
 /* A pointer to at least `want` writable bytes at the end of the buffer (it
  * compacts and grows as needed); *avail receives how many there are.  NULL on
  * CAS_ENOMEM. */
-char *cas_framer_space(cas_framer_t *f, size_t want, size_t *avail);
+CAS_EXTERN char *cas_framer_space(cas_framer_t *f, size_t want, size_t *avail);
 /* n bytes were written at cas_framer_space(). Returns 0 or the sticky error. */
-int cas_framer_commit(cas_framer_t *f, size_t n);
+CAS_EXTERN int cas_framer_commit(cas_framer_t *f, size_t n);
 /* Give away the buffer that holds the line cas_framer_next() just returned
  * (free() it when done; the line stays where it is), the framer keeping a
  * new buffer with the bytes after it.  For a long line, this saves copying
  * it.  NULL if memory is short: nothing changed. */
-char *cas_framer_detach(cas_framer_t *f);
+CAS_EXTERN char *cas_framer_detach(cas_framer_t *f);
 /* Copy n bytes in.  Returns 0, CAS_ENOMEM or the sticky error. */
-int cas_framer_feed(cas_framer_t *f, const void *data, size_t n);
+CAS_EXTERN int cas_framer_feed(cas_framer_t *f, const void *data, size_t n);
 /* The input ended: a final line without '\n' becomes available. */
-void cas_framer_eof(cas_framer_t *f);
+CAS_EXTERN void cas_framer_eof(cas_framer_t *f);
 
 /* The next line: returns 1 and sets *line and *len, 0 when no complete line is
  * buffered, or a negative error (CAS_ELINE, sticky). */
-int cas_framer_next(cas_framer_t *f, const char **line, size_t *len);
+CAS_EXTERN int cas_framer_next(cas_framer_t *f, const char **line, size_t *len);
 /* Bytes buffered but not yet returned as lines. */
-size_t cas_framer_pending(const cas_framer_t *f);
+CAS_EXTERN size_t cas_framer_pending(const cas_framer_t *f);
 
 #endif

@@ -95,8 +95,8 @@ enum { MSG_STARTED = 1, MSG_FAILED = 2, MSG_EXITED = 3 };
 typedef struct {
   int kind;
   int pid; /* the child's */
-  int a;   /* FAILED: the stage; EXITED: the exit code, -1 if killed or unknown */
-  int b;   /* FAILED: the errno; EXITED: the signal that killed it, or 0 */
+  int a; /* FAILED: the stage; EXITED: the exit code, -1 if killed or unknown */
+  int b; /* FAILED: the errno; EXITED: the signal that killed it, or 0 */
 } sup_msg_t;
 
 /* glibc's default search path for execvp (confstr(_CS_PATH)). */
@@ -119,20 +119,20 @@ typedef struct {
 #define CAS_SWEEP_MAX_MS 3000
 
 struct cas_process {
-  pid_t pid;       /* the child */
-  pid_t sup;       /* its supervisor until reaped, or -1 (none or reaped) */
-  int supervised;  /* spawned with a supervisor (pdeathsig != -1) */
-  int fds[3];      /* our ends: stdin (write), stdout, stderr (read); -1 closed */
-  int exit_fd;     /* supervised: the status pipe's read end; else a pidfd or -1 */
-  int guard_fd;    /* write end of the supervisor's guard pipe (only we hold it), or -1 */
+  pid_t pid; /* the child */
+  pid_t sup; /* its supervisor until reaped, or -1 (none or reaped) */
+  int supervised; /* spawned with a supervisor (pdeathsig != -1) */
+  int fds[3]; /* our ends: stdin (write), stdout, stderr (read); -1 closed */
+  int exit_fd; /* supervised: the status pipe's read end; else a pidfd or -1 */
+  int guard_fd; /* write end of the supervisor's guard pipe (only we hold it), or -1 */
   unsigned char msg[sizeof(sup_msg_t)]; /* a status message being read ... */
-  size_t msg_got;                        /* ... of which this much arrived */
-  cas_buf_t wq;    /* bytes queued for stdin ... */
-  size_t woff;     /* ... of which the first woff are already written */
+  size_t msg_got; /* ... of which this much arrived */
+  cas_buf_t wq; /* bytes queued for stdin ... */
+  size_t woff; /* ... of which the first woff are already written */
   int close_pending;
   int stdin_broken; /* stdin was closed by EPIPE */
   int exited;
-  int exit_code;   /* 0..255, or -1 when killed by a signal / status unknown */
+  int exit_code; /* 0..255, or -1 when killed by a signal / status unknown */
   int term_signal;
   struct cas_process *live_prev, *live_next; /* in the list of live children */
 };
@@ -147,7 +147,7 @@ struct cas_process {
 static cas_process_t *live_head;
 static int live_hook_installed;
 
-static void kill_live_at_exit(void) {
+static void cas__kill_live_at_exit(void) {
   cas_process_t *p;
   for (p = live_head; p; p = p->live_next) {
     if (!p->exited && p->pid > 0) kill(-p->pid, SIGKILL);
@@ -158,17 +158,19 @@ static void kill_live_at_exit(void) {
   }
 }
 
-static void live_add(cas_process_t *p) {
-  if (!live_hook_installed) live_hook_installed = atexit(kill_live_at_exit) == 0;
+static void cas__live_add(cas_process_t *p) {
+  if (!live_hook_installed) live_hook_installed = atexit(cas__kill_live_at_exit) == 0;
   p->live_prev = NULL;
   p->live_next = live_head;
   if (live_head) live_head->live_prev = p;
   live_head = p;
 }
 
-static void live_remove(cas_process_t *p) {
-  if (p->live_prev) p->live_prev->live_next = p->live_next;
-  else if (live_head == p) live_head = p->live_next;
+static void cas__live_remove(cas_process_t *p) {
+  if (p->live_prev)
+    p->live_prev->live_next = p->live_next;
+  else if (live_head == p)
+    live_head = p->live_next;
   if (p->live_next) p->live_next->live_prev = p->live_prev;
   p->live_prev = p->live_next = NULL;
 }
@@ -180,18 +182,18 @@ typedef struct {
   const char *cwd;
   char **paths; /* NULL-terminated candidates for argv[0] */
   int pdeathsig;
-  int as_user;               /* switch to uid/gid before exec */
+  int as_user; /* switch to uid/gid before exec */
   uid_t uid;
   gid_t gid;
-  pid_t parent;              /* the child's parent: the supervisor, or the host */
+  pid_t parent; /* the child's parent: the supervisor, or the host */
   int fd_in, fd_out, fd_err; /* child ends, all >= 3 */
-  int report_fd;             /* write end of the exec-error pipe, >= 3 */
-  long close_max;            /* fallback close loop bound */
+  int report_fd; /* write end of the exec-error pipe, >= 3 */
+  long close_max; /* fallback close loop bound */
 } child_plan_t;
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void close_fd(int *fd) {
+static void cas__close_fd(int *fd) {
   if (*fd >= 0) {
     /* No EINTR retry: on Linux the fd is released even when close fails. */
     close(*fd);
@@ -201,7 +203,7 @@ static void close_fd(int *fd) {
 
 /* Move fd to a number >= 3 (keeping CLOEXEC), so that the child's dup2 onto
  * 0/1/2 cannot land on one of our pipe ends and the host's 0/1/2 stay free. */
-static int lift_fd(int *fd) {
+static int cas__lift_fd(int *fd) {
   int nfd;
   if (*fd > 2) return 0;
   nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
@@ -211,20 +213,20 @@ static int lift_fd(int *fd) {
   return 0;
 }
 
-static int set_nonblock(int fd) {
+static int cas__set_nonblock(int fd) {
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0) return -1;
   return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* long long: a 32-bit long holds only 24 days of uptime in milliseconds. */
-static long long now_ms(void) {
+/* 64 bits: a 32-bit long holds only 24 days of uptime in milliseconds. */
+int64_t cas_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *env_path(const char *const *envp) {
+static const char *cas__env_path(const char *const *envp) {
   size_t i;
   if (!envp) return getenv("PATH");
   for (i = 0; envp[i]; i++)
@@ -234,7 +236,7 @@ static const char *env_path(const char *const *envp) {
 
 /* The paths to try for argv[0], as one malloc'd block (array then strings).
  * An empty PATH element means the current directory, as in execvp. */
-static char **build_paths(const char *name, const char *path) {
+static char **cas__build_paths(const char *name, const char *path) {
   size_t nlen = strlen(name), n = 1, bytes, i;
   const char *p;
   char **list, *s;
@@ -273,23 +275,20 @@ static char **build_paths(const char *name, const char *path) {
   return list;
 }
 
-static int map_exec_errno(int err) {
+static int cas__map_exec_errno(int err) {
   switch (err) {
-  case ENOENT:
-  case ENOTDIR:
-    return CAS_ENOTFOUND;
-  case EACCES:
-  case ENOEXEC:
-  case EPERM:
-    return CAS_ENOEXEC;
-  default:
-    return CAS_ESPAWN;
+    case ENOENT:
+    case ENOTDIR: return CAS_ENOTFOUND;
+    case EACCES:
+    case ENOEXEC:
+    case EPERM: return CAS_ENOEXEC;
+    default: return CAS_ESPAWN;
   }
 }
 
 /* ---- the child, between fork and exec: async-signal-safe calls only ------ */
 
-static void child_fail(const child_plan_t *c, int stage, int err) {
+static void cas__child_fail(const child_plan_t *c, int stage, int err) {
   child_report_t r;
   r.stage = stage;
   r.err = err;
@@ -299,7 +298,7 @@ static void child_fail(const child_plan_t *c, int stage, int err) {
   _exit(127);
 }
 
-static void close_range_except(int lo, unsigned hi, long loop_max) {
+static void cas__close_range_except(int lo, unsigned hi, long loop_max) {
   long fd;
   if (hi != ~0U && (unsigned)lo > hi) return;
 #ifdef SYS_close_range
@@ -314,7 +313,7 @@ static void close_range_except(int lo, unsigned hi, long loop_max) {
  * that means walking the host's thread list and taking its locks, neither
  * of which is safe there.  The kernel's calls change the calling process,
  * which is all the child is (glibc's posix_spawn does the same). */
-static int set_ids(gid_t gid, uid_t uid) {
+static int cas__set_ids(gid_t gid, uid_t uid) {
 #ifdef SYS_setgroups32 /* 32-bit x86: the plain calls take 16-bit ids */
   if (geteuid() == 0 && syscall(SYS_setgroups32, 1, &gid) < 0) return -1;
   if (syscall(SYS_setgid32, gid) < 0 || syscall(SYS_setuid32, uid) < 0) return -1;
@@ -325,7 +324,7 @@ static int set_ids(gid_t gid, uid_t uid) {
   return 0;
 }
 
-static void child_run(const child_plan_t *c) {
+static void cas__child_run(const child_plan_t *c) {
   struct sigaction sa;
   sigset_t none;
   int sig, i, err, saw_eacces = 0;
@@ -343,16 +342,16 @@ static void child_run(const child_plan_t *c) {
     sigaction(sig, &sa, NULL);
   }
 
-  if (setpgid(0, 0) < 0) child_fail(c, STAGE_SETUP, errno);
+  if (setpgid(0, 0) < 0) cas__child_fail(c, STAGE_SETUP, errno);
 
   /* Credentials change before PDEATHSIG is set: a change clears it. */
   if (c->as_user) {
-    if (set_ids(c->gid, c->uid) < 0) child_fail(c, STAGE_USER, errno);
+    if (cas__set_ids(c->gid, c->uid) < 0) cas__child_fail(c, STAGE_USER, errno);
   }
 
 #ifdef __linux__
   if (c->pdeathsig > 0) {
-    if (prctl(PR_SET_PDEATHSIG, (unsigned long)c->pdeathsig) < 0) child_fail(c, STAGE_SETUP, errno);
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)c->pdeathsig) < 0) cas__child_fail(c, STAGE_SETUP, errno);
     /* The parent may have died before prctl took effect: nobody would ever
      * send the signal, and nobody is left to read a report. */
     if (getppid() != c->parent) _exit(127);
@@ -361,18 +360,17 @@ static void child_run(const child_plan_t *c) {
 
   /* Our fds are all >= 3, so these never overwrite a source; dup2 clears
    * CLOEXEC on the copies. */
-  if (dup2(c->fd_in, 0) < 0 || dup2(c->fd_out, 1) < 0 || dup2(c->fd_err, 2) < 0)
-    child_fail(c, STAGE_SETUP, errno);
+  if (dup2(c->fd_in, 0) < 0 || dup2(c->fd_out, 1) < 0 || dup2(c->fd_err, 2) < 0) cas__child_fail(c, STAGE_SETUP, errno);
 
   /* Inherit nothing beyond 0, 1, 2: also fds the host opened without
    * CLOEXEC.  The report pipe stays open until exec (it is CLOEXEC). */
-  close_range_except(3, (unsigned)c->report_fd - 1, c->close_max);
-  close_range_except(c->report_fd + 1, ~0U, c->close_max);
+  cas__close_range_except(3, (unsigned)c->report_fd - 1, c->close_max);
+  cas__close_range_except(c->report_fd + 1, ~0U, c->close_max);
 
-  if (c->cwd && chdir(c->cwd) < 0) child_fail(c, STAGE_CHDIR, errno);
+  if (c->cwd && chdir(c->cwd) < 0) cas__child_fail(c, STAGE_CHDIR, errno);
 
   sigemptyset(&none);
-  if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) child_fail(c, STAGE_SETUP, errno);
+  if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) cas__child_fail(c, STAGE_SETUP, errno);
 
   /* The execvp search, minus its /bin/sh fallback for ENOEXEC. */
   err = ENOENT;
@@ -387,18 +385,18 @@ static void child_run(const child_plan_t *c) {
     break;
   }
   if (!c->paths[i] && saw_eacces) err = EACCES;
-  child_fail(c, STAGE_EXEC, err);
+  cas__child_fail(c, STAGE_EXEC, err);
 }
 
 /* vfork: the child borrows its parent's memory until exec, so nothing (of
  * the host, or of the supervisor, a fork of the host) is copied; the parent
  * waits for the exec anyway.  child_run only makes system calls (even for
- * the credentials: set_ids), resets every handler before unblocking
+ * the credentials: cas__set_ids), resets every handler before unblocking
  * signals, and ends in exec or _exit.  A function of its own, so that no
  * local of the caller lives across the vfork. */
-static pid_t __attribute__((noinline)) start_child(const child_plan_t *plan) {
+static pid_t __attribute__((noinline)) cas__start_child(const child_plan_t *plan) {
   pid_t pid = vfork();
-  if (pid == 0) child_run(plan); /* never returns */
+  if (pid == 0) cas__child_run(plan); /* never returns */
   return pid;
 }
 
@@ -424,7 +422,7 @@ static pid_t __attribute__((noinline)) start_child(const child_plan_t *plan) {
  * before it sweeps; not the host's: a terminal's ^C must reach the host
  * only), subreaper, PDEATHSIG SIGTERM (so it also notices a host whose guard
  * pipe another forked process still holds), then the child started exactly
- * as the host would start it (child_run), and the outcome relayed.  Only
+ * as the host would start it (cas__child_run), and the outcome relayed.  Only
  * then, off the connect's critical path, its signals (SIGPIPE ignored: it
  * writes to a pipe the host may have left; SIGCHLD - set first of all - and
  * the stop signals caught by a handler that only interrupts ppoll; the rest
@@ -432,7 +430,7 @@ static pid_t __attribute__((noinline)) start_child(const child_plan_t *plan) {
  * guard: no terminal of the host's, no pipe of another session).  Then it
  * sleeps in ppoll on the guard pipe until the child exits (SIGCHLD) or the
  * host goes (guard EOF, PDEATHSIG, or a stop signal: it then SIGKILLs the
- * child's group first); then the sweep (sup_sweep), the exit status, _exit.
+ * child's group first); then the sweep (cas__sup_sweep), the exit status, _exit.
  * It touches nothing of the host's memory but its own stack frames and the
  * spawn plan, so forking a big host costs its page tables and the few pages
  * written, copy-on-write.  The trade-off: the pages the host writes during
@@ -457,11 +455,11 @@ static pid_t __attribute__((noinline)) start_child(const child_plan_t *plan) {
 static volatile sig_atomic_t sup_stop;
 
 /* SIGCHLD only has to interrupt ppoll; the others ask for the end. */
-static void sup_on_signal(int sig) {
+static void cas__sup_on_signal(int sig) {
   if (sig != SIGCHLD) sup_stop = 1;
 }
 
-static void sup_send(int fd, int kind, int pid, int a, int b) {
+static void cas__sup_send(int fd, int kind, int pid, int a, int b) {
   sup_msg_t m;
   m.kind = kind;
   m.pid = pid;
@@ -472,7 +470,7 @@ static void sup_send(int fd, int kind, int pid, int a, int b) {
 }
 
 /* Close every fd but the n in keep (which this sorts). */
-static void close_all_except(int *keep, int n, long close_max) {
+static void cas__close_all_except(int *keep, int n, long close_max) {
   int i, j, lo = 0;
   for (i = 1; i < n; i++)
     for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
@@ -482,23 +480,23 @@ static void close_all_except(int *keep, int n, long close_max) {
     }
   for (i = 0; i < n; i++) {
     if (keep[i] < lo) continue; /* a duplicate, or -1 */
-    if (keep[i] > lo) close_range_except(lo, (unsigned)keep[i] - 1, close_max);
+    if (keep[i] > lo) cas__close_range_except(lo, (unsigned)keep[i] - 1, close_max);
     lo = keep[i] + 1;
   }
-  close_range_except(lo, ~0U, close_max);
+  cas__close_range_except(lo, ~0U, close_max);
 }
 
 #ifdef __linux__
 /* SIGKILL a child of the supervisor, and its whole group when it leads one
  * (a tool shell in a session of its own leads it: its jobs die with it). */
-static void sup_kill(pid_t pid, pid_t pgrp) {
+static void cas__sup_kill(pid_t pid, pid_t pgrp) {
   if (pid <= 1) return;
   if (pgrp == pid) kill(-pid, SIGKILL);
   kill(pid, SIGKILL);
 }
 
 /* Decimal digits of v into dst (no terminator); returns their number. */
-static size_t put_uint(char *dst, unsigned long v) {
+static size_t cas__put_uint(char *dst, unsigned long v) {
   char tmp[24];
   size_t n = 0, i;
   do {
@@ -512,7 +510,7 @@ static size_t put_uint(char *dst, unsigned long v) {
 /* The fast way to find our children: /proc/self/task/<tid>/children (the
  * supervisor has one thread), present when the kernel has
  * CONFIG_PROC_CHILDREN.  Returns -1 when it is not there. */
-static int sup_kill_listed_children(pid_t self) {
+static int cas__sup_kill_listed_children(pid_t self) {
   static const char head[] = "/proc/self/task/";
   char path[64], buf[512];
   size_t len = sizeof head - 1;
@@ -520,7 +518,7 @@ static int sup_kill_listed_children(pid_t self) {
   int fd, have = 0;
   ssize_t n, i;
   memcpy(path, head, len);
-  len += put_uint(path + len, (unsigned long)self);
+  len += cas__put_uint(path + len, (unsigned long)self);
   memcpy(path + len, "/children", sizeof "/children");
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -530,13 +528,13 @@ static int sup_kill_listed_children(pid_t self) {
         v = v * 10 + (unsigned long)(buf[i] - '0');
         have = 1;
       } else if (have) {
-        sup_kill((pid_t)v, getpgid((pid_t)v));
+        cas__sup_kill((pid_t)v, getpgid((pid_t)v));
         v = 0;
         have = 0;
       }
     }
   }
-  if (have) sup_kill((pid_t)v, getpgid((pid_t)v));
+  if (have) cas__sup_kill((pid_t)v, getpgid((pid_t)v));
   close(fd);
   return 0;
 }
@@ -552,7 +550,7 @@ struct cas_dirent64 {
 
 /* The other way: every /proc/<pid>/stat, for its ppid and pgrp.  Returns -1
  * when /proc cannot be read. */
-static int sup_kill_scanned_children(pid_t self) {
+static int cas__sup_kill_scanned_children(pid_t self) {
   long long dents[512]; /* 4 KiB, aligned as the records are */
   char path[32], stat[256];
   int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -590,7 +588,7 @@ static int sup_kill_scanned_children(pid_t self) {
       for (; s < end && *s >= '0' && *s <= '9'; s++) ppid = ppid * 10 + (unsigned long)(*s - '0');
       if (ppid != (unsigned long)self || s >= end || *s != ' ') continue;
       for (s++; s < end && *s >= '0' && *s <= '9'; s++) pgrp = pgrp * 10 + (unsigned long)(*s - '0');
-      sup_kill((pid_t)pid, (pid_t)pgrp);
+      cas__sup_kill((pid_t)pid, (pid_t)pgrp);
     }
   }
   close(dfd);
@@ -606,7 +604,7 @@ static int sup_kill_scanned_children(pid_t self) {
  * sleep until a SIGCHLD (ppoll with waitmask) or a short timeout, in case a
  * scan missed a child.  Returns 1 with the child's wait status in *status,
  * 0 if the child was not reaped (time ran out). */
-static int sup_sweep(pid_t self, pid_t child, int *status, const sigset_t *waitmask) {
+static int cas__sup_sweep(pid_t self, pid_t child, int *status, const sigset_t *waitmask) {
   struct timespec t0, t1, nap;
   long nap_ms = 1;
   int child_reaped = 0;
@@ -616,7 +614,7 @@ static int sup_sweep(pid_t self, pid_t child, int *status, const sigset_t *waitm
     int st = 0;
     if (!child_reaped) kill(-child, SIGKILL);
 #ifdef __linux__
-    if (sup_kill_listed_children(self) < 0) (void)sup_kill_scanned_children(self);
+    if (cas__sup_kill_listed_children(self) < 0) (void)cas__sup_kill_scanned_children(self);
 #else
     (void)self;
 #endif
@@ -641,7 +639,7 @@ static int sup_sweep(pid_t self, pid_t child, int *status, const sigset_t *waitm
  * EOF (the host closed it or died), or a stop signal came (PDEATHSIG,
  * someone's SIGTERM).  The child's exit is seen with WNOWAIT: it stays a
  * zombie, its pid (and group id) reserved, until the sweep reaps it. */
-static int sup_watch(pid_t child, int guard, const sigset_t *waitmask) {
+static int cas__sup_watch(pid_t child, int guard, const sigset_t *waitmask) {
   for (;;) {
     siginfo_t si;
     struct pollfd pfd;
@@ -674,7 +672,7 @@ static int sup_watch(pid_t child, int guard, const sigset_t *waitmask) {
  * fault costs 15 us, so until the child runs only the system calls it needs
  * are made; the rest (signal dispositions, closing the host's fds) comes
  * after the host has its answer. */
-static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, int st_fd, int guard, pid_t host) {
+static void __attribute__((noreturn)) cas__sup_main(child_plan_t *plan, int rep_fd, int st_fd, int guard, pid_t host) {
   struct sigaction sa;
   sigset_t waitmask;
   child_report_t report;
@@ -687,7 +685,7 @@ static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, i
    * status would be lost. */
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
-  sa.sa_handler = sup_on_signal;
+  sa.sa_handler = cas__sup_on_signal;
   sa.sa_flags = SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, NULL);
   (void)setpgid(0, 0);
@@ -699,31 +697,35 @@ static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, i
 
   self = getpid();
   plan->parent = self;
-  child = start_child(plan);
+  child = cas__start_child(plan);
   err = errno;
   close(plan->fd_in);
   close(plan->fd_out);
   close(plan->fd_err);
   close(plan->report_fd);
   if (child < 0) {
-    sup_send(st_fd, MSG_FAILED, 0, STAGE_SETUP, err);
+    cas__sup_send(st_fd, MSG_FAILED, 0, STAGE_SETUP, err);
     _exit(0);
   }
   /* EOF: exec happened.  A full report: the child failed and _exit()ed. */
   while (got < sizeof report) {
     ssize_t n = read(rep_fd, (char *)&report + got, sizeof report - got);
-    if (n > 0) got += (size_t)n;
-    else if (n == 0 || errno != EINTR) break;
+    if (n > 0)
+      got += (size_t)n;
+    else if (n == 0 || errno != EINTR)
+      break;
   }
   close(rep_fd);
   if (got > 0) {
     while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
     }
-    if (got < sizeof report) sup_send(st_fd, MSG_FAILED, child, STAGE_SETUP, 0);
-    else sup_send(st_fd, MSG_FAILED, child, report.stage, report.err);
+    if (got < sizeof report)
+      cas__sup_send(st_fd, MSG_FAILED, child, STAGE_SETUP, 0);
+    else
+      cas__sup_send(st_fd, MSG_FAILED, child, report.stage, report.err);
     _exit(0);
   }
-  sup_send(st_fd, MSG_STARTED, child, 0, 0);
+  cas__sup_send(st_fd, MSG_STARTED, child, 0, 0);
 
   /* Signals: SIGPIPE ignored (the host may be gone when the status is
    * written), the stop signals caught like SIGCHLD above (they interrupt
@@ -734,7 +736,7 @@ static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, i
     if (sig == SIGPIPE) {
       sa.sa_handler = SIG_IGN;
     } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
-      sa.sa_handler = sup_on_signal;
+      sa.sa_handler = cas__sup_on_signal;
     } else {
       sa.sa_handler = SIG_DFL;
     }
@@ -748,15 +750,17 @@ static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, i
    * ends of this one (the child's stdin EOF would). */
   keep[0] = st_fd;
   keep[1] = guard;
-  close_all_except(keep, 2, plan->close_max);
+  cas__close_all_except(keep, 2, plan->close_max);
 
   sigemptyset(&waitmask);
-  (void)sup_watch(child, guard, &waitmask);
-  if (sup_sweep(self, child, &st, &waitmask)) {
-    if (WIFEXITED(st)) sup_send(st_fd, MSG_EXITED, child, WEXITSTATUS(st), 0);
-    else sup_send(st_fd, MSG_EXITED, child, -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  (void)cas__sup_watch(child, guard, &waitmask);
+  if (cas__sup_sweep(self, child, &st, &waitmask)) {
+    if (WIFEXITED(st))
+      cas__sup_send(st_fd, MSG_EXITED, child, WEXITSTATUS(st), 0);
+    else
+      cas__sup_send(st_fd, MSG_EXITED, child, -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   } else {
-    sup_send(st_fd, MSG_EXITED, child, -1, 0);
+    cas__sup_send(st_fd, MSG_EXITED, child, -1, 0);
   }
   _exit(0);
 }
@@ -766,7 +770,7 @@ static void __attribute__((noreturn)) sup_main(child_plan_t *plan, int rep_fd, i
 /* Read the supervisor's first message (blocking: it comes once the child
  * has exec'd or failed).  Returns 1 with *m, 0 at EOF (the supervisor died
  * before it could tell), -1 on a read error. */
-static int read_start(int fd, sup_msg_t *m) {
+static int cas__read_start(int fd, sup_msg_t *m) {
   size_t got = 0;
   while (got < sizeof *m) {
     ssize_t n = read(fd, (char *)m + got, sizeof *m - got);
@@ -792,7 +796,7 @@ static int read_start(int fd, sup_msg_t *m) {
  * handlers (a library's child handler may reinitialise locks, even start
  * threads) have no business there, and skipping them and glibc's own
  * resets spares both processes the page copies of what they write. */
-static pid_t sup_fork(void) {
+static pid_t cas__sup_fork(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
   return _Fork();
 #else
@@ -802,7 +806,7 @@ static pid_t sup_fork(void) {
 
 /* Reap the supervisor if it is gone (flags WNOHANG) or once it is (0).
  * ECHILD - the host auto-reaps or someone else reaped it - counts as reaped. */
-static void reap_sup(cas_process_t *p, int flags) {
+static void cas__reap_sup(cas_process_t *p, int flags) {
   pid_t r;
   if (p->sup <= 0) return;
   do {
@@ -816,8 +820,8 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   child_plan_t plan;
   int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, prep[2] = {-1, -1};
   int pst[2] = {-1, -1}, pgd[2] = {-1, -1};
-  int *all[12] = {&pin[0], &pin[1], &pout[0], &pout[1], &perr[0], &perr[1],
-                  &prep[0], &prep[1], &pst[0], &pst[1], &pgd[0], &pgd[1]};
+  int *all[12] = {&pin[0],  &pin[1],  &pout[0], &pout[1], &perr[0], &perr[1],
+                  &prep[0], &prep[1], &pst[0],  &pst[1],  &pgd[0],  &pgd[1]};
   int nfds;
   sigset_t block_all, saved;
   pid_t pid;
@@ -867,7 +871,7 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     }
     plan.as_user = 1;
   }
-  plan.paths = build_paths(opts->argv[0], env_path(opts->envp));
+  plan.paths = cas__build_paths(opts->argv[0], cas__env_path(opts->envp));
   if (!plan.paths) {
     rc = CAS_ENOMEM;
     goto fail;
@@ -883,8 +887,8 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     goto sys_fail;
   if (p->supervised && (pipe2(pst, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(pgd, O_CLOEXEC) < 0)) goto sys_fail;
   for (i = 0; i < nfds; i++)
-    if (lift_fd(all[i]) < 0) goto sys_fail;
-  if (set_nonblock(pin[1]) < 0 || set_nonblock(pout[0]) < 0 || set_nonblock(perr[0]) < 0) goto sys_fail;
+    if (cas__lift_fd(all[i]) < 0) goto sys_fail;
+  if (cas__set_nonblock(pin[1]) < 0 || cas__set_nonblock(pout[0]) < 0 || cas__set_nonblock(perr[0]) < 0) goto sys_fail;
 #ifdef F_SETPIPE_SZ
   /* A bigger stdout pipe (Linux: up to pipe-max-size, 1 MiB unless raised)
    * lets the CLI write a long frame in a few large steps instead of 64 KiB
@@ -900,10 +904,10 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   sigfillset(&block_all);
   pthread_sigmask(SIG_SETMASK, &block_all, &saved);
   if (p->supervised) {
-    pid = sup_fork();
-    if (pid == 0) sup_main(&plan, prep[0], pst[1], pgd[0], plan.parent); /* never returns */
+    pid = cas__sup_fork();
+    if (pid == 0) cas__sup_main(&plan, prep[0], pst[1], pgd[0], plan.parent); /* never returns */
   } else {
-    pid = start_child(&plan);
+    pid = cas__start_child(&plan);
   }
   err = errno;
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
@@ -913,22 +917,22 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   }
   err = 0;
 
-  close_fd(&pin[0]);
-  close_fd(&pout[1]);
-  close_fd(&perr[1]);
-  close_fd(&prep[1]);
+  cas__close_fd(&pin[0]);
+  cas__close_fd(&pout[1]);
+  cas__close_fd(&perr[1]);
+  cas__close_fd(&prep[1]);
 
   if (p->supervised) {
     sup_msg_t m;
     int r;
     p->sup = pid;
-    close_fd(&prep[0]);
-    close_fd(&pst[1]);
-    close_fd(&pgd[0]);
+    cas__close_fd(&prep[0]);
+    cas__close_fd(&pst[1]);
+    cas__close_fd(&pgd[0]);
     p->exit_fd = pst[0];
     p->guard_fd = pgd[1];
     pst[0] = pgd[1] = -1;
-    r = read_start(p->exit_fd, &m);
+    r = cas__read_start(p->exit_fd, &m);
     if (r == 1 && m.kind == MSG_STARTED) {
       p->pid = m.pid;
     } else {
@@ -936,7 +940,7 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
       /* FAILED: it exits by itself; EOF: it is gone; anything else (it
        * cannot happen) must not leave us waiting. */
       if (r < 0 || (r == 1 && m.kind != MSG_FAILED)) kill(p->sup, SIGKILL);
-      reap_sup(p, 0);
+      cas__reap_sup(p, 0);
       if (r == 1 && m.kind == MSG_FAILED) {
         stage = m.a;
         err = m.b;
@@ -951,10 +955,12 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     p->pid = pid;
     while (got < sizeof report) {
       ssize_t n = read(prep[0], (char *)&report + got, sizeof report - got);
-      if (n > 0) got += (size_t)n;
-      else if (n == 0 || errno != EINTR) break;
+      if (n > 0)
+        got += (size_t)n;
+      else if (n == 0 || errno != EINTR)
+        break;
     }
-    close_fd(&prep[0]);
+    cas__close_fd(&prep[0]);
     if (got > 0) {
       int st;
       while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
@@ -971,8 +977,10 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
     /* pidfd_open fds are always CLOEXEC.  The pid is ours and not reaped, so
      * it cannot have been reused. */
     p->exit_fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (p->exit_fd < 0) p->exit_fd = -1;
-    else if (lift_fd(&p->exit_fd) < 0) close_fd(&p->exit_fd);
+    if (p->exit_fd < 0)
+      p->exit_fd = -1;
+    else if (cas__lift_fd(&p->exit_fd) < 0)
+      cas__close_fd(&p->exit_fd);
 #endif
   }
 
@@ -980,13 +988,13 @@ int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sy
   p->fds[CAS_STDOUT] = pout[0];
   p->fds[CAS_STDERR] = perr[0];
   free(plan.paths);
-  live_add(p);
+  cas__live_add(p);
   *out = p;
   return CAS_OK;
 
 failed_start:
-  rc = stage == STAGE_CHDIR ? CAS_ENOCWD
-       : stage == STAGE_EXEC ? map_exec_errno(err)
+  rc = stage == STAGE_CHDIR  ? CAS_ENOCWD
+       : stage == STAGE_EXEC ? cas__map_exec_errno(err)
        : stage == STAGE_USER ? CAS_ENOUSER
                              : CAS_ESPAWN;
   goto fail;
@@ -995,9 +1003,9 @@ sys_fail:
   rc = CAS_ESPAWN;
 fail:
   if (sys_errno) *sys_errno = err;
-  for (i = 0; i < 12; i++) close_fd(all[i]);
-  close_fd(&p->exit_fd);
-  close_fd(&p->guard_fd);
+  for (i = 0; i < 12; i++) cas__close_fd(all[i]);
+  cas__close_fd(&p->exit_fd);
+  cas__close_fd(&p->guard_fd);
   free(plan.paths);
   cas_buf_free(&p->wq);
   free(p);
@@ -1029,7 +1037,7 @@ long cas_process_read(cas_process_t *p, int which, void *buf, size_t cap) {
   } while (n < 0 && errno == EINTR);
   if (n > 0) return (long)n;
   if (n == 0) {
-    close_fd(&p->fds[which]);
+    cas__close_fd(&p->fds[which]);
     return 0;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK) return CAS_EAGAIN;
@@ -1038,7 +1046,7 @@ long cas_process_read(cas_process_t *p, int which, void *buf, size_t cap) {
 
 /* ---- writing ------------------------------------------------------------ */
 
-static void drop_queue(cas_process_t *p) {
+static void cas__drop_queue(cas_process_t *p) {
   cas_buf_free(&p->wq);
   cas_buf_init(&p->wq);
   p->woff = 0;
@@ -1049,7 +1057,7 @@ static void drop_queue(cas_process_t *p) {
  * write raised is consumed unless one was already pending (that one is the
  * host's and the two merged).  Returns the bytes written (also when it
  * stopped on an error); *err is 0, EAGAIN or the errno that stopped it. */
-static size_t write_nosigpipe(int fd, const char *data, size_t n, int *err) {
+static size_t cas__write_nosigpipe(int fd, const char *data, size_t n, int *err) {
   sigset_t pipe_set, old, pending;
   size_t done = 0;
   int was_pending;
@@ -1083,24 +1091,25 @@ static size_t write_nosigpipe(int fd, const char *data, size_t n, int *err) {
   return done;
 }
 
-static int stdin_gone(cas_process_t *p) {
+static int cas__stdin_gone(cas_process_t *p) {
   p->stdin_broken = 1;
-  close_fd(&p->fds[CAS_STDIN]);
-  drop_queue(p);
+  cas__close_fd(&p->fds[CAS_STDIN]);
+  cas__drop_queue(p);
   p->close_pending = 0;
   return CAS_EPIPE;
 }
 
 /* The queue drained: close stdin if that was asked for, and give a large
  * buffer back so one big message does not pin its memory forever. */
-static int queue_drained(cas_process_t *p) {
-  if (p->wq.cap > CAS_QUEUE_KEEP) drop_queue(p);
+static int cas__queue_drained(cas_process_t *p) {
+  if (p->wq.cap > CAS_QUEUE_KEEP)
+    cas__drop_queue(p);
   else {
     cas_buf_clear(&p->wq);
     p->woff = 0;
   }
   if (p->close_pending) {
-    close_fd(&p->fds[CAS_STDIN]);
+    cas__close_fd(&p->fds[CAS_STDIN]);
     p->close_pending = 0;
   }
   return 0;
@@ -1110,15 +1119,15 @@ int cas_process_flush(cas_process_t *p) {
   int err;
   if (p->fds[CAS_STDIN] < 0) return p->stdin_broken ? CAS_EPIPE : 0;
   if (p->woff < p->wq.len) {
-    p->woff += write_nosigpipe(p->fds[CAS_STDIN], p->wq.data + p->woff, p->wq.len - p->woff, &err);
-    if (err == EPIPE) return stdin_gone(p);
+    p->woff += cas__write_nosigpipe(p->fds[CAS_STDIN], p->wq.data + p->woff, p->wq.len - p->woff, &err);
+    if (err == EPIPE) return cas__stdin_gone(p);
     if (err && err != EAGAIN) {
       errno = err;
       return CAS_ESYS;
     }
     if (p->woff < p->wq.len) return 1;
   }
-  return queue_drained(p);
+  return cas__queue_drained(p);
 }
 
 int cas_process_write(cas_process_t *p, const void *data, size_t n) {
@@ -1138,8 +1147,8 @@ int cas_process_write(cas_process_t *p, const void *data, size_t n) {
     cas_buf_clear(&p->wq);
     p->woff = 0;
     if (cas_buf_reserve(&p->wq, n) < 0) return CAS_ENOMEM;
-    w = write_nosigpipe(p->fds[CAS_STDIN], d, n, &err);
-    if (err == EPIPE) return stdin_gone(p);
+    w = cas__write_nosigpipe(p->fds[CAS_STDIN], d, n, &err);
+    if (err == EPIPE) return cas__stdin_gone(p);
     if (w < n) cas_buf_append(&p->wq, d + w, n - w); /* cannot fail: reserved */
     if (err && err != EAGAIN) {
       errno = err;
@@ -1164,8 +1173,8 @@ size_t cas_process_queued(const cas_process_t *p) { return p->wq.len - p->woff; 
 int cas_process_close_stdin(cas_process_t *p) {
   if (p->fds[CAS_STDIN] < 0) return 0;
   if (p->woff == p->wq.len) {
-    close_fd(&p->fds[CAS_STDIN]);
-    drop_queue(p);
+    cas__close_fd(&p->fds[CAS_STDIN]);
+    cas__drop_queue(p);
     p->close_pending = 0;
   } else {
     p->close_pending = 1;
@@ -1177,7 +1186,7 @@ int cas_process_stdin_closed(const cas_process_t *p) { return p->fds[CAS_STDIN] 
 
 /* ---- exit --------------------------------------------------------------- */
 
-static void record_status(cas_process_t *p, int st) {
+static void cas__record_status(cas_process_t *p, int st) {
   p->exited = 1;
   if (WIFEXITED(st)) {
     p->exit_code = WEXITSTATUS(st);
@@ -1189,7 +1198,7 @@ static void record_status(cas_process_t *p, int st) {
 }
 
 /* No supervisor: waitpid on the child's pid. */
-static int reap(cas_process_t *p, int flags) {
+static int cas__reap(cas_process_t *p, int flags) {
   int st = 0;
   pid_t r;
   if (p->exited) return 1;
@@ -1197,7 +1206,7 @@ static int reap(cas_process_t *p, int flags) {
     r = waitpid(p->pid, &st, flags);
   } while (r < 0 && errno == EINTR);
   if (r == p->pid) {
-    record_status(p, st);
+    cas__record_status(p, st);
     return 1;
   }
   if (r == 0) return 0;
@@ -1213,7 +1222,7 @@ static int reap(cas_process_t *p, int flags) {
 
 /* A supervisor: read its status message, if it came.  EOF without one means
  * the supervisor died (killed): the status is unknown. */
-static int read_status(cas_process_t *p) {
+static int cas__read_status(cas_process_t *p) {
   if (p->exited) return 1;
   for (;;) {
     ssize_t n = read(p->exit_fd, p->msg + p->msg_got, sizeof p->msg - p->msg_got);
@@ -1238,23 +1247,23 @@ static int read_status(cas_process_t *p) {
     } else {
       return CAS_ESYS;
     }
-    reap_sup(p, WNOHANG); /* it exits right after the message: free reaps it if not yet */
+    cas__reap_sup(p, WNOHANG); /* it exits right after the message: free reaps it if not yet */
     return 1;
   }
 }
 
 /* The exit fd stays open until free even after the exit: a poller may still
  * be watching it, and the core is the one owner of its fds. */
-int cas_process_poll_exit(cas_process_t *p) { return p->supervised ? read_status(p) : reap(p, WNOHANG); }
+int cas_process_poll_exit(cas_process_t *p) { return p->supervised ? cas__read_status(p) : cas__reap(p, WNOHANG); }
 
 int cas_process_wait_exit(cas_process_t *p, int timeout_ms) {
-  long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+  int64_t deadline = timeout_ms < 0 ? 0 : cas_now_ms() + timeout_ms;
   long nap = 1;
   for (;;) {
     long long left;
     int r = cas_process_poll_exit(p);
     if (r != 0) return r;
-    left = timeout_ms < 0 ? -1 : deadline - now_ms();
+    left = timeout_ms < 0 ? -1 : deadline - cas_now_ms();
     if (timeout_ms >= 0 && left <= 0) return 0;
     if (p->exit_fd >= 0) {
       struct pollfd pfd;
@@ -1297,7 +1306,7 @@ int cas_process_signal(cas_process_t *p, int sig) {
 
 void cas_process_free(cas_process_t *p) {
   if (!p) return;
-  live_remove(p);
+  cas__live_remove(p);
   if (p->supervised) {
     /* SIGKILL the child's group and release the supervisor (guard EOF): it
      * sweeps what the child left and reports.  A supervisor that does not
@@ -1306,20 +1315,140 @@ void cas_process_free(cas_process_t *p) {
      * reaped and its pid is still its own. */
     if (cas_process_poll_exit(p) != 1) {
       (void)cas_process_signal(p, SIGKILL);
-      close_fd(&p->guard_fd);
+      cas__close_fd(&p->guard_fd);
       if (cas_process_wait_exit(p, CAS_FREE_WAIT_MS) != 1 && p->sup > 0) kill(p->sup, SIGKILL);
     }
   } else if (cas_process_poll_exit(p) == 0) {
     /* SIGKILL cannot be caught or ignored: this wait is short.  Should the
      * kill itself fail, leave a zombie rather than hang the host. */
-    if (cas_process_signal(p, SIGKILL) == 0) reap(p, 0);
+    if (cas_process_signal(p, SIGKILL) == 0) cas__reap(p, 0);
   }
-  close_fd(&p->fds[CAS_STDIN]);
-  close_fd(&p->fds[CAS_STDOUT]);
-  close_fd(&p->fds[CAS_STDERR]);
-  close_fd(&p->exit_fd);
-  close_fd(&p->guard_fd);
-  reap_sup(p, 0);
+  cas__close_fd(&p->fds[CAS_STDIN]);
+  cas__close_fd(&p->fds[CAS_STDOUT]);
+  cas__close_fd(&p->fds[CAS_STDERR]);
+  cas__close_fd(&p->exit_fd);
+  cas__close_fd(&p->guard_fd);
+  cas__reap_sup(p, 0);
   cas_buf_free(&p->wq);
   free(p);
+}
+
+/* ---- run to completion, capturing stdout -------------------------------- */
+
+/* The default cap of a run's captured stdout. */
+#define CAS_RUN_MAX_OUT (1024 * 1024)
+
+/* Reads per pipe per pump: a child flooding a pipe cannot keep one pump
+ * call from returning (the fd stays ready; the next pump goes on). */
+#define CAS_RUN_READS 64
+
+struct cas_run {
+  cas_process_t *p;
+  cas_buf_t out;
+  size_t max_out;
+  int err; /* a sticky failure, or 0 */
+};
+
+int cas_run_start(cas_run_t **out, const cas_spawn_opts_t *opts, size_t max_out, int *sys_errno) {
+  cas_run_t *r;
+  int rc;
+  *out = NULL;
+  if (sys_errno) *sys_errno = 0;
+  r = (cas_run_t *)malloc(sizeof *r);
+  if (!r) return CAS_ENOMEM;
+  cas_buf_init(&r->out);
+  r->max_out = max_out ? max_out : CAS_RUN_MAX_OUT;
+  r->err = 0;
+  rc = cas_process_spawn(&r->p, opts, sys_errno);
+  if (rc != CAS_OK) {
+    free(r);
+    return rc;
+  }
+  (void)cas_process_close_stdin(r->p); /* nothing queued: closes at once */
+  *out = r;
+  return CAS_OK;
+}
+
+/* Read one pipe until it would block: stdout into the buffer, stderr
+ * dropped.  0 or a negative code. */
+static int cas__run_drain(cas_run_t *r, int which) {
+  char chunk[16384];
+  int i;
+  for (i = 0; i < CAS_RUN_READS; i++) {
+    long n = cas_process_read(r->p, which, chunk, sizeof chunk);
+    if (n == 0 || n == CAS_EAGAIN) return 0;
+    if (n < 0) return (int)n;
+    if (which != CAS_STDOUT) continue;
+    if ((size_t)n > r->max_out - r->out.len) return CAS_ELINE;
+    if (cas_buf_append(&r->out, chunk, (size_t)n) != CAS_OK) return CAS_ENOMEM;
+  }
+  return 0;
+}
+
+int cas_run_pollfds(const cas_run_t *r, int fds[3]) {
+  int n = 0, fd;
+  if (r->err || r->p->exited) return 0;
+  if ((fd = cas_process_fd(r->p, CAS_STDOUT)) >= 0) fds[n++] = fd;
+  if ((fd = cas_process_fd(r->p, CAS_STDERR)) >= 0) fds[n++] = fd;
+  /* The exit fd only once the pipes are at EOF: the status is read then,
+   * and a readable fd left unread would wake a level-triggered poller
+   * again and again. */
+  if (n == 0 && r->p->exit_fd >= 0) fds[n++] = r->p->exit_fd;
+  return n;
+}
+
+int cas_run_pump(cas_run_t *r, int timeout_ms) {
+  int64_t deadline = timeout_ms > 0 ? cas_now_ms() + timeout_ms : 0;
+  for (;;) {
+    struct pollfd pfd[3];
+    int fds[3], n, i, rc;
+    long long left;
+    if (r->err) return r->err;
+    rc = cas__run_drain(r, CAS_STDOUT);
+    if (rc == 0) rc = cas__run_drain(r, CAS_STDERR);
+    if (rc == 0 && cas_process_fd(r->p, CAS_STDOUT) < 0 && cas_process_fd(r->p, CAS_STDERR) < 0) {
+      rc = cas_process_poll_exit(r->p);
+      if (rc == 1) return 1;
+    }
+    if (rc < 0) {
+      r->err = rc;
+      (void)cas_process_signal(r->p, SIGKILL);
+      return rc;
+    }
+    if (timeout_ms == 0) return 0;
+    left = timeout_ms < 0 ? -1 : deadline - cas_now_ms();
+    if (timeout_ms > 0 && left <= 0) return 0;
+    if (left > INT_MAX) left = INT_MAX;
+    n = cas_run_pollfds(r, fds);
+    for (i = 0; i < n; i++) {
+      pfd[i].fd = fds[i];
+      pfd[i].events = POLLIN;
+      pfd[i].revents = 0;
+    }
+    /* No fd for the exit (no supervisor, no pidfd): look again soon. */
+    if (n == 0 && (left < 0 || left > 10)) left = 10;
+    if (poll(n ? pfd : NULL, (nfds_t)n, (int)left) < 0 && errno != EINTR) {
+      r->err = CAS_ESYS;
+      (void)cas_process_signal(r->p, SIGKILL);
+      return r->err;
+    }
+  }
+}
+
+const char *cas_run_output(const cas_run_t *r, size_t *len) {
+  *len = r->out.len;
+  return r->out.data ? r->out.data : "";
+}
+
+int cas_run_exit_code(const cas_run_t *r, int *signo) {
+  if (signo) *signo = 0;
+  if (r->err) return CAS_EINVAL;
+  return cas_process_exit_code(r->p, signo);
+}
+
+void cas_run_free(cas_run_t *r) {
+  if (!r) return;
+  cas_process_free(r->p);
+  cas_buf_free(&r->out);
+  free(r);
 }

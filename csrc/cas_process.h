@@ -52,16 +52,21 @@
 #ifndef CAS_PROCESS_H
 #define CAS_PROCESS_H
 
+#include "cas_version.h"
 #include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC), the clock of every deadline here and in cas_client.h. */
+CAS_EXTERN int64_t cas_now_ms(void);
 
 typedef struct cas_process cas_process_t;
 
 typedef struct {
   const char *const *argv; /* argv[0]: a path with '/', or a name searched in PATH (of envp if given) */
   const char *const *envp; /* the child's whole environment; NULL: inherit ours */
-  const char *cwd;         /* NULL: inherit ours */
-  int pdeathsig;           /* 0: SIGKILL; -1: none, and no supervisor */
-  const char *user;        /* NULL: ours; else run as this user (name or numeric uid;
+  const char *cwd; /* NULL: inherit ours */
+  int pdeathsig; /* 0: SIGKILL; -1: none, and no supervisor */
+  const char *user; /* NULL: ours; else run as this user (name or numeric uid;
                               needs the privilege to switch: CAS_ENOUSER otherwise) */
 } cas_spawn_opts_t;
 
@@ -69,47 +74,81 @@ enum { CAS_STDIN = 0, CAS_STDOUT = 1, CAS_STDERR = 2 };
 
 /* Start the child.  On failure returns a negative code, *out is NULL and
  * *sys_errno (if not NULL) holds the errno behind it (0 if none). */
-int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno);
+CAS_EXTERN int cas_process_spawn(cas_process_t **out, const cas_spawn_opts_t *opts, int *sys_errno);
 
 /* The child's pid (never the supervisor's); also its process group id. */
-int cas_process_pid(const cas_process_t *p);
+CAS_EXTERN int cas_process_pid(const cas_process_t *p);
 /* Our end of the pipe `which` (CAS_STDIN/STDOUT/STDERR), -1 once closed. */
-int cas_process_fd(const cas_process_t *p, int which);
+CAS_EXTERN int cas_process_fd(const cas_process_t *p, int which);
 /* A pollable fd that turns readable when the child has exited (with a
  * supervisor: and everything it left is gone), or -1. */
-int cas_process_exit_fd(const cas_process_t *p);
+CAS_EXTERN int cas_process_exit_fd(const cas_process_t *p);
 
 /* Read up to cap bytes from CAS_STDOUT or CAS_STDERR.  Returns n > 0, 0 at EOF
  * (the fd is then closed), CAS_EAGAIN when nothing is there, or CAS_ESYS. */
-long cas_process_read(cas_process_t *p, int which, void *buf, size_t cap);
+CAS_EXTERN long cas_process_read(cas_process_t *p, int which, void *buf, size_t cap);
 
 /* Queue n bytes for the child's stdin and try to flush.  Returns 0 (maybe
  * still queued), CAS_EPIPE, CAS_ECLOSED (stdin already closed) or CAS_ENOMEM. */
-int cas_process_write(cas_process_t *p, const void *data, size_t n);
+CAS_EXTERN int cas_process_write(cas_process_t *p, const void *data, size_t n);
 /* Write what is queued.  Returns 0 when the queue is empty, 1 when bytes remain
  * (wait for POLLOUT), or CAS_EPIPE / CAS_ESYS. */
-int cas_process_flush(cas_process_t *p);
-size_t cas_process_queued(const cas_process_t *p);
+CAS_EXTERN int cas_process_flush(cas_process_t *p);
+CAS_EXTERN size_t cas_process_queued(const cas_process_t *p);
 /* Close stdin once the queue is flushed (at once if it is empty).  Idempotent. */
-int cas_process_close_stdin(cas_process_t *p);
+CAS_EXTERN int cas_process_close_stdin(cas_process_t *p);
 /* 1 once stdin is closed (not merely asked to close). */
-int cas_process_stdin_closed(const cas_process_t *p);
+CAS_EXTERN int cas_process_stdin_closed(const cas_process_t *p);
 
 /* Check for exit without blocking: 1 when exited (status recorded), 0 if
  * still running, negative on error. */
-int cas_process_poll_exit(cas_process_t *p);
+CAS_EXTERN int cas_process_poll_exit(cas_process_t *p);
 /* Block up to timeout_ms (-1: forever) for the exit.  1 exited, 0 timed out. */
-int cas_process_wait_exit(cas_process_t *p, int timeout_ms);
-int cas_process_exited(const cas_process_t *p);
+CAS_EXTERN int cas_process_wait_exit(cas_process_t *p, int timeout_ms);
+CAS_EXTERN int cas_process_exited(const cas_process_t *p);
 /* After exit: the exit code (0..255) or -1 if killed (or the status was
  * lost: then *signo is 0); *signo the signal or 0. */
-int cas_process_exit_code(const cas_process_t *p, int *signo);
+CAS_EXTERN int cas_process_exit_code(const cas_process_t *p, int *signo);
 
 /* Send sig to the child's whole process group.  0, or CAS_ECLOSED if exited. */
-int cas_process_signal(cas_process_t *p, int sig);
+CAS_EXTERN int cas_process_signal(cas_process_t *p, int sig);
 
 /* Kill (SIGKILL to the group, then the supervisor's sweep) if still running,
  * reap, close everything, free. */
-void cas_process_free(cas_process_t *p);
+CAS_EXTERN void cas_process_free(cas_process_t *p);
+
+/* ---- run to completion, capturing stdout ---------------------------------
+ *
+ * A cas_run_t is a process spawned as above whose stdout is collected into
+ * memory, for short helper programs (git) that the caller waits for the way
+ * it waits for anything else.  The child's stdin is closed at once (it reads
+ * EOF), its stderr is read and dropped (never inherited: it would scribble
+ * over a Neovim screen, and an unread pipe could stall the child).  The run
+ * is done when stdout and stderr are at EOF and the exit status is known.
+ * cas_run_pump() never blocks with timeout 0, so an event loop can watch
+ * cas_run_pollfds() for reading and pump when one is ready; timeout -1
+ * blocks until done.  With opts->pdeathsig -1 and no pidfd the exit has no
+ * fd: pump on a short timer.  cas_run_free() on a run not done kills it
+ * (cas_process_free). */
+typedef struct cas_run cas_run_t;
+
+/* Spawn opts->argv.  max_out caps the captured stdout (0: 1 MiB).  Returns 0
+ * or a negative code as cas_process_spawn (then *out is NULL). */
+CAS_EXTERN int cas_run_start(cas_run_t **out, const cas_spawn_opts_t *opts, size_t max_out, int *sys_errno);
+/* Read what is ready and check for the exit, waiting up to timeout_ms (-1:
+ * until done) for something to happen.  1 when done, 0 when not yet, or
+ * CAS_ELINE (stdout exceeded max_out: the child is killed), CAS_ENOMEM,
+ * CAS_ESYS.  An error is sticky: later calls return it again. */
+CAS_EXTERN int cas_run_pump(cas_run_t *r, int timeout_ms);
+/* The fds to watch for reading until done (at most 3) into fds; returns
+ * how many.  They change as pipes reach EOF: ask again after each pump. */
+CAS_EXTERN int cas_run_pollfds(const cas_run_t *r, int fds[3]);
+/* The stdout captured so far (not NUL-terminated; len may be 0). */
+CAS_EXTERN const char *cas_run_output(const cas_run_t *r, size_t *len);
+/* Once done: the exit code (0..255), or -1 if killed (*signo the signal) or
+ * the status was lost; CAS_EINVAL before. */
+CAS_EXTERN int cas_run_exit_code(const cas_run_t *r, int *signo);
+/* Kill if still running, reap, close, free.  NULL is fine. */
+CAS_EXTERN void cas_run_free(cas_run_t *r);
 
 #endif

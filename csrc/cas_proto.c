@@ -7,6 +7,7 @@
  */
 #include "cas_proto.h"
 #include "cas_error.h"
+#include "cas_internal.h"
 #include "cas_json.h"
 
 #include <stdio.h>
@@ -31,12 +32,18 @@ typedef struct cas_name {
   char *name;
 } cas_name_t;
 
+/* A FIFO of items, linked through their next field. */
+typedef struct {
+  cas_item_t *head, *tail;
+  size_t count;
+} cas_queue_t;
+
 struct cas_proto {
   cas_buf_t out;
   cas_queue_t messages, requests, stderr_lines;
   cas_pending_t *pending;
   cas_name_t *open_inbound; /* request ids from the CLI we still owe an answer */
-  cas_name_t *tasks;        /* background agent task ids in flight */
+  cas_name_t *tasks; /* background agent task ids in flight */
   unsigned long counter;
   unsigned long salt;
   unsigned long results;
@@ -44,7 +51,8 @@ struct cas_proto {
   cJSON *last_error_result;
   cas_item_t *spare; /* recycled items with room for a line (cas_proto_recycle) */
   size_t spare_bytes;
-  int dead;        /* exited or fatal: new requests fail at once */
+  int keep_mirror; /* transcript_mirror frames are queued as messages, not dropped */
+  int dead; /* exited or fatal: new requests fail at once */
   int dead_code;
   char *dead_msg;
 };
@@ -62,22 +70,48 @@ static char *cas__strndup(const char *s, size_t n) {
 void cas_item_free(cas_item_t *it) {
   if (!it) return;
   if (it->json) cJSON_Delete(it->json);
-  if (it->block) free(it->block);
-  else if (!it->room) free(it->text); /* else it is part of the item */
+  if (it->block)
+    free(it->block);
+  else if (!it->room)
+    free(it->text); /* else it is part of the item */
   free(it);
+}
+
+int cas_item_get_kind(const cas_item_t *it) { return it ? it->kind : 0; }
+
+int cas_item_get_code(const cas_item_t *it) { return it ? it->code : 0; }
+
+const char *cas_item_get_text(const cas_item_t *it, size_t *len) {
+  if (len) *len = it && it->text ? it->text_len : 0;
+  return it ? it->text : NULL;
+}
+
+const char *cas_item_get_type(const cas_item_t *it, size_t *len) {
+  const cJSON *t;
+  if (len) *len = 0;
+  if (!it || it->kind != CAS_ITEM_MESSAGE) return NULL;
+  if (!it->json && it->text) {
+    if (len) *len = it->type_len;
+    return it->text + it->type_off;
+  }
+  t = it->json ? cJSON_GetObjectItemCaseSensitive(it->json, "type") : NULL;
+  if (!cJSON_IsString(t)) return NULL;
+  if (len) *len = strlen(t->valuestring);
+  return t->valuestring;
 }
 
 const cJSON *cas_item_tree(cas_item_t *it) {
   if (!it) return NULL;
-  if (!it->json && it->kind == CAS_ITEM_MESSAGE && it->text)
-    (void)cas_json_parse(it->text, it->text_len, 0, &it->json);
+  if (!it->json && it->kind == CAS_ITEM_MESSAGE && it->text) (void)cas_json_parse(it->text, it->text_len, 0, &it->json);
   return it->json;
 }
 
 static void cas__queue_push(cas_queue_t *q, cas_item_t *it) {
   it->next = NULL;
-  if (q->tail) q->tail->next = it;
-  else q->head = it;
+  if (q->tail)
+    q->tail->next = it;
+  else
+    q->head = it;
   q->tail = it;
   q->count++;
 }
@@ -98,8 +132,7 @@ static void cas__queue_clear(cas_queue_t *q) {
 }
 
 /* Queue an item; on allocation failure the json is freed (ownership rule). */
-static int cas__push_item(cas_queue_t *q, int kind, int code, cJSON *json,
-                          const char *text, size_t text_len) {
+static int cas__push_item(cas_queue_t *q, int kind, int code, cJSON *json, const char *text, size_t text_len) {
   cas_item_t *it = (cas_item_t *)calloc(1, sizeof *it);
   if (!it) {
     if (json) cJSON_Delete(json);
@@ -173,6 +206,10 @@ static void cas__pending_fail(cas_pending_t *r, int code, const char *msg) {
 
 /* --- life cycle ------------------------------------------------------------ */
 
+void cas_proto_keep_mirror(cas_proto_t *p, int on) {
+  if (p) p->keep_mirror = on != 0;
+}
+
 int cas_proto_new(cas_proto_t **out) {
   cas_proto_t *p = (cas_proto_t *)calloc(1, sizeof *p);
   struct timespec ts;
@@ -182,8 +219,7 @@ int cas_proto_new(cas_proto_t **out) {
   /* Ids need only be unique among our own requests in flight; the salt makes
    * them unlikely to collide across clients in one log. */
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  p->salt = ((unsigned long)ts.tv_nsec * 2654435761UL) ^ ((unsigned long)getpid() << 16) ^
-            (unsigned long)(size_t)p;
+  p->salt = ((unsigned long)ts.tv_nsec * 2654435761UL) ^ ((unsigned long)getpid() << 16) ^ (unsigned long)(size_t)p;
   *out = p;
   return CAS_OK;
 }
@@ -238,8 +274,10 @@ static void cas__on_control_response(cas_proto_t *p, cJSON *frame) {
     if (r->result) cJSON_Delete(r->result);
     r->result = cJSON_CreateObject();
   }
-  if (!r->result) cas__pending_fail(r, CAS_ENOMEM, "out of memory");
-  else r->state = CAS_REQ_DONE;
+  if (!r->result)
+    cas__pending_fail(r, CAS_ENOMEM, "out of memory");
+  else
+    r->state = CAS_REQ_DONE;
 }
 
 /* Background agents keep the CLI asking for hooks and permissions after a
@@ -256,8 +294,8 @@ static void cas__track_tasks(cas_proto_t *p, const cJSON *frame, const char *sub
   } else if (strcmp(subtype, "task_updated") == 0) {
     const cJSON *patch = cJSON_GetObjectItemCaseSensitive(frame, "patch");
     const char *st = cas_json_get_string(patch, "status");
-    if (st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 ||
-               strcmp(st, "stopped") == 0 || strcmp(st, "killed") == 0))
+    if (st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 || strcmp(st, "stopped") == 0 ||
+               strcmp(st, "killed") == 0))
       (void)cas__name_remove(&p->tasks, task_id);
   }
 }
@@ -286,41 +324,43 @@ static int cas__on_message(cas_proto_t *p, cJSON *frame) {
 
 int cas_proto_on_frame(cas_proto_t *p, cJSON *frame) {
   switch (cas_frame_classify(frame)) {
-  case CAS_FRAME_CONTROL_RESPONSE:
-    cas__on_control_response(p, frame);
-    cJSON_Delete(frame);
-    return CAS_OK;
-  case CAS_FRAME_CONTROL_REQUEST: {
-    const char *id = cas_json_get_string(frame, "request_id");
-    if (!id) { /* cannot be answered; say so in the stream instead of dropping it */
+    case CAS_FRAME_CONTROL_RESPONSE:
+      cas__on_control_response(p, frame);
       cJSON_Delete(frame);
-      return cas_proto_on_decode_error(p, CAS_EJSON, "control_request without request_id", 34);
+      return CAS_OK;
+    case CAS_FRAME_CONTROL_REQUEST: {
+      const char *id = cas_json_get_string(frame, "request_id");
+      if (!id) { /* cannot be answered; say so in the stream instead of dropping it */
+        cJSON_Delete(frame);
+        return cas_proto_on_decode_error(p, CAS_EJSON, "control_request without request_id", 34);
+      }
+      if (cas__name_add(&p->open_inbound, id) != CAS_OK) {
+        cJSON_Delete(frame);
+        return CAS_ENOMEM;
+      }
+      return cas__push_item(&p->requests, CAS_ITEM_REQUEST, 0, frame, NULL, 0);
     }
-    if (cas__name_add(&p->open_inbound, id) != CAS_OK) {
+    case CAS_FRAME_CONTROL_CANCEL: {
+      const char *id = cas_json_get_string(frame, "request_id");
+      int rc = CAS_OK;
+      /* A cancel for an id we do not know (already answered) is ignored. */
+      if (id && cas__name_remove(&p->open_inbound, id))
+        rc = cas__push_item(&p->requests, CAS_ITEM_CANCEL, 0, NULL, id, strlen(id));
       cJSON_Delete(frame);
-      return CAS_ENOMEM;
+      return rc;
     }
-    return cas__push_item(&p->requests, CAS_ITEM_REQUEST, 0, frame, NULL, 0);
-  }
-  case CAS_FRAME_CONTROL_CANCEL: {
-    const char *id = cas_json_get_string(frame, "request_id");
-    int rc = CAS_OK;
-    /* A cancel for an id we do not know (already answered) is ignored. */
-    if (id && cas__name_remove(&p->open_inbound, id))
-      rc = cas__push_item(&p->requests, CAS_ITEM_CANCEL, 0, NULL, id, strlen(id));
-    cJSON_Delete(frame);
-    return rc;
-  }
-  case CAS_FRAME_KEEP_ALIVE:
-  case CAS_FRAME_TRANSCRIPT_MIRROR:
-    cJSON_Delete(frame);
-    return CAS_OK;
-  case CAS_FRAME_INVALID:
-    /* Valid JSON that is not an object with a type: pass it through as a
+    case CAS_FRAME_TRANSCRIPT_MIRROR:
+      /* Queued as it came, for the session store's mirror; pushed directly so
+       * an internal frame never clears the last error result. */
+      if (p->keep_mirror) return cas__push_item(&p->messages, CAS_ITEM_MESSAGE, 0, frame, NULL, 0);
+      cJSON_Delete(frame);
+      return CAS_OK;
+    case CAS_FRAME_KEEP_ALIVE: cJSON_Delete(frame); return CAS_OK;
+    case CAS_FRAME_INVALID:
+      /* Valid JSON that is not an object with a type: pass it through as a
      * message; the Lua layer keeps unknown shapes raw. */
-  case CAS_FRAME_MESSAGE:
-  default:
-    return cas__on_message(p, frame);
+    case CAS_FRAME_MESSAGE:
+    default: return cas__on_message(p, frame);
   }
 }
 
@@ -346,55 +386,38 @@ static void cas__queue_line_item(cas_proto_t *p, cas_item_t *it) {
   cas__queue_push(&p->messages, it);
 }
 
-/* The scan's counts (into it->counts, which has room) and the type's place. */
-static void cas__item_shape(cas_item_t *it, const char *line, const cas_json_shape_t *sh) {
-  it->ncounts = sh->ncounts;
-  if (sh->ncounts) memcpy(it->counts, sh->counts, sh->ncounts * sizeof(uint32_t));
+/* The type's place in the line, from the scan. */
+static void cas__item_type(cas_item_t *it, const char *line, const cas_json_shape_t *sh) {
   it->type_off = (size_t)(sh->type - line);
   it->type_len = sh->type_len;
 }
 
 int cas_proto_on_line(cas_proto_t *p, const char *line, size_t len, const cas_json_shape_t *sh) {
   cas_item_t *it;
-  size_t text_size, counts_size;
-  char *block;
 
   if (!cas_proto_takes_line(sh)) return CAS_PROTO_NEED_TREE;
-  /* One allocation: the line, its NUL, padding to uint32_t, the counts. */
-  text_size = (len + 1 + sizeof(uint32_t) - 1) / sizeof(uint32_t) * sizeof(uint32_t);
-  if (text_size < len || sh->ncounts > (SIZE_MAX - text_size) / sizeof(uint32_t)) return CAS_ENOMEM;
-  counts_size = sh->ncounts * sizeof(uint32_t);
   it = (cas_item_t *)calloc(1, sizeof *it);
-  block = it ? (char *)malloc(text_size + counts_size) : NULL;
-  if (!block) {
+  if (!it || !(it->text = cas__strndup(line, len))) {
     free(it);
     return CAS_ENOMEM;
   }
-  memcpy(block, line, len);
-  block[len] = '\0';
-  it->text = block;
   it->text_len = len;
-  it->counts = (uint32_t *)(void *)(block + text_size);
-  cas__item_shape(it, line, sh);
+  cas__item_type(it, line, sh);
   cas__queue_line_item(p, it);
   return CAS_OK;
 }
 
 int cas_proto_on_line_owned(cas_proto_t *p, char *block, char *line, size_t len, const cas_json_shape_t *sh) {
-  /* The item and the counts share one allocation; the line stays put. */
-  size_t head = (sizeof(cas_item_t) + sizeof(uint32_t) - 1) / sizeof(uint32_t) * sizeof(uint32_t);
-  cas_item_t *it;
-
-  if (sh->ncounts > (SIZE_MAX - head) / sizeof(uint32_t) ||
-      !(it = (cas_item_t *)calloc(1, head + sh->ncounts * sizeof(uint32_t)))) {
+  /* The line stays put, in the block the item owns. */
+  cas_item_t *it = (cas_item_t *)calloc(1, sizeof *it);
+  if (!it) {
     free(block);
     return CAS_ENOMEM;
   }
   it->block = block;
   it->text = line;
   it->text_len = len;
-  it->counts = (uint32_t *)(void *)((char *)it + head);
-  cas__item_shape(it, line, sh);
+  cas__item_type(it, line, sh);
   cas__queue_line_item(p, it);
   return CAS_OK;
 }
@@ -439,8 +462,8 @@ static cas_item_t *cas__item_with_room(cas_proto_t *p, size_t need) {
   return it;
 }
 
-int cas_proto_on_line_unchecked(cas_proto_t *p, char *block, const char *line, size_t len, size_t type_off,
-                                size_t type_len) {
+int cas__proto_on_line_unchecked(cas_proto_t *p, char *block, const char *line, size_t len, size_t type_off,
+                                 size_t type_len) {
   cas_item_t *it;
   if (block) {
     /* the line stays where it is; the item owns its block */
@@ -529,11 +552,58 @@ int cas_proto_send(cas_proto_t *p, const cJSON *frame) {
   return rc;
 }
 
-int cas_proto_request(cas_proto_t *p, const char *subtype, cJSON *fields,
-                      int64_t deadline_ms, char *id_out) {
+/* Append the pieces (NUL-terminated strings) to p->out; on failure the
+ * buffer is as it was. */
+static int cas__out_cat(cas_proto_t *p, size_t start, const char *const *pieces, int n) {
+  int i, rc;
+  for (i = 0; i < n; i++) {
+    if ((rc = cas_buf_append(&p->out, pieces[i], strlen(pieces[i]))) < 0) {
+      p->out.len = start;
+      return rc;
+    }
+  }
+  return CAS_OK;
+}
+
+int cas_proto_request_json(cas_proto_t *p, const char *request, size_t len, int64_t deadline_ms, char *id_out) {
   cas_pending_t *r;
-  cJSON *frame = NULL, *req = fields;
-  int rc = CAS_ENOMEM;
+  size_t start = p->out.len;
+  int rc;
+
+  id_out[0] = '\0';
+  /* A raw newline would split the frame (and the CLI exits on a line that is
+   * not JSON). */
+  if (!request || len == 0 || memchr(request, '\n', len)) return CAS_EINVAL;
+  r = (cas_pending_t *)calloc(1, sizeof *r);
+  if (!r) return CAS_ENOMEM;
+  p->counter++;
+  snprintf(r->id, sizeof r->id, "req_%lu_%08lx", p->counter, (p->salt ^ (p->counter * 0x9E3779B1UL)) & 0xffffffffUL);
+  r->deadline = deadline_ms;
+  r->state = CAS_REQ_PENDING;
+
+  if (p->dead) {
+    /* Never write to a dead stream; fail the request the way exit would. */
+    cas__pending_fail(r, p->dead_code, p->dead_msg ? p->dead_msg : "the process exited");
+  } else {
+    /* The id is ours (letters, digits, '_'): it needs no escaping. */
+    const char *head[] = {"{\"type\":\"control_request\",\"request_id\":\"", r->id, "\",\"request\":"};
+    if ((rc = cas__out_cat(p, start, head, 3)) < 0 || (rc = cas_buf_append(&p->out, request, len)) < 0 ||
+        (rc = cas_buf_append(&p->out, "}\n", 2)) < 0) {
+      p->out.len = start;
+      free(r);
+      return rc;
+    }
+  }
+  r->next = p->pending;
+  p->pending = r;
+  memcpy(id_out, r->id, strlen(r->id) + 1);
+  return CAS_OK;
+}
+
+int cas_proto_request(cas_proto_t *p, const char *subtype, cJSON *fields, int64_t deadline_ms, char *id_out) {
+  cJSON *req = fields;
+  char *text;
+  int rc;
 
   id_out[0] = '\0';
   if (!req) req = cJSON_CreateObject();
@@ -542,39 +612,12 @@ int cas_proto_request(cas_proto_t *p, const char *subtype, cJSON *fields,
     cJSON_Delete(req);
     return CAS_EINVAL;
   }
-  r = (cas_pending_t *)calloc(1, sizeof *r);
-  if (!r) goto fail;
-  p->counter++;
-  snprintf(r->id, sizeof r->id, "req_%lu_%08lx", p->counter,
-           (p->salt ^ (p->counter * 0x9E3779B1UL)) & 0xffffffffUL);
-  r->deadline = deadline_ms;
-  r->state = CAS_REQ_PENDING;
-
   cJSON_DeleteItemFromObjectCaseSensitive(req, "subtype");
-  if (!cJSON_AddStringToObject(req, "subtype", subtype)) goto fail;
-  frame = cJSON_CreateObject();
-  if (!frame || !cJSON_AddStringToObject(frame, "type", "control_request") ||
-      !cJSON_AddStringToObject(frame, "request_id", r->id))
-    goto fail;
-  if (!cJSON_AddItemToObject(frame, "request", req)) goto fail;
-  req = NULL; /* owned by frame now */
-
-  if (p->dead) {
-    /* Never write to a dead stream; fail the request the way exit would. */
-    cas__pending_fail(r, p->dead_code, p->dead_msg ? p->dead_msg : "the process exited");
-  } else if ((rc = cas_proto_send(p, frame)) != CAS_OK) {
-    goto fail;
-  }
-  cJSON_Delete(frame);
-  r->next = p->pending;
-  p->pending = r;
-  memcpy(id_out, r->id, strlen(r->id) + 1);
-  return CAS_OK;
-
-fail:
-  if (req) cJSON_Delete(req);
-  if (frame) cJSON_Delete(frame);
-  free(r);
+  text = cJSON_AddStringToObject(req, "subtype", subtype) ? cJSON_PrintUnformatted(req) : NULL;
+  cJSON_Delete(req);
+  if (!text) return CAS_ENOMEM;
+  rc = cas_proto_request_json(p, text, strlen(text), deadline_ms, id_out);
+  cJSON_free(text);
   return rc;
 }
 
@@ -618,8 +661,7 @@ int64_t cas_proto_next_deadline(const cas_proto_t *p) {
   const cas_pending_t *r;
   int64_t best = -1;
   for (r = p->pending; r; r = r->next)
-    if (r->state == CAS_REQ_PENDING && r->deadline >= 0 && (best < 0 || r->deadline < best))
-      best = r->deadline;
+    if (r->state == CAS_REQ_PENDING && r->deadline >= 0 && (best < 0 || r->deadline < best)) best = r->deadline;
   return best;
 }
 
@@ -631,37 +673,48 @@ size_t cas_proto_pending_count(const cas_proto_t *p) {
   return n;
 }
 
-int cas_proto_respond(cas_proto_t *p, const char *request_id, cJSON *response,
-                      const char *error_msg) {
-  cJSON *frame = NULL, *resp;
-  int rc = CAS_ENOMEM;
+int cas_proto_respond_json(cas_proto_t *p, const char *request_id, const char *response, size_t len,
+                           const char *error_msg) {
+  const char *head[] = {"{\"type\":\"control_response\",\"response\":{\"subtype\":\"", error_msg ? "error" : "success",
+                        "\",\"request_id\":"};
+  size_t start = p->out.len;
+  int rc;
+
+  if (!request_id || (response && !error_msg && (len == 0 || memchr(response, '\n', len)))) return CAS_EINVAL;
   if (!cas__name_remove(&p->open_inbound, request_id)) {
     /* Cancelled, already answered, or the process is gone: say nothing. */
-    if (response) cJSON_Delete(response);
     return 1;
   }
-  frame = cJSON_CreateObject();
-  if (!frame || !cJSON_AddStringToObject(frame, "type", "control_response")) goto out;
-  resp = cJSON_AddObjectToObject(frame, "response");
-  if (!resp) goto out;
+  /* The id and the message go out whatever bytes they hold: an answer that
+   * cannot be written would leave the CLI waiting for it. */
+  if ((rc = cas__out_cat(p, start, head, 3)) < 0 ||
+      (rc = cas_json_write_string(&p->out, request_id, strlen(request_id), 1)) < 0)
+    goto fail;
   if (error_msg) {
-    if (!cJSON_AddStringToObject(resp, "subtype", "error") ||
-        !cJSON_AddStringToObject(resp, "request_id", request_id) ||
-        !cJSON_AddStringToObject(resp, "error", error_msg))
-      goto out;
-  } else {
-    if (!cJSON_AddStringToObject(resp, "subtype", "success") ||
-        !cJSON_AddStringToObject(resp, "request_id", request_id))
-      goto out;
-    if (!response) response = cJSON_CreateObject();
-    if (!response) goto out;
-    if (!cJSON_AddItemToObject(resp, "response", response)) goto out;
-    response = NULL;
+    if ((rc = cas_buf_append(&p->out, ",\"error\":", 9)) < 0 ||
+        (rc = cas_json_write_string(&p->out, error_msg, strlen(error_msg), 1)) < 0)
+      goto fail;
+  } else if ((rc = cas_buf_append(&p->out, ",\"response\":", 12)) < 0 ||
+             (rc = response ? cas_buf_append(&p->out, response, len) : cas_buf_append(&p->out, "{}", 2)) < 0) {
+    goto fail;
   }
-  rc = cas_proto_send(p, frame);
-out:
-  if (response) cJSON_Delete(response);
-  if (frame) cJSON_Delete(frame);
+  if ((rc = cas_buf_append(&p->out, "}}\n", 3)) < 0) goto fail;
+  return CAS_OK;
+fail:
+  p->out.len = start;
+  return rc;
+}
+
+int cas_proto_respond(cas_proto_t *p, const char *request_id, cJSON *response, const char *error_msg) {
+  char *text = NULL;
+  int rc;
+  if (response) {
+    if (!error_msg) text = cJSON_PrintUnformatted(response);
+    cJSON_Delete(response);
+    if (!error_msg && !text) return CAS_ENOMEM;
+  }
+  rc = cas_proto_respond_json(p, request_id, text, text ? strlen(text) : 0, error_msg);
+  cJSON_free(text);
   return rc;
 }
 

@@ -63,8 +63,12 @@ claude.with_client(options, function(client)
       end
     elseif claude.isinstance(msg, claude.ResultMessage) then
       results = results + 1
-    elseif claude.isinstance(msg, claude.SystemMessage) and msg.subtype == "session_state_changed"
-      and msg.data.state == "idle" and results > 0 then
+    elseif
+      claude.isinstance(msg, claude.SystemMessage)
+      and msg.subtype == "session_state_changed"
+      and msg.data.state == "idle"
+      and results > 0
+    then
       break
     end
   end

@@ -91,7 +91,9 @@ local function system_message_example()
       elseif claude.isinstance(msg, claude.AssistantMessage) and msg.parent_tool_use_id == nil then
         -- the main agent's own words (a subagent's messages carry parent_tool_use_id)
         for _, block in ipairs(msg.content) do
-          if claude.isinstance(block, claude.TextBlock) then unanswered = false end
+          if claude.isinstance(block, claude.TextBlock) then
+            unanswered = false
+          end
         end
         print_text_blocks(msg)
       elseif claude.isinstance(msg, claude.ResultMessage) and running <= 0 and not unanswered then

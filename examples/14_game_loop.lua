@@ -30,8 +30,14 @@ claude.use_loop("host") -- before any client or task: no event loop of ours, the
 
 -- The game's clock: milliseconds (fractional) and a sleep.
 local uv = require("luv")
-local function now_ms() return uv.hrtime() / 1e6 end
-local function sleep_ms(ms) if ms >= 1 then uv.sleep(math.floor(ms)) end end
+local function now_ms()
+  return uv.hrtime() / 1e6
+end
+local function sleep_ms(ms)
+  if ms >= 1 then
+    uv.sleep(math.floor(ms))
+  end
+end
 
 local FRAME_MS = 1000 / 60
 local frame = 0
@@ -69,16 +75,27 @@ while not chat:done() do
 
   -- update() and draw() would go here.
 
-  if pump_ms > longest_pump then longest_pump = pump_ms end
+  if pump_ms > longest_pump then
+    longest_pump = pump_ms
+  end
   next_frame = next_frame + FRAME_MS
-  if next_frame < now_ms() then next_frame = now_ms() end -- a late frame: don't try to catch up
+  if next_frame < now_ms() then
+    next_frame = now_ms()
+  end -- a late frame: don't try to catch up
   sleep_ms(next_frame - now_ms())
   local frame_ms = now_ms() - frame_start
-  if frame_ms > longest_frame then longest_frame = frame_ms end
+  if frame_ms > longest_frame then
+    longest_frame = frame_ms
+  end
 end
 
 chat:wait() -- raises the chat task's error, if it failed
 
 print(("%d frames in %.1f s"):format(frame, (now_ms() - started) / 1000))
-print(("Longest frame stall: pump(0) took %.2f ms at most; the longest frame took %.2f ms (budget %.1f ms)")
-  :format(longest_pump, longest_frame, FRAME_MS))
+print(
+  ("Longest frame stall: pump(0) took %.2f ms at most; the longest frame took %.2f ms (budget %.1f ms)"):format(
+    longest_pump,
+    longest_frame,
+    FRAME_MS
+  )
+)

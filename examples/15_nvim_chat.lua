@@ -19,7 +19,7 @@
 
 local vim = rawget(_G, "vim")
 if type(vim) ~= "table" or not vim.api then
-  io.stderr:write("15_nvim_chat.lua runs inside Neovim: nvim -u NONE -c \"luafile examples/15_nvim_chat.lua\"\n")
+  io.stderr:write('15_nvim_chat.lua runs inside Neovim: nvim -u NONE -c "luafile examples/15_nvim_chat.lua"\n')
   os.exit(1)
 end
 
@@ -38,7 +38,9 @@ vim.api.nvim_win_set_buf(win, buf)
 
 -- Append text at the end of the buffer; newlines in it start new lines.
 local function append(text)
-  if not vim.api.nvim_buf_is_valid(buf) then return end -- the user closed it meanwhile
+  if not vim.api.nvim_buf_is_valid(buf) then
+    return
+  end -- the user closed it meanwhile
   local last = vim.api.nvim_buf_line_count(buf)
   local tail = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1]
   local lines = vim.split(tail .. text, "\n", { plain = true })
@@ -49,7 +51,9 @@ local function append(text)
 end
 
 local function finish(ok)
-  if not headless then return end
+  if not headless then
+    return
+  end
   for _, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
     io.stdout:write(line, "\n")
   end
@@ -70,14 +74,18 @@ claude.run(function()
       elseif claude.isinstance(msg, claude.AssistantMessage) and not streamed then
         -- no stream events came (another CLI setting): show the whole message instead
         for _, block in ipairs(msg.content) do
-          if claude.isinstance(block, claude.TextBlock) then append(block.text) end
+          if claude.isinstance(block, claude.TextBlock) then
+            append(block.text)
+          end
         end
       elseif claude.isinstance(msg, claude.ResultMessage) then
         append(("\n\n[%s, $%.4f]"):format(msg.subtype, msg.total_cost_usd or 0))
       end
     end
   end)
-  if not ok then append("\n\n[error: " .. tostring(err) .. "]") end
+  if not ok then
+    append("\n\n[error: " .. tostring(err) .. "]")
+  end
   finish(ok)
 end)
 

@@ -38,10 +38,17 @@ end
 
 -- The pids of the processes whose working directory is dir (the CLI and anything it started there).
 local function procs_in(dir)
-  local p = assert(io.popen("for p in /proc/[0-9]*; do [ \"$(readlink $p/cwd 2>/dev/null)\" = "
-    .. sh_quote(dir) .. " ] && echo ${p#/proc/}; done"))
+  local p = assert(
+    io.popen(
+      'for p in /proc/[0-9]*; do [ "$(readlink $p/cwd 2>/dev/null)" = '
+        .. sh_quote(dir)
+        .. " ] && echo ${p#/proc/}; done"
+    )
+  )
   local pids = {}
-  for line in p:lines() do pids[#pids + 1] = tonumber(line) end
+  for line in p:lines() do
+    pids[#pids + 1] = tonumber(line)
+  end
   p:close()
   return pids
 end
@@ -52,7 +59,9 @@ local function tool_results(msgs)
   for _, m in ipairs(msgs) do
     if m.type == "user" and type(m.content) == "table" then
       for _, b in ipairs(m.content) do
-        if b.type == "tool_result" then out[#out + 1] = b end
+        if b.type == "tool_result" then
+          out[#out + 1] = b
+        end
       end
     end
   end
@@ -65,7 +74,9 @@ local function tool_uses(msgs)
   for _, m in ipairs(msgs) do
     if m.type == "assistant" then
       for _, b in ipairs(m.content) do
-        if b.type == "tool_use" then out[#out + 1] = b end
+        if b.type == "tool_use" then
+          out[#out + 1] = b
+        end
       end
     end
   end
@@ -74,10 +85,14 @@ end
 
 -- The content of a tool_result as text.
 local function content_text(c)
-  if type(c) == "string" then return c end
+  if type(c) == "string" then
+    return c
+  end
   local out = {}
   for _, b in ipairs(type(c) == "table" and c or {}) do
-    if b.type == "text" then out[#out + 1] = b.text end
+    if b.type == "text" then
+      out[#out + 1] = b.text
+    end
   end
   return table.concat(out, "\n")
 end
@@ -89,10 +104,16 @@ describe("callbacks with the real CLI", function()
   end
 
   local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/callbacks.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  setup(function()
+    srv = h.start_server(h.ROOT .. "/spec/support/scripts/callbacks.lua")
+  end)
+  teardown(function()
+    h.stop_server(srv)
+  end)
   after_each(function()
-    for _, d in ipairs(dirs) do os.execute("rm -rf " .. sh_quote(d)) end
+    for _, d in ipairs(dirs) do
+      os.execute("rm -rf " .. sh_quote(d))
+    end
     dirs = {}
   end)
 
@@ -110,13 +131,17 @@ describe("callbacks with the real CLI", function()
     return out
   end
 
-  local function log_size() return #h.requests(srv) end
+  local function log_size()
+    return #h.requests(srv)
+  end
 
   -- The request that returned the result of tool use `id` to the model.
   local function follow_up(from, id)
     for _, req in ipairs(model_requests(from)) do
       for _, r in ipairs(req.tool_results) do
-        if r.tool_use_id == id then return r, req end
+        if r.tool_use_id == id then
+          return r, req
+        end
       end
     end
     error("no model request returned the result of tool use " .. tostring(id))
@@ -128,13 +153,17 @@ describe("callbacks with the real CLI", function()
     c:connect()
     local ok, err = pcall(fn, c)
     c:disconnect()
-    if not ok then error(err, 0) end
+    if not ok then
+      error(err, 0)
+    end
   end
 
   -- luv mode: the same, inside claude.run (callbacks run in their own tasks).
   local function in_loop(opts, fn)
     loop.use("luv")
-    claude.run(function() blocking(opts, fn) end)
+    claude.run(function()
+      blocking(opts, fn)
+    end)
   end
 
   it("a Bash command denied by can_use_tool does not run, and the model gets the message (luv mode)", function()
@@ -143,10 +172,13 @@ describe("callbacks with the real CLI", function()
     local calls = {}
     local from = log_size()
     local msgs
-    in_loop({ cwd = dir, can_use_tool = function(tool_name, input, context)
-      calls[#calls + 1] = { tool_name = tool_name, input = input, context = context, task = claude.current_task() }
-      return claude.PermissionResultDeny({ message = "touching files is not allowed here" })
-    end }, function(c)
+    in_loop({
+      cwd = dir,
+      can_use_tool = function(tool_name, input, context)
+        calls[#calls + 1] = { tool_name = tool_name, input = input, context = context, task = claude.current_task() }
+        return claude.PermissionResultDeny({ message = "touching files is not allowed here" })
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. target)
       msgs = collect(c:receive_response())
     end)
@@ -180,10 +212,13 @@ describe("callbacks with the real CLI", function()
     local asked = 0
     local from = log_size()
     local msgs
-    in_loop({ cwd = dir, can_use_tool = function()
-      asked = asked + 1
-      return claude.PermissionResultAllow({})
-    end }, function(c)
+    in_loop({
+      cwd = dir,
+      can_use_tool = function()
+        asked = asked + 1
+        return claude.PermissionResultAllow({})
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. target)
       msgs = collect(c:receive_response())
     end)
@@ -199,19 +234,24 @@ describe("callbacks with the real CLI", function()
     local dir = tmpdir()
     local target = dir .. "/ruled"
     local asked, rules = 0, nil
-    blocking({ cwd = dir, can_use_tool = function(_, _, context)
-      asked = asked + 1
-      rules = {}
-      for _, sugg in ipairs(context.suggestions) do
-        if sugg.type == "addRules" then
-          local rule = {}
-          for k, v in pairs(sugg) do rule[k] = v end
-          rule.destination = "session" -- the suggestion says localSettings: keep the rule in this session only
-          rules[#rules + 1] = rule
+    blocking({
+      cwd = dir,
+      can_use_tool = function(_, _, context)
+        asked = asked + 1
+        rules = {}
+        for _, sugg in ipairs(context.suggestions) do
+          if sugg.type == "addRules" then
+            local rule = {}
+            for k, v in pairs(sugg) do
+              rule[k] = v
+            end
+            rule.destination = "session" -- the suggestion says localSettings: keep the rule in this session only
+            rules[#rules + 1] = rule
+          end
         end
-      end
-      return claude.PermissionResultAllow({ updated_permissions = rules })
-    end }, function(c)
+        return claude.PermissionResultAllow({ updated_permissions = rules })
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. target)
       collect(c:receive_response())
       assert.is_true(exists(target))
@@ -229,12 +269,15 @@ describe("callbacks with the real CLI", function()
     local dir = tmpdir()
     local original, other = dir .. "/original", dir .. "/changed"
     local seen
-    blocking({ cwd = dir, can_use_tool = function(_, input)
-      seen = input.command
-      return claude.PermissionResultAllow({
-        updated_input = { command = "touch " .. other, description = "Touch the other file" },
-      })
-    end }, function(c)
+    blocking({
+      cwd = dir,
+      can_use_tool = function(_, input)
+        seen = input.command
+        return claude.PermissionResultAllow({
+          updated_input = { command = "touch " .. other, description = "Touch the other file" },
+        })
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. original)
       local msgs = collect(c:receive_response())
       assert.are.equal("success", msgs[#msgs].subtype)
@@ -251,12 +294,29 @@ describe("callbacks with the real CLI", function()
     local inputs, ids = {}, {}
     local from = log_size()
     local msgs
-    blocking({ cwd = dir, hooks = { PreToolUse = { claude.HookMatcher({ matcher = "Bash", hooks = { function(input, id)
-      inputs[#inputs + 1] = input
-      ids[#ids + 1] = id
-      return { hookSpecificOutput = { hookEventName = "PreToolUse", permissionDecision = "deny",
-        permissionDecisionReason = "the hook forbids touching files" } }
-    end } }) } } }, function(c)
+    blocking({
+      cwd = dir,
+      hooks = {
+        PreToolUse = {
+          claude.HookMatcher({
+            matcher = "Bash",
+            hooks = {
+              function(input, id)
+                inputs[#inputs + 1] = input
+                ids[#ids + 1] = id
+                return {
+                  hookSpecificOutput = {
+                    hookEventName = "PreToolUse",
+                    permissionDecision = "deny",
+                    permissionDecisionReason = "the hook forbids touching files",
+                  },
+                }
+              end,
+            },
+          }),
+        },
+      },
+    }, function(c)
       c:query("Please run bash: touch " .. target)
       msgs = collect(c:receive_response())
     end)
@@ -282,11 +342,23 @@ describe("callbacks with the real CLI", function()
     local marker = "post-hook-marker-" .. os.time()
     local seen = {}
     local msgs
-    in_loop({ cwd = dir, hooks = { PostToolUse = { claude.HookMatcher({ matcher = "Bash", hooks = { function(input, id)
-      claude.sleep(50) -- a hook may yield in luv mode
-      seen[#seen + 1] = { input = input, id = id }
-      return {}
-    end } }) } } }, function(c)
+    in_loop({
+      cwd = dir,
+      hooks = {
+        PostToolUse = {
+          claude.HookMatcher({
+            matcher = "Bash",
+            hooks = {
+              function(input, id)
+                claude.sleep(50) -- a hook may yield in luv mode
+                seen[#seen + 1] = { input = input, id = id }
+                return {}
+              end,
+            },
+          }),
+        },
+      },
+    }, function(c)
       c:query("Please run bash: echo " .. marker)
       msgs = collect(c:receive_response())
     end)
@@ -301,17 +373,28 @@ describe("callbacks with the real CLI", function()
     assert.are.equal("Tool result: " .. marker, msgs[#msgs].result)
   end)
 
-  it("a UserPromptSubmit hook that blocks a prompt keeps it from the model; the turn still ends with a result",
+  it(
+    "a UserPromptSubmit hook that blocks a prompt keeps it from the model; the turn still ends with a result",
     function()
       local prompts = {}
       local from = log_size()
-      blocking({ hooks = { UserPromptSubmit = { claude.HookMatcher({ hooks = { function(input)
-        prompts[#prompts + 1] = input.prompt
-        if input.prompt:find("TOP-SECRET", 1, true) then
-          return { decision = "block", reason = "secrets stay here" }
-        end
-        return {}
-      end } }) } } }, function(c)
+      blocking({
+        hooks = {
+          UserPromptSubmit = {
+            claude.HookMatcher({
+              hooks = {
+                function(input)
+                  prompts[#prompts + 1] = input.prompt
+                  if input.prompt:find("TOP-SECRET", 1, true) then
+                    return { decision = "block", reason = "secrets stay here" }
+                  end
+                  return {}
+                end,
+              },
+            }),
+          },
+        },
+      }, function(c)
         c:query("The TOP-SECRET launch code is 1234")
         local msgs = collect(c:receive_response())
         local r = msgs[#msgs]
@@ -327,9 +410,11 @@ describe("callbacks with the real CLI", function()
       for _, req in ipairs(reqs) do
         assert.is_nil(req.history_text:find("TOP-SECRET", 1, true), "the blocked prompt reached the model")
       end
-    end)
+    end
+  )
 
-  it("in-process MCP tools: a result reaches the model, and a tool that raises is an error result (luv mode)",
+  it(
+    "in-process MCP tools: a result reaches the model, and a tool that raises is an error result (luv mode)",
     function()
       local calls = {}
       local add = claude.tool("add", "Add two numbers", { a = "number", b = "number" }, function(args, ctx)
@@ -343,7 +428,9 @@ describe("callbacks with the real CLI", function()
       local from = log_size()
       local first, second, third
       in_loop({
-        mcp_servers = { calc = claude.create_sdk_mcp_server({ name = "calc", version = "2.0.0", tools = { add, fail } }) },
+        mcp_servers = {
+          calc = claude.create_sdk_mcp_server({ name = "calc", version = "2.0.0", tools = { add, fail } }),
+        },
         allowed_tools = { "mcp__calc__add", "mcp__calc__fail" },
       }, function(c)
         c:query("Please mcp add 19 23")
@@ -372,20 +459,24 @@ describe("callbacks with the real CLI", function()
       assert.truthy(tr.text:find("the fail tool broke: testing", 1, true), tr.text)
       assert.are.equal("success", second[#second].subtype)
       assert.are.equal("You said: Are you still there?", third[#third].result)
-    end)
+    end
+  )
 
   it("a permission callback may yield for a second in luv mode while another task keeps running", function()
     local dir = tmpdir()
     local target = dir .. "/slow"
     local ticks, during, waited, task = 0, nil, nil, nil
-    in_loop({ cwd = dir, can_use_tool = function()
-      task = claude.current_task()
-      local t0, n0 = core.now(), ticks
-      claude.sleep(1000)
-      waited = core.now() - t0
-      during = ticks - n0
-      return claude.PermissionResultAllow({})
-    end }, function(c)
+    in_loop({
+      cwd = dir,
+      can_use_tool = function()
+        task = claude.current_task()
+        local t0, n0 = core.now(), ticks
+        claude.sleep(1000)
+        waited = core.now() - t0
+        during = ticks - n0
+        return claude.PermissionResultAllow({})
+      end,
+    }, function(c)
       local counter = claude.spawn(function()
         while true do
           claude.sleep(50)
@@ -397,7 +488,9 @@ describe("callbacks with the real CLI", function()
         collect(c:receive_response())
       end)
       counter:cancel()
-      if not ok then error(err, 0) end
+      if not ok then
+        error(err, 0)
+      end
     end)
     assert.is_not_nil(task, "the callback did not run in a task of its own")
     assert.is_true(waited >= 990, "the callback slept " .. tostring(waited) .. " ms")
@@ -411,28 +504,37 @@ describe("callbacks with the real CLI", function()
     local asked, outcome, flag_at_error, flag_after = false, nil, nil, nil
     local reported = {}
     local saved_on_error = async.on_error
-    async.on_error = function(task, err) reported[#reported + 1] = tostring(err) end
+    async.on_error = function(task, err)
+      reported[#reported + 1] = tostring(err)
+    end
     local first, second
-    local ok, err = pcall(in_loop, { cwd = dir, can_use_tool = function(_, _, context)
-      asked = true
-      local ok_, e = pcall(function()
-        for _ = 1, 200 do -- up to 10 s
-          claude.sleep(50)
-          if context.is_cancelled() then return end
+    local ok, err = pcall(in_loop, {
+      cwd = dir,
+      can_use_tool = function(_, _, context)
+        asked = true
+        local ok_, e = pcall(function()
+          for _ = 1, 200 do -- up to 10 s
+            claude.sleep(50)
+            if context.is_cancelled() then
+              return
+            end
+          end
+        end)
+        flag_after = context.cancelled
+        if ok_ then
+          outcome = context.cancelled and "cancelled flag" or "timed out"
+          return claude.PermissionResultDeny({ message = "too late" })
         end
-      end)
-      flag_after = context.cancelled
-      if ok_ then
-        outcome = context.cancelled and "cancelled flag" or "timed out"
-        return claude.PermissionResultDeny({ message = "too late" })
-      end
-      outcome = errors.is(e, "CancelledError") and "CancelledError" or ("error: " .. tostring(e))
-      flag_at_error = context.cancelled
-      error(e, 0)
-    end }, function(c)
+        outcome = errors.is(e, "CancelledError") and "CancelledError" or ("error: " .. tostring(e))
+        flag_at_error = context.cancelled
+        error(e, 0)
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. target)
       local interrupter = claude.spawn(function()
-        while not asked do claude.sleep(20) end
+        while not asked do
+          claude.sleep(20)
+        end
         claude.sleep(100)
         c:interrupt()
       end)
@@ -442,7 +544,9 @@ describe("callbacks with the real CLI", function()
       second = collect(c:receive_response())
     end)
     async.on_error = saved_on_error
-    if not ok then error(err, 0) end
+    if not ok then
+      error(err, 0)
+    end
 
     assert.is_true(asked)
     -- control.lua marks the context cancelled and then cancels the callback's task: the CancelledError reaches
@@ -462,12 +566,18 @@ describe("callbacks with the real CLI", function()
     assert.are.equal("After the interrupt you said: Anything after the interrupt?", second[#second].result)
   end)
 
-  it("a callback that throws becomes an error answer: the model is told the request failed, the session goes on",
+  it(
+    "a callback that throws becomes an error answer: the model is told the request failed, the session goes on",
     function()
       local dir = tmpdir()
       local target = dir .. "/boom"
       local from = log_size()
-      blocking({ cwd = dir, can_use_tool = function() error("boom") end }, function(c)
+      blocking({
+        cwd = dir,
+        can_use_tool = function()
+          error("boom")
+        end,
+      }, function(c)
         c:query("Please run bash: touch " .. target)
         local msgs = collect(c:receive_response())
         local tr = follow_up(from, tool_uses(msgs)[1].id)
@@ -480,14 +590,18 @@ describe("callbacks with the real CLI", function()
         assert.are.equal("You said: Still answering?", msgs[#msgs].result)
       end)
       assert.is_false(exists(target))
-    end)
+    end
+  )
 
   it("a deny with interrupt = true ends the turn (aborted_tools); the session takes the next query", function()
     local dir = tmpdir()
     local target = dir .. "/stopped"
-    blocking({ cwd = dir, can_use_tool = function()
-      return claude.PermissionResultDeny({ message = "stop everything", interrupt = true })
-    end }, function(c)
+    blocking({
+      cwd = dir,
+      can_use_tool = function()
+        return claude.PermissionResultDeny({ message = "stop everything", interrupt = true })
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. target)
       local msgs = collect(c:receive_response())
       local r = msgs[#msgs]
@@ -505,10 +619,20 @@ describe("callbacks with the real CLI", function()
     local marker = "after-a-broken-hook"
     local ran = 0
     local msgs
-    in_loop({ hooks = { PostToolUse = { claude.HookMatcher({ hooks = { function()
-      ran = ran + 1
-      error("this hook is broken")
-    end } }) } } }, function(c)
+    in_loop({
+      hooks = {
+        PostToolUse = {
+          claude.HookMatcher({
+            hooks = {
+              function()
+                ran = ran + 1
+                error("this hook is broken")
+              end,
+            },
+          }),
+        },
+      },
+    }, function(c)
       c:query("Please run bash: echo " .. marker)
       msgs = collect(c:receive_response())
     end)
@@ -517,18 +641,24 @@ describe("callbacks with the real CLI", function()
     assert.are.equal("Tool result: " .. marker, msgs[#msgs].result)
   end)
 
-  it("an answer that cannot be sent as JSON becomes an error answer too: the CLI is not left waiting (luv mode)",
+  it(
+    "an answer that cannot be sent as JSON becomes an error answer too: the CLI is not left waiting (luv mode)",
     function()
       local dir = tmpdir()
       local target = dir .. "/unencodable"
       local reported = {}
       local saved_on_error = async.on_error
-      async.on_error = function(_, err) reported[#reported + 1] = tostring(err) end
+      async.on_error = function(_, err)
+        reported[#reported + 1] = tostring(err)
+      end
       local first, second
-      local ok, err = pcall(in_loop, { cwd = dir, can_use_tool = function(_, input)
-        -- NaN has no JSON form
-        return claude.PermissionResultAllow({ updated_input = { command = input.command, weight = 0 / 0 } })
-      end }, function(c)
+      local ok, err = pcall(in_loop, {
+        cwd = dir,
+        can_use_tool = function(_, input)
+          -- NaN has no JSON form
+          return claude.PermissionResultAllow({ updated_input = { command = input.command, weight = 0 / 0 } })
+        end,
+      }, function(c)
         c:query("Please run bash: touch " .. target)
         first = collect(c:receive_response({ timeout = 10 }))
         c:query("Still answering after a bad answer?")
@@ -542,22 +672,28 @@ describe("callbacks with the real CLI", function()
       assert.truthy(content_text(tr.content):find("failed", 1, true), content_text(tr.content))
       assert.is_false(exists(target))
       assert.are.equal("You said: Still answering after a bad answer?", second[#second].result)
-    end)
+    end
+  )
 
   it("one-shot query() keeps stdin open while can_use_tool may be asked, then ends with the process gone", function()
     local dir = tmpdir()
     local target = dir .. "/oneshot"
     local asked, procs_during = 0, nil
     local msgs = {}
-    for m in claude.query({ prompt = "Please run bash: touch " .. target, options = h.options(srv, {
-      cwd = dir,
-      can_use_tool = function(tool_name)
-        asked = asked + 1
-        procs_during = #procs_in(dir)
-        assert.are.equal("Bash", tool_name)
-        return claude.PermissionResultAllow({})
-      end,
-    }) }) do
+    for m in
+      claude.query({
+        prompt = "Please run bash: touch " .. target,
+        options = h.options(srv, {
+          cwd = dir,
+          can_use_tool = function(tool_name)
+            asked = asked + 1
+            procs_during = #procs_in(dir)
+            assert.are.equal("Bash", tool_name)
+            return claude.PermissionResultAllow({})
+          end,
+        }),
+      })
+    do
       msgs[#msgs + 1] = m
     end
     assert.are.equal(1, asked)
@@ -576,13 +712,16 @@ describe("callbacks with the real CLI", function()
     local dir = tmpdir()
     local denied, allowed = dir .. "/blocked-deny", dir .. "/blocked-allow"
     local asked = {}
-    blocking({ cwd = dir, can_use_tool = function(_, input)
-      asked[#asked + 1] = { command = input.command, task = claude.current_task() }
-      if input.command:find("deny", 1, true) then
-        return { behavior = "deny", message = "plain-table deny" }
-      end
-      return { behavior = "allow" }
-    end }, function(c)
+    blocking({
+      cwd = dir,
+      can_use_tool = function(_, input)
+        asked[#asked + 1] = { command = input.command, task = claude.current_task() }
+        if input.command:find("deny", 1, true) then
+          return { behavior = "deny", message = "plain-table deny" }
+        end
+        return { behavior = "allow" }
+      end,
+    }, function(c)
       c:query("Please run bash: touch " .. denied)
       local msgs = collect(c:receive_response())
       assert.are.equal("plain-table deny", content_text(tool_results(msgs)[1].content))

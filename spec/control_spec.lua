@@ -34,7 +34,9 @@ end)
 
 describe("the control methods on the real CLIs of the version matrix", function()
   local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
-  if not m then return end
+  if not m then
+    return
+  end
 
   for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
@@ -45,7 +47,11 @@ describe("the control methods on the real CLIs of the version matrix", function(
       c:connect()
       local r = c:interrupt()
       assert.is_table(r)
-      if newest then assert.is_table(r.still_queued) else assert.is_nil(r.still_queued) end
+      if newest then
+        assert.is_table(r.still_queued)
+      else
+        assert.is_nil(r.still_queued)
+      end
       assert.are.equal("plan", c:set_permission_mode("plan"))
       assert.are.equal("default", c:set_permission_mode("default"))
       -- the client refuses an unknown mode on every CLI; the newest also refuses it itself
@@ -59,21 +65,29 @@ describe("the control methods on the real CLIs of the version matrix", function(
       assert.truthy(err.error:find("Unsupported control request subtype", 1, true), err.error)
       c:query("What is 2+2?")
       local last
-      for m in c:receive_response({ timeout = 60 }) do last = m end
+      for m in c:receive_response({ timeout = 60 }) do
+        last = m
+      end
       assert.are.equal("2 + 2 = 4.", last.result)
       c:disconnect()
     end)
 
-    it(("CLI %s: every typed request method answers, or is refused unsent where the CLI is too old"):format(version),
+    it(
+      ("CLI %s: every typed request method answers, or is refused unsent where the CLI is too old"):format(version),
       function()
         -- (update_settings writes the project's local settings: a project of its own)
         local dir = h.tmpdir()
         local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, cwd = dir }))
         c:connect()
         local args = {
-          apply_flag_settings = { {} }, get_task_output = { "no-such-task" }, cancel_async_message = { "no-such-uuid" },
-          mcp_set_servers = { {} }, rename_session = { "a title" }, file_suggestions = { "x" },
-          update_settings = { "localSettings", { cleanupPeriodDays = 30 } }, set_has_subscribers = { false },
+          apply_flag_settings = { {} },
+          get_task_output = { "no-such-task" },
+          cancel_async_message = { "no-such-uuid" },
+          mcp_set_servers = { {} },
+          rename_session = { "a title" },
+          file_suggestions = { "x" },
+          update_settings = { "localSettings", { cleanupPeriodDays = 30 } },
+          set_has_subscribers = { false },
           mcp_read_resource = { "no-such-server", "file:///x" },
         }
         -- asked of the CLI and refused by it for a reason of its own, not as unknown
@@ -97,8 +111,9 @@ describe("the control methods on the real CLIs of the version matrix", function(
             answered = answered + 1
           end
         end
-        io.stdout:write(("# control (CLI %s): %d typed requests answered, %d refused unsent\n")
-          :format(version, answered, refused))
+        io.stdout:write(
+          ("# control (CLI %s): %d typed requests answered, %d refused unsent\n"):format(version, answered, refused)
+        )
         if newest then
           assert.is_table(c:list_models().models)
           assert.are.equal(version, c:get_binary_version().version)
@@ -109,11 +124,14 @@ describe("the control methods on the real CLIs of the version matrix", function(
         raises("InvalidOptionError", c.cancel_async_message, c, "")
         c:query("What is 2+2?") -- the session goes on
         local last
-        for m in c:receive_response({ timeout = 60 }) do last = m end
+        for m in c:receive_response({ timeout = 60 }) do
+          last = m
+        end
         assert.are.equal("2 + 2 = 4.", last.result)
         c:disconnect()
         os.execute("rm -rf " .. h.sh_quote(dir))
-      end)
+      end
+    )
   end
 end)
 
@@ -124,7 +142,9 @@ end)
 -- refused for root, which is how CI runs.
 describe("a CLI that cannot start", function()
   local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
-  if not m then return end
+  if not m then
+    return
+  end
   local is_root = (h.read_file("/proc/self/status") or ""):match("\nUid:%s+0%s") ~= nil
   if not is_root then
     pending("skipped: the start-up failure used here (bypassPermissions refused for root) needs uid 0")
@@ -157,24 +177,36 @@ end)
 -- CLIs get them on argv (--mcp-config), as before.
 describe("MCP servers with secrets in their env", function()
   local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
-  if not m then return end
+  if not m then
+    return
+  end
 
   for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
     it(("CLI %s: the server connects, and its env stays off argv where the CLI allows"):format(version), function()
       local secret = "s3cret-" .. os.time()
-      local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, mcp_servers = {
-        vault = { command = h.lua_interpreter(), args = { h.ROOT .. "/spec/support/mcp_stdio_server.lua" },
-          env = { MCP_SECRET = secret, LUA_PATH = os.getenv("LUA_PATH"), LUA_CPATH = os.getenv("LUA_CPATH") } },
-      } }))
+      local c = claude.ClaudeSDKClient.new(h.options(m.srv, {
+        cli_path = path,
+        mcp_servers = {
+          vault = {
+            command = h.lua_interpreter(),
+            args = { h.ROOT .. "/spec/support/mcp_stdio_server.lua" },
+            env = { MCP_SECRET = secret, LUA_PATH = os.getenv("LUA_PATH"), LUA_CPATH = os.getenv("LUA_CPATH") },
+          },
+        },
+      }))
       c:connect()
       local cmdline = h.read_file("/proc/" .. c:pid() .. "/cmdline") or ""
       local status
       for _ = 1, 150 do
         for _, s in ipairs(c:get_mcp_status().mcpServers or {}) do
-          if s.name == "vault" then status = s.status end
+          if s.name == "vault" then
+            status = s.status
+          end
         end
-        if status == "connected" or status == "failed" then break end
+        if status == "connected" or status == "failed" then
+          break
+        end
         require("claude_agent_sdk.core").sleep(100)
       end
       local info = c:get_server_info()
@@ -191,8 +223,13 @@ describe("MCP servers with secrets in their env", function()
   end
 
   it("a server config of the wrong shape is a typed error naming it", function()
-    for _, bad in ipairs({ { vault = { command = 5 } }, { vault = { type = "http" } }, { vault = { type = "ftp", url = "x" } },
-      { vault = { command = "x", env = { A = 1 } } }, { vault = "npx server" } }) do
+    for _, bad in ipairs({
+      { vault = { command = 5 } },
+      { vault = { type = "http" } },
+      { vault = { type = "ftp", url = "x" } },
+      { vault = { command = "x", env = { A = 1 } } },
+      { vault = "npx server" },
+    }) do
       local ok, err = pcall(claude.ClaudeSDKClient.new, { mcp_servers = bad })
       assert.is_false(ok)
       assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))

@@ -11,7 +11,11 @@ local collect = h.collect
 
 local function of_type(msgs, t)
   local out = {}
-  for _, m in ipairs(msgs) do if m.type == t then out[#out + 1] = m end end
+  for _, m in ipairs(msgs) do
+    if m.type == t then
+      out[#out + 1] = m
+    end
+  end
   return out
 end
 
@@ -39,9 +43,15 @@ describe("without a CLI process", function()
   it("query() and receive_response() before connect() raise CLIConnectionError", function()
     local c = claude.ClaudeSDKClient.new()
     for _, call in ipairs({
-      function() c:query("hi") end,
-      function() c:receive_response() end,
-      function() c:interrupt() end,
+      function()
+        c:query("hi")
+      end,
+      function()
+        c:receive_response()
+      end,
+      function()
+        c:interrupt()
+      end,
     }) do
       local ok, err = pcall(call)
       assert.is_false(ok)
@@ -67,8 +77,12 @@ describe("the real CLI against the offline model server", function()
   end
 
   local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  setup(function()
+    srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua")
+  end)
+  teardown(function()
+    h.stop_server(srv)
+  end)
 
   it("holds a two-turn conversation where the second turn sees the first", function()
     local c = claude.ClaudeSDKClient.new(h.options(srv))
@@ -84,74 +98,87 @@ describe("the real CLI against the offline model server", function()
     c:disconnect()
   end)
 
-  it("delivers every message type with its fields: system, assistant (thinking, tool_use, text), user (tool_result), result", function()
-    local c = claude.ClaudeSDKClient.new(h.options(srv, { extra_args = { ["replay-user-messages"] = true } }))
-    c:connect()
-    c:query("Please think, then run echo for me.")
-    local msgs = collect(c:receive_response())
-    c:disconnect()
+  it(
+    "delivers every message type with its fields: system, assistant (thinking, tool_use, text), "
+      .. "user (tool_result), result",
+    function()
+      local c = claude.ClaudeSDKClient.new(h.options(srv, { extra_args = { ["replay-user-messages"] = true } }))
+      c:connect()
+      c:query("Please think, then run echo for me.")
+      local msgs = collect(c:receive_response())
+      c:disconnect()
 
-    local init = msgs[1]
-    assert.is_true(claude.isinstance(init, claude.SystemMessage))
-    assert.are.equal("init", init.subtype)
-    assert.is_string(init.data.session_id)
-    assert.is_table(init.data.tools)
+      local init = msgs[1]
+      assert.is_true(claude.isinstance(init, claude.SystemMessage))
+      assert.are.equal("init", init.subtype)
+      assert.is_string(init.data.session_id)
+      assert.is_table(init.data.tools)
 
-    local replay = of_type(msgs, "user")[1]
-    assert.is_true(claude.isinstance(replay, claude.UserMessage))
-    assert.are.equal("Please think, then run echo for me.", replay.content)
-    assert.is_string(replay.uuid)
+      local replay = of_type(msgs, "user")[1]
+      assert.is_true(claude.isinstance(replay, claude.UserMessage))
+      assert.are.equal("Please think, then run echo for me.", replay.content)
+      assert.is_string(replay.uuid)
 
-    local thinking, tool_use, text
-    for _, m in ipairs(of_type(msgs, "assistant")) do
-      assert.is_true(claude.isinstance(m, claude.AssistantMessage))
-      assert.is_string(m.model)
-      assert.is_string(m.message_id)
-      assert.are.equal(init.data.session_id, m.session_id)
-      assert.is_nil(m.parent_tool_use_id)
-      for _, b in ipairs(m.content) do
-        if b.type == "thinking" then thinking = b elseif b.type == "tool_use" then tool_use = b
-        elseif b.type == "text" then text = b end
+      local thinking, tool_use, text
+      for _, m in ipairs(of_type(msgs, "assistant")) do
+        assert.is_true(claude.isinstance(m, claude.AssistantMessage))
+        assert.is_string(m.model)
+        assert.is_string(m.message_id)
+        assert.are.equal(init.data.session_id, m.session_id)
+        assert.is_nil(m.parent_tool_use_id)
+        for _, b in ipairs(m.content) do
+          if b.type == "thinking" then
+            thinking = b
+          elseif b.type == "tool_use" then
+            tool_use = b
+          elseif b.type == "text" then
+            text = b
+          end
+        end
       end
+      assert.is_true(claude.isinstance(thinking, claude.ThinkingBlock))
+      assert.are.equal("The user wants a greeting printed.", thinking.thinking)
+      assert.are.equal("offline-signature", thinking.signature)
+      assert.is_true(claude.isinstance(tool_use, claude.ToolUseBlock))
+      assert.are.equal("Bash", tool_use.name)
+      assert.are.equal("echo hello-from-bash", tool_use.input.command)
+      assert.is_string(tool_use.id)
+
+      local tool_result_msg
+      for _, m in ipairs(of_type(msgs, "user")) do
+        if type(m.content) == "table" and m.content[1] and m.content[1].type == "tool_result" then
+          tool_result_msg = m
+        end
+      end
+      assert.is_not_nil(tool_result_msg)
+      local tr = tool_result_msg.content[1]
+      assert.is_true(claude.isinstance(tr, claude.ToolResultBlock))
+      assert.are.equal(tool_use.id, tr.tool_use_id)
+      assert.truthy(
+        tostring(tr.content):find("hello-from-bash", 1, true)
+          or (type(tr.content) == "table" and tr.content[1].text:find("hello-from-bash", 1, true))
+      )
+      assert.is_not_true(tr.is_error)
+      assert.truthy(tool_result_msg.tool_use_result.stdout:find("hello-from-bash", 1, true))
+
+      assert.is_true(claude.isinstance(text, claude.TextBlock))
+      assert.truthy(text.text:find("Bash said: hello-from-bash", 1, true))
+
+      local r = msgs[#msgs]
+      assert.is_true(claude.isinstance(r, claude.ResultMessage))
+      assert.are.equal("success", r.subtype)
+      assert.is_false(r.is_error)
+      assert.are.equal(2, r.num_turns)
+      assert.is_number(r.duration_ms)
+      assert.is_number(r.duration_api_ms)
+      assert.is_number(r.total_cost_usd)
+      assert.is_table(r.usage)
+      assert.are.equal("end_turn", r.stop_reason)
+      assert.are.equal(init.data.session_id, r.session_id)
+      assert.truthy(r.result:find("Bash said", 1, true))
+      assert.truthy(tostring(r):find("ResultMessage(", 1, true))
     end
-    assert.is_true(claude.isinstance(thinking, claude.ThinkingBlock))
-    assert.are.equal("The user wants a greeting printed.", thinking.thinking)
-    assert.are.equal("offline-signature", thinking.signature)
-    assert.is_true(claude.isinstance(tool_use, claude.ToolUseBlock))
-    assert.are.equal("Bash", tool_use.name)
-    assert.are.equal("echo hello-from-bash", tool_use.input.command)
-    assert.is_string(tool_use.id)
-
-    local tool_result_msg
-    for _, m in ipairs(of_type(msgs, "user")) do
-      if type(m.content) == "table" and m.content[1] and m.content[1].type == "tool_result" then tool_result_msg = m end
-    end
-    assert.is_not_nil(tool_result_msg)
-    local tr = tool_result_msg.content[1]
-    assert.is_true(claude.isinstance(tr, claude.ToolResultBlock))
-    assert.are.equal(tool_use.id, tr.tool_use_id)
-    assert.truthy(tostring(tr.content):find("hello-from-bash", 1, true) or
-      (type(tr.content) == "table" and tr.content[1].text:find("hello-from-bash", 1, true)))
-    assert.is_not_true(tr.is_error)
-    assert.truthy(tool_result_msg.tool_use_result.stdout:find("hello-from-bash", 1, true))
-
-    assert.is_true(claude.isinstance(text, claude.TextBlock))
-    assert.truthy(text.text:find("Bash said: hello-from-bash", 1, true))
-
-    local r = msgs[#msgs]
-    assert.is_true(claude.isinstance(r, claude.ResultMessage))
-    assert.are.equal("success", r.subtype)
-    assert.is_false(r.is_error)
-    assert.are.equal(2, r.num_turns)
-    assert.is_number(r.duration_ms)
-    assert.is_number(r.duration_api_ms)
-    assert.is_number(r.total_cost_usd)
-    assert.is_table(r.usage)
-    assert.are.equal("end_turn", r.stop_reason)
-    assert.are.equal(init.data.session_id, r.session_id)
-    assert.truthy(r.result:find("Bash said", 1, true))
-    assert.truthy(tostring(r):find("ResultMessage(", 1, true))
-  end)
+  )
 
   it("include_partial_messages gives stream_events whose text deltas add up to the reply", function()
     local c = claude.ClaudeSDKClient.new(h.options(srv, { include_partial_messages = true }))
@@ -260,7 +287,9 @@ describe("the real CLI against the offline model server", function()
     local reqs = h.requests(srv)
     local saw = false
     for i = before + 1, #reqs do
-      if reqs[i].body and reqs[i].body.model == "claude-offline-switched" then saw = true end
+      if reqs[i].body and reqs[i].body.model == "claude-offline-switched" then
+        saw = true
+      end
     end
     assert.is_true(saw, "the next API request should use the model set with set_model")
     c:disconnect()
@@ -269,7 +298,9 @@ describe("the real CLI against the offline model server", function()
   it("an API error ends the turn with an error result, and a one-shot query raises ResultError after it", function()
     local msgs = {}
     local ok, err = pcall(function()
-      for m in claude.query({ prompt = "Please fail with 400.", options = h.options(srv) }) do msgs[#msgs + 1] = m end
+      for m in claude.query({ prompt = "Please fail with 400.", options = h.options(srv) }) do
+        msgs[#msgs + 1] = m
+      end
     end)
     local r = msgs[#msgs]
     assert.are.equal("result", r.type)
@@ -292,7 +323,9 @@ describe("the real CLI against the offline model server", function()
     local lines = {}
     local c = claude.ClaudeSDKClient.new(h.options(srv, {
       extra_args = { ["no-such-flag"] = true },
-      stderr = function(line) lines[#lines + 1] = line end,
+      stderr = function(line)
+        lines[#lines + 1] = line
+      end,
     }))
     local ok, err = pcall(c.connect, c)
     assert.is_false(ok)

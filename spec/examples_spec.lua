@@ -40,8 +40,14 @@ local function sh(cmd, env, input, limit_s, cwd)
   end
   table.sort(vars)
   local feed = input and ("printf '%s' " .. q(input) .. " | ") or ""
-  local full = ("cd %s && %senv %s timeout -k 5 %d %s %s; echo \"[exit $?]\""):format(
-    q(cwd or ROOT), feed, table.concat(vars, " "), limit_s or 60, cmd, input and "2>&1" or "</dev/null 2>&1")
+  local full = ('cd %s && %senv %s timeout -k 5 %d %s %s; echo "[exit $?]"'):format(
+    q(cwd or ROOT),
+    feed,
+    table.concat(vars, " "),
+    limit_s or 60,
+    cmd,
+    input and "2>&1" or "</dev/null 2>&1"
+  )
   local t0 = core.now()
   local p = assert(io.popen(full, "r"))
   local out = p:read("*a")
@@ -101,7 +107,9 @@ describe("examples/", function()
     local p = assert(io.popen("ls " .. q(ROOT .. "/examples")))
     local names = {}
     for f in p:lines() do
-      if f:match("^%d%d_[%w_]+%.lua$") then names[#names + 1] = f end
+      if f:match("^%d%d_[%w_]+%.lua$") then
+        names[#names + 1] = f
+      end
     end
     p:close()
     assert.is_true(#names >= 11, "expected the 11 examples, found " .. #names)
@@ -238,8 +246,13 @@ describe("examples/", function()
   end)
 
   it("run_demo.sh holds the multi-turn conversation offline from any directory and stops its server", function()
-    local status, out = sh("env -u ANTHROPIC_API_KEY sh " .. q(ROOT .. "/examples/run_demo.sh"),
-      { CLAUDE_CLI_PATH = CLI, DEMO_LUA = TAG }, nil, 60, "/")
+    local status, out = sh(
+      "env -u ANTHROPIC_API_KEY sh " .. q(ROOT .. "/examples/run_demo.sh"),
+      { CLAUDE_CLI_PATH = CLI, DEMO_LUA = TAG },
+      nil,
+      60,
+      "/"
+    )
     assert(status == 0, ("run_demo.sh exited with status %s; output:\n%s"):format(tostring(status), out))
     has(out, "using the offline model server")
     has(out, "Claude: Paris has about 2.1 million inhabitants")
@@ -252,7 +265,9 @@ describe("examples/", function()
       refused = err ~= nil
       tcp:close()
     end)
-    while refused == nil do uv.run("once") end
+    while refused == nil do
+      uv.run("once")
+    end
     uv.run("nowait")
     assert.is_true(refused, "the model server still listens on port " .. port)
   end)
@@ -292,13 +307,18 @@ describe("examples/", function()
     matches(out, "%[frame %d+%] Turn done: success\n")
     matches(out, "\n%d+ frames in %d+%.%d s\n")
     -- A measurement, printed, not asserted.
-    matches(out, "Longest frame stall: pump%(0%) took %d+%.%d%d ms at most; the longest frame took %d+%.%d%d ms "
-      .. "%(budget 16%.7 ms%)\n$")
+    matches(
+      out,
+      "Longest frame stall: pump%(0%) took %d+%.%d%d ms at most; the longest frame took %d+%.%d%d ms "
+        .. "%(budget 16%.7 ms%)\n$"
+    )
   end)
 
   it("15_nvim_chat streams the answer into a Neovim buffer and quits when run headless", function()
     local out = run_in_nvim("15_nvim_chat.lua")
-    if not out then return end
+    if not out then
+      return
+    end
     has(out, "You: What is Python?")
     has(out, "Claude: Python is a high-level, general-purpose programming language")
     matches(out, "%[success, %$%d+%.%d%d%d%d%]")
@@ -328,7 +348,9 @@ describe("examples/", function()
 
   it("17_nvim_permissions answers the permission prompt through vim.ui.select in headless Neovim", function()
     local out = run_in_nvim("17_nvim_permissions.lua", 60)
-    if not out then return end
+    if not out then
+      return
+    end
     has(out, "User: Create an empty file named notes.txt")
     has(out, "Claude wants to use Bash: touch notes.txt")
     has(out, "(headless: choosing Allow)")

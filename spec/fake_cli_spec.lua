@@ -7,7 +7,9 @@ local FAKE = (os.getenv("PWD") or ".") .. "/spec/support/fake_cli"
 
 local function client(mode, extra)
   local o = { cli_path = FAKE, env = { FAKE_MODE = mode } }
-  for k, v in pairs(extra or {}) do o[k] = v end
+  for k, v in pairs(extra or {}) do
+    o[k] = v
+  end
   return claude.ClaudeSDKClient.new(o)
 end
 
@@ -35,7 +37,9 @@ describe("against the fake CLI", function()
     c:query("hi")
     local got = {}
     local ok, err = pcall(function()
-      for msg in c:receive_messages() do got[#got + 1] = msg end
+      for msg in c:receive_messages() do
+        got[#got + 1] = msg
+      end
     end)
     assert.is_false(ok)
     assert.is_true(errors.is(err, "ProcessError"), tostring(err))
@@ -62,8 +66,10 @@ describe("against the fake CLI", function()
       types[#types + 1] = msg.type .. (msg.subtype and ("/" .. msg.subtype) or "")
       last = msg
     end
-    assert.are.same({ "brand_new_type", "system/brand_new_subtype", "system/init", "assistant", "assistant",
-      "result/success" }, types)
+    assert.are.same(
+      { "brand_new_type", "system/brand_new_subtype", "system/init", "assistant", "assistant", "result/success" },
+      types
+    )
     assert.are.equal("result", last.type)
     c:disconnect()
   end)
@@ -82,7 +88,8 @@ describe("against the fake CLI", function()
     c:connect()
     c:query("anyone there?")
     local ok, err = pcall(function()
-      for _ in c:receive_response({ timeout = 0.2 }) do end
+      for _ in c:receive_response({ timeout = 0.2 }) do
+      end
     end)
     assert.is_false(ok)
     assert.is_true(errors.is(err, "TimeoutError"), tostring(err))
@@ -92,7 +99,9 @@ describe("against the fake CLI", function()
     c:connect()
     c:query("hi")
     local got = {}
-    for m in c:receive_response({ timeout = 5 }) do got[#got + 1] = m.type end
+    for m in c:receive_response({ timeout = 5 }) do
+      got[#got + 1] = m.type
+    end
     assert.are.same({ "system", "assistant", "result" }, got)
     c:disconnect()
   end)
@@ -127,7 +136,9 @@ describe("against the fake CLI", function()
     c:query("go")
     local text
     for msg in c:receive_response() do
-      if msg.type == "assistant" then text = msg.content[1].text end
+      if msg.type == "assistant" then
+        text = msg.content[1].text
+      end
     end
     assert.truthy(text:find('"subtype":"error"', 1, true))
     assert.truthy(text:find("canUseTool callback is not provided", 1, true))
@@ -136,10 +147,12 @@ describe("against the fake CLI", function()
 
   it("stderr lines reach the stderr callback, and a throwing callback does not stop the session", function()
     local lines = {}
-    local c = client("exit_before_init", { stderr = function(l)
-      lines[#lines + 1] = l
-      error("callback bug")
-    end })
+    local c = client("exit_before_init", {
+      stderr = function(l)
+        lines[#lines + 1] = l
+        error("callback bug")
+      end,
+    })
     assert.is_false(pcall(c.connect, c))
     assert.are.same({ "fatal: the fake CLI refuses to start" }, lines)
   end)
@@ -150,7 +163,9 @@ describe("against the fake CLI", function()
     c:query("x")
     local text
     for m in c:receive_response() do
-      if m.type == "assistant" then text = m.content[1].text end
+      if m.type == "assistant" then
+        text = m.content[1].text
+      end
     end
     assert.are.equal("h\195\169llo \226\156\147 \240\159\142\137 done", text)
     c:disconnect()
@@ -162,7 +177,9 @@ describe("against the fake CLI", function()
     c:query("x")
     local len
     for m in c:receive_response() do
-      if m.type == "assistant" then len = #m.content[1].text end
+      if m.type == "assistant" then
+        len = #m.content[1].text
+      end
     end
     assert.are.equal(3000000, len)
     c:disconnect()
@@ -170,7 +187,10 @@ describe("against the fake CLI", function()
     c = client("huge", { env = { FAKE_MODE = "huge", FAKE_SIZE = "5000" }, max_buffer_size = 4096 })
     c:connect()
     c:query("x")
-    local ok, err = pcall(function() for _ in c:receive_response() do end end)
+    local ok, err = pcall(function()
+      for _ in c:receive_response() do
+      end
+    end)
     assert.is_false(ok)
     assert.is_true(errors.is(err, "CLIJSONDecodeError"), tostring(err))
     assert.truthy(tostring(err):find("maximum buffer size of 4096", 1, true))
@@ -202,14 +222,33 @@ describe("against the fake CLI", function()
     -- temp dir): give it a copy in a world-readable one.
     local dir = os.tmpname()
     os.remove(dir)
-    assert(os.execute("mkdir -m 755 '" .. dir .. "' && cp '" .. FAKE .. "' '" .. dir .. "/fake_cli' && chmod 755 '"
-      .. dir .. "/fake_cli'"))
-    local c = claude.ClaudeSDKClient.new({ cli_path = dir .. "/fake_cli", cwd = "/", user = "nobody",
-      env = { FAKE_MODE = "whoami" } })
+    assert(
+      os.execute(
+        "mkdir -m 755 '"
+          .. dir
+          .. "' && cp '"
+          .. FAKE
+          .. "' '"
+          .. dir
+          .. "/fake_cli' && chmod 755 '"
+          .. dir
+          .. "/fake_cli'"
+      )
+    )
+    local c = claude.ClaudeSDKClient.new({
+      cli_path = dir .. "/fake_cli",
+      cwd = "/",
+      user = "nobody",
+      env = { FAKE_MODE = "whoami" },
+    })
     c:connect()
     c:query("who am i")
     local text
-    for m in c:receive_response() do if m.type == "assistant" then text = m.content[1].text end end
+    for m in c:receive_response() do
+      if m.type == "assistant" then
+        text = m.content[1].text
+      end
+    end
     c:disconnect()
     os.execute("rm -rf '" .. dir .. "'")
     local p = io.popen("id -u nobody")

@@ -21,7 +21,9 @@ describe("json", function()
     assert.truthy(text:find('"a":null', 1, true))
     assert.truthy(text:find('"b":[null,1]', 1, true))
     local ok_cjson, cjson = pcall(require, "cjson")
-    if ok_cjson then assert.are.equal(cjson.null, json.null) end
+    if ok_cjson then
+      assert.are.equal(cjson.null, json.null)
+    end
   end)
 
   it("tells an empty array from an empty object, both ways", function()
@@ -69,26 +71,32 @@ describe("json", function()
   end)
 
   it("rejects invalid UTF-8 with a typed error", function()
-    local err = raises_kind("CLIJSONDecodeError", function() json.decode('{"s":"\192\128"}') end)
+    local err = raises_kind("CLIJSONDecodeError", function()
+      json.decode('{"s":"\192\128"}')
+    end)
     assert.are.equal("EUTF8", err.code)
-    err = raises_kind("CLIJSONDecodeError", function() json.decode('{"s":"\237\160\128"}') end)
+    err = raises_kind("CLIJSONDecodeError", function()
+      json.decode('{"s":"\237\160\128"}')
+    end)
     assert.are.equal("EUTF8", err.code)
   end)
 
   it("rejects invalid JSON with a typed error that quotes the input", function()
     for _, bad in ipairs({ '{"a":1', '{"a":1} trailing', "nope", '{"a":}', "" }) do
-      local err = raises_kind("CLIJSONDecodeError", function() json.decode(bad) end)
+      local err = raises_kind("CLIJSONDecodeError", function()
+        json.decode(bad)
+      end)
       assert.are.equal("EJSON", err.code)
     end
   end)
 
-  it("decodes escapes in place: \\u0000, surrogate pairs, a lone surrogate as U+FFFD", function()
+  it("decodes escapes: \\u0000, surrogate pairs, a lone surrogate as U+FFFD", function()
     assert.are.equal("a\0b", json.decode('"a\\u0000b"'))
     assert.are.equal("\u{1F600}x", json.decode('"\\ud83d\\ude00x"'))
     assert.are.equal("\u{FFFD}!", json.decode('"\\ud83d!"'))
     assert.are.equal("\u{FFFD}\u{FFFD}", json.decode('"\\ude00\\ud83d"'))
     assert.are.equal('q"b\\s/\b\f\n\r\t', json.decode('"q\\"b\\\\s\\/\\b\\f\\n\\r\\t"'))
-    local long = string.rep("ab\\ncd\\\"", 5000)
+    local long = string.rep('ab\\ncd\\"', 5000)
     assert.are.equal(string.rep('ab\ncd"', 5000), json.decode('"' .. long .. '"'))
   end)
 
@@ -114,12 +122,36 @@ describe("json", function()
       return
     end
     local seed = 20261121
-    local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end
-    local pieces = { "a", "Z", " ", "0", "\\n", "\\t", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u20ac",
-      "\\ud83d\\ude00", "é", "✓", "🎉", "\\u0041", "\\b", "\\f", "\\r" }
+    local function rnd(n)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    end
+    local pieces = {
+      "a",
+      "Z",
+      " ",
+      "0",
+      "\\n",
+      "\\t",
+      '\\"',
+      "\\\\",
+      "\\/",
+      "\\u00e9",
+      "\\u20ac",
+      "\\ud83d\\ude00",
+      "é",
+      "✓",
+      "🎉",
+      "\\u0041",
+      "\\b",
+      "\\f",
+      "\\r",
+    }
     local function str()
       local t = {}
-      for i = 1, rnd(12) do t[i] = pieces[rnd(#pieces) + 1] end
+      for i = 1, rnd(12) do
+        t[i] = pieces[rnd(#pieces) + 1]
+      end
       return '"' .. table.concat(t) .. '"'
     end
     local nums = { "0", "-0", "7", "-12", "3.25", "-1e3", "2E-2", "123456789012", "1.5e300", "0.1" }
@@ -128,26 +160,39 @@ describe("json", function()
     gen = function(depth)
       local k = rnd(depth > 4 and 5 or 7)
       local w = ws[rnd(#ws) + 1]
-      if k == 0 then return str()
-      elseif k == 1 then return nums[rnd(#nums) + 1]
-      elseif k == 2 then return ({ "true", "false", "null" })[rnd(3) + 1]
-      elseif k == 3 then return str()
-      elseif k == 4 then return nums[rnd(#nums) + 1]
+      if k == 0 then
+        return str()
+      elseif k == 1 then
+        return nums[rnd(#nums) + 1]
+      elseif k == 2 then
+        return ({ "true", "false", "null" })[rnd(3) + 1]
+      elseif k == 3 then
+        return str()
+      elseif k == 4 then
+        return nums[rnd(#nums) + 1]
       elseif k == 5 then
         local t = {}
-        for i = 1, rnd(5) do t[i] = gen(depth + 1) end
+        for i = 1, rnd(5) do
+          t[i] = gen(depth + 1)
+        end
         return "[" .. w .. table.concat(t, w .. "," .. w) .. w .. "]"
       else
         local t = {}
-        for i = 1, rnd(5) do t[i] = str() .. w .. ":" .. w .. gen(depth + 1) end
+        for i = 1, rnd(5) do
+          t[i] = str() .. w .. ":" .. w .. gen(depth + 1)
+        end
         return "{" .. w .. table.concat(t, "," .. w) .. "}"
       end
     end
     local function same(a, b, path)
       if type(a) == "table" and type(b) == "table" then
-        for k, v in pairs(a) do same(v, b[k], path .. "." .. tostring(k)) end
+        for k, v in pairs(a) do
+          same(v, b[k], path .. "." .. tostring(k))
+        end
         for k in pairs(b) do
-          if a[k] == nil then error("extra key " .. path .. "." .. tostring(k)) end
+          if a[k] == nil then
+            error("extra key " .. path .. "." .. tostring(k))
+          end
         end
       elseif a ~= b then
         error(("differs at %s: %s vs %s"):format(path, tostring(a), tostring(b)))
@@ -156,20 +201,36 @@ describe("json", function()
     for i = 1, 3000 do
       local text = gen(0)
       local ok, err = pcall(same, json.decode(text), cjson.decode(text), "$")
-      if not ok then error(("document %d %s: %s"):format(i, text, err)) end
+      if not ok then
+        error(("document %d %s: %s"):format(i, text, err))
+      end
     end
   end)
 
   it("refuses to encode what JSON cannot hold", function()
     local cyc = {}
     cyc.self = cyc
-    for _, v in ipairs({ { 1, x = 2 }, { [1] = 1, [3] = 3 }, function() end, cyc, { s = "\255" }, { n = 0 / 0 },
-      { n = math.huge } }) do
-      raises_kind("ClaudeSDKError", function() json.encode(v) end)
+    for _, v in ipairs({
+      { 1, x = 2 },
+      { [1] = 1, [3] = 3 },
+      function() end,
+      cyc,
+      { s = "\255" },
+      { n = 0 / 0 },
+      { n = math.huge },
+    }) do
+      raises_kind("ClaudeSDKError", function()
+        json.encode(v)
+      end)
     end
     local deep = {}
     local cur = deep
-    for _ = 1, 10000 do cur.x = {}; cur = cur.x end
-    raises_kind("ClaudeSDKError", function() json.encode(deep) end)
+    for _ = 1, 10000 do
+      cur.x = {}
+      cur = cur.x
+    end
+    raises_kind("ClaudeSDKError", function()
+      json.encode(deep)
+    end)
   end)
 end)

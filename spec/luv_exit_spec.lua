@@ -18,7 +18,9 @@ local LUA_PATH = os.getenv("LUA_PATH") or (ROOT .. "/lua/?.lua;" .. ROOT .. "/lu
 
 local function exists(path)
   local f = io.open(path, "r")
-  if f then f:close() end
+  if f then
+    f:close()
+  end
   return f ~= nil
 end
 
@@ -45,14 +47,25 @@ end
 -- valgrind over the Lua 5.4 build, when both are there.
 local VALGRIND
 if on_path("valgrind") and on_path("lua5.4") and exists(ROOT .. "/build/lua5.4/claude_agent_sdk/core.so") then
-  VALGRIND = { name = "valgrind lua5.4", cmd = "valgrind -q --error-exitcode=99 --child-silent-after-fork=yes --leak-check=full "
-    .. "--errors-for-leak-kinds=definite lua5.4", cpath = ROOT .. "/build/lua5.4/?.so;;", valgrind = true }
+  VALGRIND = {
+    name = "valgrind lua5.4",
+    cmd = "valgrind -q --error-exitcode=99 --child-silent-after-fork=yes --leak-check=full "
+      .. "--errors-for-leak-kinds=definite lua5.4",
+    cpath = ROOT .. "/build/lua5.4/?.so;;",
+    valgrind = true,
+  }
 end
 
 local dir
 
-setup(function() dir = h.tmpdir() end)
-teardown(function() if dir then os.execute("rm -rf " .. q(dir)) end end)
+setup(function()
+  dir = h.tmpdir()
+end)
+teardown(function()
+  if dir then
+    os.execute("rm -rf " .. q(dir))
+  end
+end)
 
 -- Run the script `body` (a case's source) with interpreter `interp`: returns the
 -- exit status, stdout and stderr.
@@ -62,10 +75,20 @@ local function run(interp, name, body)
   f:write(body)
   f:close()
   local out, err, rcf = script .. ".out", script .. ".err", script .. ".rc"
-  local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s FAKE_CLI=%s timeout -k 5 %d %s %s </dev/null >%s 2>%s; echo $? >%s")
-    :format(q(dir), q(LUA_PATH), q(interp.cpath), q(FAKE), interp.valgrind and 120 or 30, interp.cmd, q(script), q(out),
-      q(err),
-      q(rcf))
+  local template =
+    "cd %s && LUA_PATH=%s LUA_CPATH=%s FAKE_CLI=%s timeout -k 5 %d %s %s </dev/null >%s 2>%s; echo $? >%s"
+  local cmd = template:format(
+    q(dir),
+    q(LUA_PATH),
+    q(interp.cpath),
+    q(FAKE),
+    interp.valgrind and 120 or 30,
+    interp.cmd,
+    q(script),
+    q(out),
+    q(err),
+    q(rcf)
+  )
   os.execute(cmd)
   local rc = tonumber((h.read_file(rcf) or ""):match("%d+"))
   return rc, h.read_file(out) or "", h.read_file(err) or ""

@@ -13,22 +13,34 @@ local json = require("claude_agent_sdk.json")
 
 local errors = claude.errors
 
-local function argv(o) return options.argv(options.validate(o), "/bin/claude") end
+local function argv(o)
+  return options.argv(options.validate(o), "/bin/claude")
+end
 
 local function index_of(list, v)
-  for i, x in ipairs(list) do if x == v then return i end end
+  for i, x in ipairs(list) do
+    if x == v then
+      return i
+    end
+  end
 end
 
 -- The value after flag in an argv (or the part after "flag=").
 local function flag_value(a, flag)
   for i, x in ipairs(a) do
-    if x == flag then return a[i + 1] end
-    if x:sub(1, #flag + 1) == flag .. "=" then return x:sub(#flag + 2) end
+    if x == flag then
+      return a[i + 1]
+    end
+    if x:sub(1, #flag + 1) == flag .. "=" then
+      return x:sub(#flag + 2)
+    end
   end
 end
 
 -- Through JSON text and back, the way the answer reaches the CLI.
-local function wire(v) return json.decode(json.encode(v)) end
+local function wire(v)
+  return json.decode(json.encode(v))
+end
 
 -- The context the last tools/call of "add" got (a context holds functions:
 -- it cannot travel in the result itself).
@@ -56,13 +68,20 @@ end
 
 describe("an in-process MCP server answering JSON-RPC", function()
   local servers
-  before_each(function() servers = { calc = calc_server() } end)
+  before_each(function()
+    servers = { calc = calc_server() }
+  end)
 
-  it("initialize echoes the protocol version and names the server; a repeated initialize is answered the same",
+  it(
+    "initialize echoes the protocol version and names the server; a repeated initialize is answered the same",
     function()
       for _, version in ipairs({ "2025-11-25", "2025-11-25", "2024-11-05" }) do
-        local r = rpc(servers, "calc", { jsonrpc = "2.0", id = 0, method = "initialize",
-          params = { protocolVersion = version, capabilities = {}, clientInfo = { name = "claude-code" } } })
+        local r = rpc(servers, "calc", {
+          jsonrpc = "2.0",
+          id = 0,
+          method = "initialize",
+          params = { protocolVersion = version, capabilities = {}, clientInfo = { name = "claude-code" } },
+        })
         assert.are.equal("2.0", r.jsonrpc)
         assert.are.equal(0, r.id)
         assert.are.equal(version, r.result.protocolVersion)
@@ -70,9 +89,10 @@ describe("an in-process MCP server answering JSON-RPC", function()
         assert.is_table(r.result.capabilities.tools)
         assert.is_nil(r.error)
       end
-    end)
+    end
+  )
 
-  it("a notification still gets an answer: {jsonrpc = \"2.0\", result = {}}", function()
+  it('a notification still gets an answer: {jsonrpc = "2.0", result = {}}', function()
     for _, method in ipairs({ "notifications/initialized", "notifications/cancelled" }) do
       local r, raw = rpc(servers, "calc", { jsonrpc = "2.0", method = method, params = { requestId = 3 } })
       assert.are.same({ jsonrpc = "2.0", result = {} }, r)
@@ -115,7 +135,9 @@ describe("an in-process MCP server answering JSON-RPC", function()
       required = json.array({ "city" }),
       additionalProperties = false,
     }
-    local t = claude.tool("weather", "Forecast", schema, function() return "sunny" end)
+    local t = claude.tool("weather", "Forecast", schema, function()
+      return "sunny"
+    end)
     assert.are.equal(schema, t.input_schema)
     local s = claude.create_sdk_mcp_server({ name = "w", tools = { t } })
     local r = rpc({ w = s }, "w", { jsonrpc = "2.0", id = 7, method = "tools/list" })
@@ -128,7 +150,9 @@ describe("an in-process MCP server answering JSON-RPC", function()
     -- A search tool with arguments `type` and `query`; as a JSON Schema of the input this table makes no sense
     -- (a tool's input is an object), so it can only be the shorthand. The Python SDK takes a dict as a full schema
     -- only when it has both "type" and "properties".
-    local t = claude.tool("search", "Search", { type = "string", query = "string" }, function() return "" end)
+    local t = claude.tool("search", "Search", { type = "string", query = "string" }, function()
+      return ""
+    end)
     assert.are.same({
       type = "object",
       properties = { query = { type = "string" }, type = { type = "string" } },
@@ -137,9 +161,16 @@ describe("an in-process MCP server answering JSON-RPC", function()
   end)
 
   it("tools/call runs the handler with the arguments and the tool_use id; a table result is used as given", function()
-    local r = rpc(servers, "calc", { jsonrpc = "2.0", id = 2, method = "tools/call", params = {
-      name = "add", arguments = { a = 2, b = 40 }, _meta = { ["claudecode/toolUseId"] = "toolu_1", progressToken = 2 },
-    } }, { cancelled = false })
+    local r = rpc(servers, "calc", {
+      jsonrpc = "2.0",
+      id = 2,
+      method = "tools/call",
+      params = {
+        name = "add",
+        arguments = { a = 2, b = 40 },
+        _meta = { ["claudecode/toolUseId"] = "toolu_1", progressToken = 2 },
+      },
+    }, { cancelled = false })
     assert.are.equal(2, r.id)
     assert.are.same({ { type = "text", text = "42" } }, r.result.content)
     assert.is_not_true(r.result.isError)
@@ -151,21 +182,29 @@ describe("an in-process MCP server answering JSON-RPC", function()
   end)
 
   it("tools/call with a string result gives one text block", function()
-    local r = rpc(servers, "calc", { jsonrpc = "2.0", id = 3, method = "tools/call",
-      params = { name = "shout", arguments = { text = "hi" } } })
+    local r = rpc(
+      servers,
+      "calc",
+      { jsonrpc = "2.0", id = 3, method = "tools/call", params = { name = "shout", arguments = { text = "hi" } } }
+    )
     assert.are.same({ { type = "text", text = "HI!" } }, r.result.content)
     assert.is_not_true(r.result.isError)
   end)
 
   it("a handler that raises gives an isError result with its message, not a JSON-RPC error", function()
-    local r = rpc(servers, "calc", { jsonrpc = "2.0", id = 4, method = "tools/call",
-      params = { name = "broken", arguments = {} } })
+    local r = rpc(
+      servers,
+      "calc",
+      { jsonrpc = "2.0", id = 4, method = "tools/call", params = { name = "broken", arguments = {} } }
+    )
     assert.are.equal(4, r.id)
     assert.is_nil(r.error)
     assert.is_true(r.result.isError)
     assert.are.same({ { type = "text", text = "the broken tool broke" } }, r.result.content)
     -- an error object's message, not its table address
-    local typed = claude.tool("typed", "d", {}, function() errors.raise("ClaudeSDKError", "typed failure") end)
+    local typed = claude.tool("typed", "d", {}, function()
+      errors.raise("ClaudeSDKError", "typed failure")
+    end)
     local s = claude.create_sdk_mcp_server({ name = "t", tools = { typed } })
     r = rpc({ t = s }, "t", { jsonrpc = "2.0", id = 5, method = "tools/call", params = { name = "typed" } })
     assert.is_true(r.result.isError)
@@ -173,10 +212,16 @@ describe("an in-process MCP server answering JSON-RPC", function()
   end)
 
   it("a cancelled handler is not turned into a result: the CancelledError goes on to the dispatcher", function()
-    local slow = claude.tool("slow", "d", {}, function() errors.raise("CancelledError", "the task was cancelled") end)
+    local slow = claude.tool("slow", "d", {}, function()
+      errors.raise("CancelledError", "the task was cancelled")
+    end)
     local s = claude.create_sdk_mcp_server({ name = "s", tools = { slow } })
-    local ok, err = pcall(mcp.handle_request, { s = s }, { server_name = "s",
-      message = { jsonrpc = "2.0", id = 1, method = "tools/call", params = { name = "slow" } } }, {})
+    local ok, err = pcall(
+      mcp.handle_request,
+      { s = s },
+      { server_name = "s", message = { jsonrpc = "2.0", id = 1, method = "tools/call", params = { name = "slow" } } },
+      {}
+    )
     assert.is_false(ok)
     assert.is_true(errors.is(err, "CancelledError"))
   end)
@@ -209,7 +254,9 @@ describe("an in-process MCP server answering JSON-RPC", function()
   end)
 
   it("content stays a JSON array through encode, even empty; a plain is_error becomes isError", function()
-    local empty = claude.tool("empty", "d", {}, function() return { content = {} } end)
+    local empty = claude.tool("empty", "d", {}, function()
+      return { content = {} }
+    end)
     local flagged = claude.tool("flagged", "d", {}, function()
       return { content = { { type = "text", text = "bad input" } }, is_error = true }
     end)
@@ -223,12 +270,24 @@ describe("an in-process MCP server answering JSON-RPC", function()
 
   it("claude.tool and create_sdk_mcp_server reject what cannot work", function()
     for _, bad in ipairs({
-      function() claude.tool("bad name", "d", {}, function() end) end,
-      function() claude.tool("t", 5, {}, function() end) end,
-      function() claude.tool("t", "d", {}, "not a function") end,
-      function() claude.tool("t", "d", { a = "float" }, function() end) end,
-      function() claude.create_sdk_mcp_server({ tools = {} }) end,
-      function() claude.create_sdk_mcp_server({ name = "s", tools = { { name = "x" } } }) end,
+      function()
+        claude.tool("bad name", "d", {}, function() end)
+      end,
+      function()
+        claude.tool("t", 5, {}, function() end)
+      end,
+      function()
+        claude.tool("t", "d", {}, "not a function")
+      end,
+      function()
+        claude.tool("t", "d", { a = "float" }, function() end)
+      end,
+      function()
+        claude.create_sdk_mcp_server({ tools = {} })
+      end,
+      function()
+        claude.create_sdk_mcp_server({ name = "s", tools = { { name = "x" } } })
+      end,
     }) do
       local ok, err = pcall(bad)
       assert.is_false(ok)
@@ -284,16 +343,22 @@ describe("hooks.register and hooks.validate", function()
 
   it("accepts every event of PROTOCOL.md §6.1", function()
     local all = {}
-    for e in ([[PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification UserPromptSubmit
+    for e in
+      ([[PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification UserPromptSubmit
       UserPromptExpansion SessionStart SessionEnd Stop StopFailure SubagentStart SubagentStop PreCompact PostCompact
       PermissionRequest PermissionDenied Setup TeammateIdle TaskCreated TaskCompleted Elicitation ElicitationResult
-      ConfigChange WorktreeCreate WorktreeRemove InstructionsLoaded CwdChanged FileChanged MessageDisplay]]):gmatch("%S+") do
+      ConfigChange WorktreeCreate WorktreeRemove InstructionsLoaded CwdChanged FileChanged MessageDisplay]]):gmatch(
+        "%S+"
+      )
+    do
       all[e] = { claude.HookMatcher({ hooks = { f1 } }) }
     end
     hooks.validate(all)
     local w = hooks.register(all)
     local n = 0
-    for _ in pairs(w) do n = n + 1 end
+    for _ in pairs(w) do
+      n = n + 1
+    end
     assert.are.equal(30, n)
   end)
 
@@ -338,20 +403,34 @@ describe("permissions", function()
   end)
 
   it("an allow carries a changed input and permission updates", function()
-    local rules = { { type = "addRules", rules = { { toolName = "Bash", ruleContent = "touch x" } },
-      behavior = "allow", destination = "session" } }
-    local w = permissions.to_wire(claude.PermissionResultAllow({ updated_input = { command = "echo safe" },
-      updated_permissions = rules }), input)
+    local rules = {
+      {
+        type = "addRules",
+        rules = { { toolName = "Bash", ruleContent = "touch x" } },
+        behavior = "allow",
+        destination = "session",
+      },
+    }
+    local w = permissions.to_wire(
+      claude.PermissionResultAllow({ updated_input = { command = "echo safe" }, updated_permissions = rules }),
+      input
+    )
     assert.are.same({ behavior = "allow", updatedInput = { command = "echo safe" }, updatedPermissions = rules }, w)
   end)
 
   it("a deny carries message and interrupt", function()
-    assert.are.same({ behavior = "deny", message = "no", interrupt = false },
-      permissions.to_wire(claude.PermissionResultDeny({ message = "no" }), input))
-    assert.are.same({ behavior = "deny", message = "stop now", interrupt = true },
-      permissions.to_wire(claude.PermissionResultDeny({ message = "stop now", interrupt = true }), input))
-    assert.are.same({ behavior = "deny", message = "plain", interrupt = false },
-      permissions.to_wire({ behavior = "deny", message = "plain" }, input))
+    assert.are.same(
+      { behavior = "deny", message = "no", interrupt = false },
+      permissions.to_wire(claude.PermissionResultDeny({ message = "no" }), input)
+    )
+    assert.are.same(
+      { behavior = "deny", message = "stop now", interrupt = true },
+      permissions.to_wire(claude.PermissionResultDeny({ message = "stop now", interrupt = true }), input)
+    )
+    assert.are.same(
+      { behavior = "deny", message = "plain", interrupt = false },
+      permissions.to_wire({ behavior = "deny", message = "plain" }, input)
+    )
   end)
 
   it("a bad return value raises", function()
@@ -364,8 +443,14 @@ describe("permissions", function()
   end)
 
   it("suggestions become PermissionUpdates with Python's field names, and go back to the wire's", function()
-    local wire = { { type = "addRules", rules = { { toolName = "Bash", ruleContent = "ls:*" } }, behavior = "allow",
-      destination = "localSettings" } }
+    local wire = {
+      {
+        type = "addRules",
+        rules = { { toolName = "Bash", ruleContent = "ls:*" } },
+        behavior = "allow",
+        destination = "localSettings",
+      },
+    }
     local ctx = permissions.context({ permission_suggestions = wire })
     local u = ctx.suggestions[1]
     assert.is_true(claude.isinstance(u, permissions.Update))
@@ -374,21 +459,59 @@ describe("permissions", function()
     -- returned (changed) in updated_permissions: the wire's form again
     u.destination = "session"
     local w = permissions.to_wire(claude.PermissionResultAllow({ updated_permissions = { u } }), {})
-    assert.are.same({ { type = "addRules", rules = { { toolName = "Bash", ruleContent = "ls:*" } },
-      behavior = "allow", destination = "session" } }, w.updatedPermissions)
+    assert.are.same({
+      {
+        type = "addRules",
+        rules = { { toolName = "Bash", ruleContent = "ls:*" } },
+        behavior = "allow",
+        destination = "session",
+      },
+    }, w.updatedPermissions)
     -- built by hand, as in Python
     local made = claude.PermissionUpdate({ type = "setMode", mode = "acceptEdits", destination = "session" })
-    assert.are.same({ { type = "setMode", mode = "acceptEdits", destination = "session" } },
-      permissions.to_wire(claude.PermissionResultAllow({ updated_permissions = { made } }), {}).updatedPermissions)
+    assert.are.same(
+      { { type = "setMode", mode = "acceptEdits", destination = "session" } },
+      permissions.to_wire(claude.PermissionResultAllow({ updated_permissions = { made } }), {}).updatedPermissions
+    )
     local ok, err = pcall(claude.PermissionUpdate, { type = "addRule" })
     assert.is_false(ok)
     assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
   end)
 
+  it("a PermissionUpdate prints its fields in the Python dataclass's order, the same every run", function()
+    local u = permissions.context({
+      permission_suggestions = {
+        {
+          type = "addRules",
+          rules = { { toolName = "Bash", ruleContent = "ls:*" } },
+          behavior = "allow",
+          destination = "session",
+        },
+      },
+    }).suggestions[1]
+    assert.are.equal(
+      'PermissionUpdate(type="addRules", rules={{rule_content="ls:*", tool_name="Bash"}}, '
+        .. 'behavior="allow", destination="session")',
+      tostring(u)
+    )
+    assert.are.equal(
+      'PermissionUpdate(type="setMode", mode="acceptEdits")',
+      tostring(claude.PermissionUpdate({ type = "setMode", mode = "acceptEdits" }))
+    )
+  end)
+
   it("the context carries the request's fields and starts uncancelled", function()
     local sugg = { { type = "setMode", mode = "acceptEdits", destination = "session" } }
-    local ctx = permissions.context({ tool_name = "Bash", permission_suggestions = sugg, tool_use_id = "toolu_9",
-      blocked_path = "/x", decision_reason = "hook asked", title = "T", display_name = "Bash", description = "d" })
+    local ctx = permissions.context({
+      tool_name = "Bash",
+      permission_suggestions = sugg,
+      tool_use_id = "toolu_9",
+      blocked_path = "/x",
+      decision_reason = "hook asked",
+      title = "T",
+      display_name = "Bash",
+      description = "d",
+    })
     assert.are.same(sugg, ctx.suggestions) -- as PermissionUpdates (no rules here to rename)
     assert.are.equal(permissions.Update, getmetatable(ctx.suggestions[1]))
     assert.are.equal("toolu_9", ctx.tool_use_id)
@@ -409,33 +532,58 @@ describe("control.dispatch with a stand-in core (blocking mode: handlers run at 
   -- The client fields control.lua uses, and a core that records respond() calls.
   local function fake_client(opts)
     local answers = {}
-    local fake_core = { respond = function(_, id, payload, err)
-      answers[#answers + 1] = { id = id, payload = payload, err = err }
-    end }
+    local fake_core = {
+      respond = function(_, id, payload, err)
+        answers[#answers + 1] = { id = id, payload = payload, err = err }
+      end,
+    }
     local o = options.validate(opts)
     local _, callbacks = options.initialize_fields(o)
-    local client = { options = o, _core = fake_core, _inflight = {}, _hook_callbacks = callbacks,
-      _sdk_servers = options.sdk_servers(o), _kick = function() end }
+    local client = {
+      options = o,
+      _core = fake_core,
+      _inflight = {},
+      _hook_callbacks = callbacks,
+      _sdk_servers = options.sdk_servers(o),
+      _kick = function() end,
+    }
     return client, answers
   end
 
-  local function request(id, body) return { type = "control_request", request_id = id, request = body } end
+  local function request(id, body)
+    return { type = "control_request", request_id = id, request = body }
+  end
 
   it("can_use_tool: the callback's answer is the payload", function()
     local got
-    local client, answers = fake_client({ can_use_tool = function(name, inp, ctx)
-      got = { name, inp, ctx.tool_use_id }
-      return claude.PermissionResultAllow()
-    end })
-    control.dispatch(client, "request", request("r1", { subtype = "can_use_tool", tool_name = "Bash",
-      input = { command = "ls" }, tool_use_id = "toolu_1", permission_suggestions = {} }))
+    local client, answers = fake_client({
+      can_use_tool = function(name, inp, ctx)
+        got = { name, inp, ctx.tool_use_id }
+        return claude.PermissionResultAllow()
+      end,
+    })
+    control.dispatch(
+      client,
+      "request",
+      request("r1", {
+        subtype = "can_use_tool",
+        tool_name = "Bash",
+        input = { command = "ls" },
+        tool_use_id = "toolu_1",
+        permission_suggestions = {},
+      })
+    )
     assert.are.same({ "Bash", { command = "ls" }, "toolu_1" }, got)
     assert.are.same({ { id = "r1", payload = { behavior = "allow", updatedInput = { command = "ls" } } } }, answers)
     assert.are.same({}, client._inflight)
   end)
 
   it("a callback that throws gives an error response with its message", function()
-    local client, answers = fake_client({ can_use_tool = function() error("boom", 0) end })
+    local client, answers = fake_client({
+      can_use_tool = function()
+        error("boom", 0)
+      end,
+    })
     control.dispatch(client, "request", request("r2", { subtype = "can_use_tool", tool_name = "Bash", input = {} }))
     assert.are.same({ { id = "r2", err = "boom" } }, answers)
   end)
@@ -452,21 +600,39 @@ describe("control.dispatch with a stand-in core (blocking mode: handlers run at 
 
   it("hook_callback: the hook gets input, tool_use_id and a context; continue_/async_ are renamed", function()
     local got
-    local client, answers = fake_client({ hooks = { PreToolUse = { claude.HookMatcher({ hooks = {
-      function(inp, id, ctx)
-        got = { inp.tool_name, id, ctx.cancelled }
-        return { continue_ = false, async_ = true, stopReason = "enough" }
-      end,
-    } }) } } })
-    control.dispatch(client, "request", request("r5", { subtype = "hook_callback", callback_id = "hook_0",
-      input = { hook_event_name = "PreToolUse", tool_name = "Bash" }, tool_use_id = "toolu_2" }))
+    local client, answers = fake_client({
+      hooks = {
+        PreToolUse = {
+          claude.HookMatcher({
+            hooks = {
+              function(inp, id, ctx)
+                got = { inp.tool_name, id, ctx.cancelled }
+                return { continue_ = false, async_ = true, stopReason = "enough" }
+              end,
+            },
+          }),
+        },
+      },
+    })
+    control.dispatch(
+      client,
+      "request",
+      request("r5", {
+        subtype = "hook_callback",
+        callback_id = "hook_0",
+        input = { hook_event_name = "PreToolUse", tool_name = "Bash" },
+        tool_use_id = "toolu_2",
+      })
+    )
     assert.are.same({ "Bash", "toolu_2", false }, got)
-    assert.are.same({ { id = "r5", payload = { ["continue"] = false, async = true, stopReason = "enough" } } },
-      answers)
+    assert.are.same({ { id = "r5", payload = { ["continue"] = false, async = true, stopReason = "enough" } } }, answers)
     -- nil means "no opinion": {}
     client._hook_callbacks.hook_0 = function() end
-    control.dispatch(client, "request", request("r6", { subtype = "hook_callback", callback_id = "hook_0",
-      input = {}, tool_use_id = json.null }))
+    control.dispatch(
+      client,
+      "request",
+      request("r6", { subtype = "hook_callback", callback_id = "hook_0", input = {}, tool_use_id = json.null })
+    )
     assert.are.same({}, answers[2].payload)
     control.dispatch(client, "request", request("r7", { subtype = "hook_callback", callback_id = "hook_99" }))
     assert.truthy(answers[3].err:find("hook_99", 1, true))
@@ -474,8 +640,20 @@ describe("control.dispatch with a stand-in core (blocking mode: handlers run at 
 
   it("mcp_message: routed to the named in-process server", function()
     local client, answers = fake_client({ mcp_servers = { calc = calc_server() } })
-    control.dispatch(client, "request", request("r8", { subtype = "mcp_message", server_name = "calc",
-      message = { jsonrpc = "2.0", id = 4, method = "tools/call", params = { name = "add", arguments = { a = 1, b = 2 } } } }))
+    control.dispatch(
+      client,
+      "request",
+      request("r8", {
+        subtype = "mcp_message",
+        server_name = "calc",
+        message = {
+          jsonrpc = "2.0",
+          id = 4,
+          method = "tools/call",
+          params = { name = "add", arguments = { a = 1, b = 2 } },
+        },
+      })
+    )
     assert.are.same({ { type = "text", text = "3" } }, answers[1].payload.mcp_response.result.content)
   end)
 
@@ -496,7 +674,8 @@ describe("options for callbacks", function()
   end)
 
   it("can_use_tool with permission_prompt_tool_name is an error", function()
-    local ok, err = pcall(options.validate, { can_use_tool = function() end, permission_prompt_tool_name = "mcp__x__y" })
+    local ok, err =
+      pcall(options.validate, { can_use_tool = function() end, permission_prompt_tool_name = "mcp__x__y" })
     assert.is_false(ok)
     assert.is_true(errors.is(err, "InvalidOptionError"))
     assert.truthy(tostring(err):find("permission_prompt_tool_name", 1, true))
@@ -529,13 +708,17 @@ describe("options for callbacks", function()
     assert.is_false(options.has_callbacks(v({})))
     assert.is_false(options.has_callbacks(v({ hooks = {} })))
     assert.is_false(options.has_callbacks(v({ mcp_servers = { files = { command = "node" } } })))
-    assert.are.same({ calc = "sdk" }, (function()
-      local out = {}
-      for name, s in pairs(options.sdk_servers(v({ mcp_servers = { calc = calc_server(), f = { command = "x" } } }))) do
-        out[name] = s.type
-      end
-      return out
-    end)())
+    assert.are.same(
+      { calc = "sdk" },
+      (function()
+        local out = {}
+        local servers = { calc = calc_server(), f = { command = "x" } }
+        for name, s in pairs(options.sdk_servers(v({ mcp_servers = servers }))) do
+          out[name] = s.type
+        end
+        return out
+      end)()
+    )
   end)
 end)
 
@@ -553,7 +736,9 @@ describe("CanUseToolShadowedWarning (the Python SDK's)", function()
   it("is reported once when a client with a shadowed callback connects, and can be ignored", function()
     local got = {}
     local saved = warnings.handler
-    warnings.handler = function(kind, message) got[#got + 1] = { kind, message } end
+    warnings.handler = function(kind, message)
+      got[#got + 1] = { kind, message }
+    end
     local FAKE = (os.getenv("PWD") or ".") .. "/spec/support/fake_cli"
     local function connect(opts)
       local c = claude.ClaudeSDKClient.new(opts)

@@ -4,7 +4,9 @@ local claude = require("claude_agent_sdk")
 local messages = require("claude_agent_sdk.messages")
 local json = require("claude_agent_sdk.json")
 
-local function parse(text) return messages.parse(json.decode(text)) end
+local function parse(text)
+  return messages.parse(json.decode(text))
+end
 
 describe("messages", function()
   it("types an assistant frame and its blocks", function()
@@ -30,7 +32,7 @@ describe("messages", function()
     assert.are.equal("[]", json.encode(m.content[3].input.opts)) -- tool input round-trips
     assert.are.equal("server_tool_use", m.content[4].type) -- unknown block kept raw
     assert.is_false(claude.isinstance(m.content[4], claude.TextBlock))
-    assert.truthy(tostring(m):find('^AssistantMessage%('))
+    assert.truthy(tostring(m):find("^AssistantMessage%("))
     assert.truthy(tostring(m.content[1]):find('TextBlock(text="hi")', 1, true))
   end)
 
@@ -119,8 +121,13 @@ end)
 
 describe("typed system subtypes", function()
   local function sys(subtype, fields)
-    return parse('{"type":"system","subtype":"' .. subtype .. '","uuid":"u","session_id":"s"' ..
-      (fields ~= "" and ("," .. fields) or "") .. "}")
+    return parse(
+      '{"type":"system","subtype":"'
+        .. subtype
+        .. '","uuid":"u","session_id":"s"'
+        .. (fields ~= "" and ("," .. fields) or "")
+        .. "}"
+    )
   end
   local function check(m, cls, subtype)
     assert.is_true(claude.isinstance(m, cls), tostring(m))
@@ -153,14 +160,20 @@ describe("typed system subtypes", function()
     assert.are.equal("PreToolUse", m.hook_event_name)
     assert.are.equal("h1", m.hook_id)
     assert.are.equal("PreToolUse:Bash", m.hook_name)
-    m = sys("hook_response", '"hook_id":"h1","hook_name":"PreToolUse:Bash","hook_event":"PreToolUse",' ..
-      '"output":"out","stdout":"out","stderr":"","exit_code":0,"outcome":"success"')
+    m = sys(
+      "hook_response",
+      '"hook_id":"h1","hook_name":"PreToolUse:Bash","hook_event":"PreToolUse",'
+        .. '"output":"out","stdout":"out","stderr":"","exit_code":0,"outcome":"success"'
+    )
     check(m, claude.HookResponseMessage, "hook_response")
     assert.is_true(claude.isinstance(m, claude.HookEventMessage))
     assert.are.equal(0, m.exit_code)
     assert.are.equal("success", m.outcome)
     assert.are.equal("out", m.stdout)
-    m = sys("hook_progress", '"hook_id":"h2","hook_name":"Stop","hook_event":"Stop","stdout":"50%","stderr":"","output":""')
+    m = sys(
+      "hook_progress",
+      '"hook_id":"h2","hook_name":"Stop","hook_event":"Stop","stdout":"50%","stderr":"","output":""'
+    )
     check(m, claude.HookProgressMessage, "hook_progress")
     assert.are.equal("Stop", m.hook_event_name)
     assert.are.equal("50%", m.stdout)
@@ -179,8 +192,10 @@ describe("typed system subtypes", function()
   end)
 
   it("informational, thinking_tokens, commands_changed, session_state_changed", function()
-    local m = sys("informational", '"content":"Blocked by hook","level":"warning","prevent_continuation":true,' ..
-      '"tool_use_id":null')
+    local m = sys(
+      "informational",
+      '"content":"Blocked by hook","level":"warning","prevent_continuation":true,' .. '"tool_use_id":null'
+    )
     check(m, claude.InformationalMessage, "informational")
     assert.are.equal("Blocked by hook", m.content)
     assert.are.equal("warning", m.level)
@@ -216,8 +231,10 @@ describe("typed system subtypes", function()
   end)
 
   it("permission_denied and background_tasks_changed", function()
-    local m = sys("permission_denied", '"tool_name":"Bash","tool_use_id":"toolu_1","message":"no",' ..
-      '"decision_reason_type":"rule","agent_id":null')
+    local m = sys(
+      "permission_denied",
+      '"tool_name":"Bash","tool_use_id":"toolu_1","message":"no",' .. '"decision_reason_type":"rule","agent_id":null'
+    )
     check(m, claude.PermissionDeniedMessage, "permission_denied")
     assert.are.equal("Bash", m.tool_name)
     assert.are.equal("toolu_1", m.tool_use_id)
@@ -230,8 +247,11 @@ describe("typed system subtypes", function()
   end)
 
   it("keeps task_progress and task_notification typed, and other subtypes plain", function()
-    local m = sys("task_progress", '"task_id":"t","description":"d","usage":{"total_tokens":5,"tool_uses":1,' ..
-      '"duration_ms":9},"last_tool_name":"Read"')
+    local m = sys(
+      "task_progress",
+      '"task_id":"t","description":"d","usage":{"total_tokens":5,"tool_uses":1,'
+        .. '"duration_ms":9},"last_tool_name":"Read"'
+    )
     check(m, claude.TaskProgressMessage, "task_progress")
     assert.are.equal(5, m.usage.total_tokens)
     m = sys("task_notification", '"task_id":"t","status":"completed","output_file":"/o","summary":"done"')

@@ -18,10 +18,11 @@ local q = h.sh_quote
 
 local exists = h.exists
 
-
 -- What `make test` provides and these checks need, or nil. (Missing, they fail: only a missing nvim skips.)
 local function unprepared()
-  if not exists(LUAJIT_SO) then return "the LuaJIT build of the module is missing: run `make module LUA=luajit`" end
+  if not exists(LUAJIT_SO) then
+    return "the LuaJIT build of the module is missing: run `make module LUA=luajit`"
+  end
   local _, why = h.cli_path()
   return why
 end
@@ -36,15 +37,20 @@ local function nvim(env, args)
     assert(os.execute("mkdir -p " .. q(home)))
   end
   local vars = { "LUA_PATH=';;'", home and ("HOME=" .. q(home)) or nil }
-  for k, v in pairs(env) do vars[#vars + 1] = k .. "=" .. q(v) end
+  for k, v in pairs(env) do
+    vars[#vars + 1] = k .. "=" .. q(v)
+  end
   table.sort(vars)
-  local cmd = ("cd %s && env %s timeout -k 5 %d nvim --headless -u NONE -i NONE %s </dev/null 2>&1; echo \"[exit $?]\"")
-    :format(q(ROOT), table.concat(vars, " "), LIMIT_S, args)
+  local template =
+    'cd %s && env %s timeout -k 5 %d nvim --headless -u NONE -i NONE %s </dev/null 2>&1; echo "[exit $?]"'
+  local cmd = template:format(q(ROOT), table.concat(vars, " "), LIMIT_S, args)
   local t0 = core.now()
   local p = assert(io.popen(cmd, "r"))
   local out = p:read("*a")
   p:close()
-  if home then os.execute("rm -rf " .. q(home)) end
+  if home then
+    os.execute("rm -rf " .. q(home))
+  end
   local status = tonumber(out:match("%[exit (%d+)%]%s*$"))
   return status, out:gsub("%[exit %d+%]%s*$", ""), (core.now() - t0) / 1000
 end
@@ -53,9 +59,15 @@ end
 -- buffer's lines, printed to stdout.
 local function checkhealth(cpath, cli)
   local print_buffer = [[lua io.stdout:write(table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n"), "\n")]]
-  local status, out = nvim({ LUA_CPATH = cpath, CLAUDE_CLI_PATH = cli },
-    ("--cmd %s -c %s -c %s -c %s"):format(q("set rtp^=" .. ROOT), q("checkhealth claude_agent_sdk"),
-      q(print_buffer), q("qa!")))
+  local status, out = nvim(
+    { LUA_CPATH = cpath, CLAUDE_CLI_PATH = cli },
+    ("--cmd %s -c %s -c %s -c %s"):format(
+      q("set rtp^=" .. ROOT),
+      q("checkhealth claude_agent_sdk"),
+      q(print_buffer),
+      q("qa!")
+    )
+  )
   assert(status == 0, ("nvim exited with status %s:\n%s"):format(tostring(status), out))
   return out
 end
@@ -94,12 +106,14 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
     it("reports OK for the C module, the Lua API, Neovim's loop and the CLI with its version, and no ERROR", function()
       assert(not why, why)
       local out = checkhealth(CPATH .. ";;", CLI)
-      has(out, "require(\"claude_agent_sdk.health\").check()")
+      has(out, 'require("claude_agent_sdk.health").check()')
       has(out, "OK: claude_agent_sdk.core loads from " .. LUAJIT_SO)
       has(out, "OK: claude_agent_sdk ")
       has(out, "loads from " .. ROOT .. "/lua/claude_agent_sdk/init.lua")
-      assert(out:find("OK: vim.loop (libuv ", 1, true) or out:find("OK: vim.uv (libuv ", 1, true),
-        "no OK line for the loop:\n" .. out)
+      assert(
+        out:find("OK: vim.loop (libuv ", 1, true) or out:find("OK: vim.uv (libuv ", 1, true),
+        "no OK line for the loop:\n" .. out
+      )
       assert(out:find("OK: found " .. CLI:gsub("%p", "%%%0") .. " %(%d+%.%d+%.%d+"), "no OK line for the CLI:\n" .. out)
       lacks(out, "ERROR")
       lacks(out, "WARNING")
@@ -117,9 +131,11 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       assert(exists(LUA54_SO), "the Lua 5.4 build of the module is missing: run `make module`")
       -- Only that build on package.cpath: no installed copy elsewhere may stand in for it.
       local out = checkhealth(ROOT .. "/build/lua5.4/?.so", CLI)
-      has(out, "ERROR: claude_agent_sdk.core was built for another Lua than this Neovim's LuaJIT")
+      -- On package.cpath, it comes first (lua/claude_agent_sdk/install.lua), so the LuaJIT build beside it does not
+      -- stand in either: the user's explicit choice fails loudly.
+      has(out, "ERROR: claude_agent_sdk.core at " .. LUA54_SO .. " was built for another Lua than this LuaJIT")
       has(out, "undefined symbol: lua_")
-      has(out, "make LUA=luajit")
+      has(out, "`make module LUA=luajit` in " .. ROOT)
       has(out, "ERROR: claude_agent_sdk needs claude_agent_sdk.core")
       lacks(out, "Failed to run healthcheck")
     end)
@@ -133,8 +149,10 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
           info = rec("info"), report_start = rec("old"), report_ok = rec("old"), report_error = rec("old") }
         require("claude_agent_sdk.health").check()
         io.stdout:write(table.concat(calls, "\n"), "\n")]]
-      local status, out = nvim({ LUA_CPATH = CPATH .. ";;", CLAUDE_CLI_PATH = CLI },
-        ("--cmd %s -c %s -c %s"):format(q("set rtp^=" .. ROOT), q(fake:gsub("\n%s*", " ")), q("qa!")))
+      local status, out = nvim(
+        { LUA_CPATH = CPATH .. ";;", CLAUDE_CLI_PATH = CLI },
+        ("--cmd %s -c %s -c %s"):format(q("set rtp^=" .. ROOT), q(fake:gsub("\n%s*", " ")), q("qa!"))
+      )
       assert(status == 0, out)
       has(out, "start: claude_agent_sdk.core (the C module)\nok: claude_agent_sdk.core loads from ")
       has(out, "start: the claude CLI\nok: found " .. CLI)
@@ -142,12 +160,12 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       lacks(out, "error: ")
     end)
 
-    it("turns a missing C module into an ERROR with the fix", function()
+    -- (A copy with no module built at all, or only the Lua 5.4 one: spec/nvim_install_spec.lua.)
+    it("finds the checkout's own LuaJIT build when package.cpath has no module: no package.cpath to set", function()
+      assert(not why, why)
       local out = checkhealth(ROOT .. "/nonexistent/?.so", CLI)
-      has(out, "ERROR: claude_agent_sdk.core is not on package.cpath")
-      has(out, "no file '" .. ROOT .. "/nonexistent/claude_agent_sdk/core.so'")
-      has(out, "make LUA=luajit")
-      lacks(out, "Failed to run healthcheck")
+      has(out, "OK: claude_agent_sdk.core loads from " .. LUAJIT_SO)
+      lacks(out, "ERROR")
     end)
   end)
 
@@ -162,14 +180,27 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       env.CLAUDE_CLI_PATH = CLI
       env.NVIM_SPEC_RESULT = os.tmpname()
       env.NVIM_PLUGIN_SCENARIO = scenario
-      local status, out, elapsed = nvim(env, ("--cmd %s -c %s")
-        :format(q("set rtp^=" .. ROOT .. "/examples/nvim," .. ROOT), q("luafile spec/support/nvim_plugin.lua")))
+      local status, out, elapsed = nvim(
+        env,
+        ("--cmd %s -c %s"):format(
+          q("set rtp^=" .. ROOT .. "/examples/nvim," .. ROOT),
+          q("luafile spec/support/nvim_plugin.lua")
+        )
+      )
       local text = h.read_file(env.NVIM_SPEC_RESULT)
       os.remove(env.NVIM_SPEC_RESULT)
       local R = text and text ~= "" and json.decode(text) or nil
       local function check(cond, what)
-        assert(cond, ("%s\nnvim exit status %s after %.1f s; output:\n%s\nresult: %s"):format(what,
-          tostring(status), elapsed, out, R and json.encode(R) or "(none written)"))
+        assert(
+          cond,
+          ("%s\nnvim exit status %s after %.1f s; output:\n%s\nresult: %s"):format(
+            what,
+            tostring(status),
+            elapsed,
+            out,
+            R and json.encode(R) or "(none written)"
+          )
+        )
       end
       check(status ~= 124 and status ~= 137, ("Neovim did not quit within %d s"):format(LIMIT_S))
       check(R ~= nil, "the Neovim script wrote no result")
@@ -182,10 +213,14 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
     -- The CLI of a run was stopped by the plugin's VimLeavePre, within ms, and nothing of it outlived Neovim.
     local function check_stopped(check, R, ms)
       check(type(R.pids) == "table" and #R.pids >= 1, "no CLI process recorded")
-      check(#R.alive_after_leave == 0, "still there after the plugin's VimLeavePre: "
-        .. table.concat(R.alive_after_leave, ", "))
-      check(#R.children_after_leave == 0, "children of Neovim left at VimLeavePre: "
-        .. table.concat(R.children_after_leave, ", "))
+      check(
+        #R.alive_after_leave == 0,
+        "still there after the plugin's VimLeavePre: " .. table.concat(R.alive_after_leave, ", ")
+      )
+      check(
+        #R.children_after_leave == 0,
+        "children of Neovim left at VimLeavePre: " .. table.concat(R.children_after_leave, ", ")
+      )
       check(R.leave_ms < ms, ("disconnecting at VimLeavePre took %.0f ms"):format(R.leave_ms))
       for _, pid in ipairs(R.pids) do
         local left = running(pid)
@@ -193,20 +228,32 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       end
     end
 
-    local check, R = function(cond, what) assert(cond, what) end, nil
+    local check, R = function(cond, what)
+      assert(cond, what)
+    end, nil
     setup(function()
       if why then
-        check = function() error(why, 0) end
+        check = function()
+          error(why, 0)
+        end
         return
       end
       srv = h.start_server(ROOT .. "/spec/support/scripts/nvim_plugin.lua")
       -- One run for the scenario; its checks are the tests below. (An error here shows in the first test.)
       local ok, c, r = pcall(run_plugin, "full")
-      if ok then check, R = c, r else check = function() error(c, 0) end end
+      if ok then
+        check, R = c, r
+      else
+        check = function()
+          error(c, 0)
+        end
+      end
     end)
     teardown(function()
       h.stop_server(srv)
-      for _, home in ipairs(homes) do os.execute("rm -rf " .. q(home)) end
+      for _, home in ipairs(homes) do
+        os.execute("rm -rf " .. q(home))
+      end
     end)
 
     it("runs the whole scenario and quits by itself, with no error", function()
@@ -222,10 +269,14 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       -- The answer line as it grew: more than one partial state before the whole reply.
       local partial = {}
       for _, line in ipairs(R.story.snapshots) do
-        if line:find("^Claude: Once") and not line:find("plugin.", 1, true) then partial[line] = true end
+        if line:find("^Claude: Once") and not line:find("plugin.", 1, true) then
+          partial[line] = true
+        end
       end
       local n = 0
-      for _ in pairs(partial) do n = n + 1 end
+      for _ in pairs(partial) do
+        n = n + 1
+      end
       check(n >= 2, ("the buffer showed %d partial states of the answer, want more than one"):format(n))
     end)
 
@@ -233,8 +284,10 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       check(R and R.story, "no story recorded")
       check(R.statusline_before == "", "the statusline before any question: " .. tostring(R.statusline_before))
       check(R.statusline_during == "Claude (answering)", "while answering: " .. tostring(R.statusline_during))
-      check(R.story.statusline:find("^Claude %$%d+%.%d%d%d%d [%d.]+k?/[%d.]+[kM]? tokens$"),
-        "after the turn: " .. tostring(R.story.statusline))
+      check(
+        R.story.statusline:find("^Claude %$%d+%.%d%d%d%d [%d.]+k?/[%d.]+[kM]? tokens$"),
+        "after the turn: " .. tostring(R.story.statusline)
+      )
       -- The CLI's total_cost_usd covers the session: it grows with each turn.
       local first = tonumber(R.story.statusline:match("%$([%d.]+)"))
       local last = tonumber((R.statusline_end or ""):match("%$([%d.]+)"))
@@ -244,8 +297,10 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
     it("asks for tool permission through vim.ui.select; Allow lets the tool run", function()
       check(R and R.permission, "no permission turn recorded")
       check(#R.select_calls == 1, ("vim.ui.select was called %d times, want once"):format(#R.select_calls))
-      check(R.select_calls[1].prompt == "Claude wants to use Bash: touch notes.txt",
-        "the prompt: " .. tostring(R.select_calls[1].prompt))
+      check(
+        R.select_calls[1].prompt == "Claude wants to use Bash: touch notes.txt",
+        "the prompt: " .. tostring(R.select_calls[1].prompt)
+      )
       check(R.select_calls[1].items[1] == "Allow", "the choices: " .. json.encode(R.select_calls[1].items))
       check(R.permission.file_created, "notes.txt was not created")
       has(R.permission.buffer, "[Bash: touch notes.txt]\nDone: I created notes.txt.\n[success")
@@ -254,8 +309,8 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
     it(":ClaudeInterrupt ends the turn early, and the next question is answered", function()
       check(R and R.interrupt, "no interrupt recorded")
       check(R.interrupt.to_end_ms < 5000, ("the turn ended %.0f ms after the interrupt"):format(R.interrupt.to_end_ms))
-      local count = R.interrupt.buffer
-        :match("You: Count from 1 to 100 slowly\n\nClaude: ([^\n]*)\n%[error_during_execution")
+      local count =
+        R.interrupt.buffer:match("You: Count from 1 to 100 slowly\n\nClaude: ([^\n]*)\n%[error_during_execution")
       check(count, "the count did not end with an error_during_execution result")
       check(not count:find("100", 1, true), "the count was not cut short: " .. count)
       has(R.after_interrupt, "You: What is 2 + 2?\n\nClaude: 2 + 2 = 4.\n[success")
@@ -266,12 +321,14 @@ describe("Neovim packaging (headless nvim, LuaJIT)", function()
       check_stopped(check, R, 2000)
     end)
 
-    it("quitting in the middle of an answer stops the CLI at once too (no 5 s grace for an answer nobody reads)",
+    it(
+      "quitting in the middle of an answer stops the CLI at once too (no 5 s grace for an answer nobody reads)",
       function()
         assert(not why, why)
         local check2, R2 = run_plugin("quit_mid_answer")
         check2(R2.buffer_at_quit:find("Claude: 1, 2", 1, true), "the count was not streaming")
         check_stopped(check2, R2, 2000)
-      end)
+      end
+    )
   end)
 end)

@@ -4,10 +4,16 @@ local options = require("claude_agent_sdk.options")
 local errors = require("claude_agent_sdk.errors")
 local json = require("claude_agent_sdk.json")
 
-local function argv(o) return options.argv(options.validate(o), "/bin/claude") end
+local function argv(o)
+  return options.argv(options.validate(o), "/bin/claude")
+end
 
 local function index_of(list, v)
-  for i, x in ipairs(list) do if x == v then return i end end
+  for i, x in ipairs(list) do
+    if x == v then
+      return i
+    end
+  end
 end
 
 describe("options", function()
@@ -20,8 +26,16 @@ describe("options", function()
   end)
 
   it("rejects bad values with the key in the message", function()
-    for key, v in pairs({ max_turns = 0, model = 5, allowed_tools = "Bash", permission_mode = "bogusmode",
-      env = { A = 1 }, extra_args = { ["--x"] = true }, include_partial_messages = "yes", stderr = "print" }) do
+    for key, v in pairs({
+      max_turns = 0,
+      model = 5,
+      allowed_tools = "Bash",
+      permission_mode = "bogusmode",
+      env = { A = 1 },
+      extra_args = { ["--x"] = true },
+      include_partial_messages = "yes",
+      stderr = "print",
+    }) do
       local ok, err = pcall(options.validate, { [key] = v })
       assert.is_false(ok, key)
       assert.is_true(errors.is(err, "InvalidOptionError"), key)
@@ -31,8 +45,10 @@ describe("options", function()
 
   it("starts with the mandatory flags and ends with the input format", function()
     local a = argv({})
-    assert.are.same({ "/bin/claude", "--output-format", "stream-json", "--verbose", "--system-prompt", "" },
-      { a[1], a[2], a[3], a[4], a[5], a[6] })
+    assert.are.same(
+      { "/bin/claude", "--output-format", "stream-json", "--verbose", "--system-prompt", "" },
+      { a[1], a[2], a[3], a[4], a[5], a[6] }
+    )
     assert.are.same({ "--input-format", "stream-json" }, { a[#a - 1], a[#a] })
   end)
 
@@ -65,8 +81,7 @@ describe("options", function()
   end)
 
   it("passes dash-leading values as one --flag=value token so they cannot inject flags", function()
-    local a = argv({ model = "--dangerously-skip-permissions", system_prompt = "-x",
-      extra_args = { foo = "--bar" } })
+    local a = argv({ model = "--dangerously-skip-permissions", system_prompt = "-x", extra_args = { foo = "--bar" } })
     assert.truthy(index_of(a, "--model=--dangerously-skip-permissions"))
     assert.truthy(index_of(a, "--system-prompt=-x"))
     assert.truthy(index_of(a, "--foo=--bar"))
@@ -90,8 +105,10 @@ describe("options", function()
   end)
 
   it("builds the environment: CLAUDECODE removed, entrypoint set, user env on top", function()
-    local env = options.env(options.validate({ env = { FOO = "bar", HOME = "/h", DROP = false }, cwd = "/tmp" }),
-      { CLAUDECODE = "1", PATH = "/usr/bin", HOME = "/root", DROP = "x" })
+    local env = options.env(
+      options.validate({ env = { FOO = "bar", HOME = "/h", DROP = false }, cwd = "/tmp" }),
+      { CLAUDECODE = "1", PATH = "/usr/bin", HOME = "/root", DROP = "x" }
+    )
     local map = {}
     for _, kv in ipairs(env) do
       local k, v = kv:match("^([^=]+)=(.*)$")
@@ -134,8 +151,13 @@ describe("options", function()
   end)
 
   it("maps skills, task_budget, resume_session_at and forward_subagent_text", function()
-    local a = argv({ skills = { "verify", "deploy" }, allowed_tools = { "Read" }, task_budget = { total = 5000 },
-      resume_session_at = "5e5510a1-7c3b-4d2e-9f00-0123456789ab", resume_drops_turn = "" })
+    local a = argv({
+      skills = { "verify", "deploy" },
+      allowed_tools = { "Read" },
+      task_budget = { total = 5000 },
+      resume_session_at = "5e5510a1-7c3b-4d2e-9f00-0123456789ab",
+      resume_drops_turn = "",
+    })
     assert.are.equal("Read,Skill(verify),Skill(deploy)", a[index_of(a, "--allowedTools") + 1])
     assert.truthy(index_of(a, "--setting-sources=user,project"))
     assert.are.equal("5000", a[index_of(a, "--task-budget") + 1])
@@ -147,8 +169,14 @@ describe("options", function()
     local f = options.initialize_fields(options.validate({ skills = { "verify" }, forward_subagent_text = true }))
     assert.are.equal("verify", f.skills[1])
     assert.is_true(f.forwardSubagentText)
-    for _, bad_opts in ipairs({ { skills = "verify" }, { skills = { "*" } }, { task_budget = 5 },
-      { session_store = {} }, { debug_stderr = "x" }, { thinking = { type = "adaptive", display = "loud" } } }) do
+    for _, bad_opts in ipairs({
+      { skills = "verify" },
+      { skills = { "*" } },
+      { task_budget = 5 },
+      { session_store = {} },
+      { debug_stderr = "x" },
+      { thinking = { type = "adaptive", display = "loud" } },
+    }) do
       local ok, err = pcall(options.validate, bad_opts)
       assert.is_false(ok)
       assert.is_true(errors.is(err, "InvalidOptionError"))

@@ -61,7 +61,9 @@ end
 -- argv of a process, or nil.
 local function argv_of(pid)
   local s = h.read_file("/proc/" .. pid .. "/cmdline")
-  if not s or s == "" then return nil end
+  if not s or s == "" then
+    return nil
+  end
   local args, i = {}, 1
   while i <= #s do
     local j = s:find("\0", i, true) or (#s + 1)
@@ -89,7 +91,9 @@ end
 -- Session id and process group of a process, or nil.
 local function sid_pgrp(pid)
   local s = h.read_file("/proc/" .. pid .. "/stat")
-  if not s then return nil end
+  if not s then
+    return nil
+  end
   local pgrp, sid = s:match("^%d+ %(.*%) %S %-?%d+ (%-?%d+) (%-?%d+)")
   return tonumber(sid), tonumber(pgrp)
 end
@@ -97,13 +101,17 @@ end
 -- Poll (plain sleeps, no loop needed) until pred() holds or ms pass.
 local function poll_until(pred, ms)
   local deadline = core.now() + ms
-  while not pred() and core.now() < deadline do core.sleep(20) end
+  while not pred() and core.now() < deadline do
+    core.sleep(20)
+  end
   return pred() and true or false
 end
 
 -- Kill whatever a failed case left, so that it cannot linger for days.
 local function kill_left(secs)
-  for _, pid in ipairs(sleeps(secs)) do os.execute("kill -KILL " .. pid .. " 2>/dev/null") end
+  for _, pid in ipairs(sleeps(secs)) do
+    os.execute("kill -KILL " .. pid .. " 2>/dev/null")
+  end
 end
 
 -- Where the sleeps run, for the notes: in the CLI's group or not, own session or not.
@@ -111,8 +119,12 @@ local function describe_sleeps(list, cli)
   local out = {}
   for _, pid in ipairs(list) do
     local sid, pgrp = sid_pgrp(pid)
-    out[#out + 1] = ("%d (sid %s, pgid %s%s)"):format(pid, tostring(sid), tostring(pgrp),
-      pgrp == cli and ", the CLI's group" or "")
+    out[#out + 1] = ("%d (sid %s, pgid %s%s)"):format(
+      pid,
+      tostring(sid),
+      tostring(pgrp),
+      pgrp == cli and ", the CLI's group" or ""
+    )
   end
   return table.concat(out, ", ")
 end
@@ -131,7 +143,9 @@ describe("no tool process outlives the session (real CLI)", function()
   end)
   teardown(function()
     h.stop_server(srv)
-    if dir then os.execute("rm -rf " .. sh_quote(dir)) end
+    if dir then
+      os.execute("rm -rf " .. sh_quote(dir))
+    end
   end)
 
   it("(a) disconnect() while the Bash tool runs: both sleeps are gone within 2 s", function()
@@ -143,7 +157,9 @@ describe("no tool process outlives the session (real CLI)", function()
         cwd = dir,
         can_use_tool = function(tool_name)
           asked = asked + 1
-          if tool_name ~= "Bash" then return claude.PermissionResultDeny({ message = "only Bash" }) end
+          if tool_name ~= "Bash" then
+            return claude.PermissionResultDeny({ message = "only Bash" })
+          end
           return claude.PermissionResultAllow({})
         end,
       }))
@@ -151,14 +167,18 @@ describe("no tool process outlives the session (real CLI)", function()
       cli = c:pid()
       c:query("run bash: " .. command(secs))
       -- nobody consumes the messages: the core answers can_use_tool anyway
-      h.wait_for(function() return #sleeps(secs) == 2 end, 60000)
+      h.wait_for(function()
+        return #sleeps(secs) == 2
+      end, 60000)
       found = sleeps(secs)
       where = describe_sleeps(found, cli)
       local t0 = core.now()
       c:disconnect()
       t_disc = core.now() - t0
       at_return = #sleeps(secs)
-      h.wait_for(function() return #sleeps(secs) == 0 end, 2000)
+      h.wait_for(function()
+        return #sleeps(secs) == 0
+      end, 2000)
       gone_ms = core.now() - t0
     end)
     local left = sleeps(secs)
@@ -166,8 +186,13 @@ describe("no tool process outlives the session (real CLI)", function()
     assert(ok, tostring(err))
     assert.are.equal(2, #found, "both sleeps ran while the tool did (found " .. #found .. ")")
     assert.is_true(asked >= 1, "can_use_tool was asked")
-    note("(a) sleeps %s; disconnect() took %d ms; %d left when it returned; all gone after %d ms", where, t_disc,
-      at_return, gone_ms)
+    note(
+      "(a) sleeps %s; disconnect() took %d ms; %d left when it returned; all gone after %d ms",
+      where,
+      t_disc,
+      at_return,
+      gone_ms
+    )
     assert.are.same({}, left)
     -- disconnect() returns once the CLI's exit is known, which the supervisor
     -- reports only after its sweep
@@ -219,16 +244,16 @@ end
   local function run_host(how, case)
     local secs = unique_secs(case)
     local opts = h.options(srv, { cwd = dir, allowed_tools = { "Bash" } })
-    local optsfile, gofile, script = dir .. "/host_opts_" .. how .. ".lua", dir .. "/go_" .. how,
-      dir .. "/host.lua"
+    local optsfile, gofile, script = dir .. "/host_opts_" .. how .. ".lua", dir .. "/go_" .. how, dir .. "/host.lua"
     write_file(script, HOST_SCRIPT)
     write_file(optsfile, "return " .. lua_literal({
       options = { cli_path = opts.cli_path, cwd = opts.cwd, env = opts.env, allowed_tools = opts.allowed_tools },
       prompt = "run bash: " .. command(secs),
     }) .. "\n")
     os.remove(gofile)
-    local p = assert(io.popen(("exec %s %s %s %s %s"):format(LUA, sh_quote(script), sh_quote(optsfile),
-      sh_quote(gofile), how), "r"))
+    local p = assert(
+      io.popen(("exec %s %s %s %s %s"):format(LUA, sh_quote(script), sh_quote(optsfile), sh_quote(gofile), how), "r")
+    )
     local line = p:read("*l") or ""
     local host, cli = line:match("^pids (%d+) (%d+)")
     if not host then
@@ -236,21 +261,36 @@ end
       error("the host printed: " .. line)
     end
     host, cli = tonumber(host), tonumber(cli)
-    poll_until(function() return #sleeps(secs) == 2 end, 60000)
+    poll_until(function()
+      return #sleeps(secs) == 2
+    end, 60000)
     local found = sleeps(secs)
     local where = describe_sleeps(found, cli)
     local t0 = core.now()
-    if how == "kill" then os.execute("kill -KILL " .. host) else write_file(gofile, "go\n") end
+    if how == "kill" then
+      os.execute("kill -KILL " .. host)
+    else
+      write_file(gofile, "go\n")
+    end
     p:read("*a")
     p:close()
-    poll_until(function() return #sleeps(secs) == 0 end, 2000 - (core.now() - t0))
+    poll_until(function()
+      return #sleeps(secs) == 0
+    end, 2000 - (core.now() - t0))
     local gone_ms = core.now() - t0
     local left = sleeps(secs)
     local cli_gone = h.wait_gone(cli, 2000)
     kill_left(secs)
-    if not cli_gone then os.execute("kill -KILL " .. cli .. " 2>/dev/null") end
-    note("(%s) sleeps %s; gone %d ms after the host %s", how == "kill" and "b" or "c", where, gone_ms,
-      how == "kill" and "was killed" or "called os.exit(0)")
+    if not cli_gone then
+      os.execute("kill -KILL " .. cli .. " 2>/dev/null")
+    end
+    note(
+      "(%s) sleeps %s; gone %d ms after the host %s",
+      how == "kill" and "b" or "c",
+      where,
+      gone_ms,
+      how == "kill" and "was killed" or "called os.exit(0)"
+    )
     return found, left, gone_ms, cli_gone
   end
 

@@ -13,8 +13,22 @@ local tr = require("support.transcripts")
 local obj, user, assistant = tr.obj, tr.user, tr.assistant
 
 local function progress(sid, uuid, parent)
-  return obj({ "parentUuid", parent, "isSidechain", false, "type", "progress", "data", { type = "hook_progress" },
-    "uuid", uuid, "timestamp", "2026-11-21T13:27:17.500Z", "sessionId", sid })
+  return obj({
+    "parentUuid",
+    parent,
+    "isSidechain",
+    false,
+    "type",
+    "progress",
+    "data",
+    { type = "hook_progress" },
+    "uuid",
+    uuid,
+    "timestamp",
+    "2026-11-21T13:27:17.500Z",
+    "sessionId",
+    sid,
+  })
 end
 
 local write = tr.write
@@ -23,7 +37,9 @@ local read = h.read_file
 
 local function lines_of(path)
   local out = {}
-  for line in (read(path) or ""):gmatch("[^\n]+") do out[#out + 1] = line end
+  for line in (read(path) or ""):gmatch("[^\n]+") do
+    out[#out + 1] = line
+  end
   return out
 end
 
@@ -49,7 +65,9 @@ local B = "bbbbbbbb-0000-4000-8000-000000000002"
 local C = "cccccccc-0000-4000-8000-000000000003"
 local MISSING = "00000000-0000-4000-8000-00000000dead"
 local U = {} -- message uuids
-for i = 1, 9 do U[i] = ("1111111%d-0000-4000-8000-00000000000%d"):format(i, i) end
+for i = 1, 9 do
+  U[i] = ("1111111%d-0000-4000-8000-00000000000%d"):format(i, i)
+end
 
 describe("session mutations on hand-written transcripts", function()
   local config, projects, alpha, opts
@@ -83,8 +101,10 @@ describe("session mutations on hand-written transcripts", function()
       user(B, "s-u2", "s-a1", "again", { "agentId", "a1" }),
       assistant(B, "s-a2", "s-u2", "done", { "agentId", "a1" }),
     })
-    write(alpha .. "/" .. B .. "/subagents/agent-a1.meta.json",
-      { json.encode({ toolUseId = "toolu_1", agentType = "general-purpose" }) })
+    write(
+      alpha .. "/" .. B .. "/subagents/agent-a1.meta.json",
+      { json.encode({ toolUseId = "toolu_1", agentType = "general-purpose" }) }
+    )
     write(alpha .. "/" .. B .. "/subagents/workflows/run1/agent-nested_2.jsonl", {
       user(B, "n-u1", nil, "nested prompt"),
     })
@@ -92,7 +112,9 @@ describe("session mutations on hand-written transcripts", function()
   end)
 
   after_each(function()
-    if config then os.execute("rm -rf '" .. config .. "'") end
+    if config then
+      os.execute("rm -rf '" .. config .. "'")
+    end
   end)
 
   it("rename_session appends a custom title that list_sessions shows", function()
@@ -105,7 +127,9 @@ describe("session mutations on hand-written transcripts", function()
     claude.rename_session(A, "Second", { directory = "/proj/alpha", config_dir = config })
     local listed
     for _, s in ipairs(claude.list_sessions({ directory = "/proj/alpha", config_dir = config })) do
-      if s.session_id == A then listed = s end
+      if s.session_id == A then
+        listed = s
+      end
     end
     assert.are.equal("Second", listed.custom_title)
     raises("InvalidOptionError", claude.rename_session, A, "   ", opts)
@@ -152,7 +176,9 @@ describe("session mutations on hand-written transcripts", function()
     assert.are.same({ "Hello there", "Hi!", "What is 2+2?", "4" }, texts(forked))
     assert.are.same(texts(orig), texts(forked))
     local old = {}
-    for _, m in ipairs(orig) do old[m.uuid] = true end
+    for _, m in ipairs(orig) do
+      old[m.uuid] = true
+    end
     for _, m in ipairs(forked) do
       assert.is_nil(old[m.uuid])
       assert.are.equal(r.session_id, m.session_id)
@@ -162,15 +188,21 @@ describe("session mutations on hand-written transcripts", function()
     for _, line in ipairs(lines_of(alpha .. "/" .. r.session_id .. ".jsonl")) do
       local e = json.decode(line)
       entries[#entries + 1] = e
-      if e.uuid then by_uuid[e.uuid] = e end
+      if e.uuid then
+        by_uuid[e.uuid] = e
+      end
     end
     local chain = {}
     for _, e in ipairs(entries) do
-      if e.type == "user" or e.type == "assistant" then chain[#chain + 1] = e end
+      if e.type == "user" or e.type == "assistant" then
+        chain[#chain + 1] = e
+      end
     end
     assert.are.equal(4, #chain)
     assert.are.equal(null, chain[1].parentUuid)
-    for i = 2, 4 do assert.are.equal(chain[i - 1].uuid, chain[i].parentUuid) end
+    for i = 2, 4 do
+      assert.are.equal(chain[i - 1].uuid, chain[i].parentUuid)
+    end
     assert.are.same({ sessionId = A, messageUuid = U[1] }, chain[1].forkedFrom)
     assert.are.same({ sessionId = A, messageUuid = U[5] }, chain[4].forkedFrom)
     for _, e in ipairs(entries) do
@@ -205,8 +237,10 @@ describe("session mutations on hand-written transcripts", function()
     assert.are.same({ "sub prompt", "sub answer", "again", "done" }, texts(msgs))
     assert.are.equal("toolu_1", msgs[1].parent_tool_use_id)
     assert.are.equal("s-u1", msgs[1].uuid)
-    assert.are.same({ "sub answer", "again" }, texts(claude.get_subagent_messages(B, "a1",
-      { config_dir = config, offset = 1, limit = 2 })))
+    assert.are.same(
+      { "sub answer", "again" },
+      texts(claude.get_subagent_messages(B, "a1", { config_dir = config, offset = 1, limit = 2 }))
+    )
     local nested = claude.get_subagent_messages(B, "nested_2", { config_dir = config, directory = "/proj/alpha" })
     assert.are.same({ "nested prompt" }, texts(nested))
     assert.is_nil(nested[1].parent_tool_use_id)
@@ -242,13 +276,27 @@ describe("session mutations on hand-written transcripts", function()
 
   it("a mutation of a missing session is a ClaudeSDKError with code ENOENT, and creates nothing", function()
     for _, call in ipairs({
-      function() claude.rename_session(MISSING, "t", opts) end,
-      function() claude.tag_session(MISSING, "t", opts) end,
-      function() claude.tag_session(MISSING, nil, { config_dir = config, directory = "/proj/alpha" }) end,
-      function() claude.delete_session(MISSING, opts) end,
-      function() claude.fork_session(MISSING, opts) end,
-      function() claude.rename_session(A, "t", { config_dir = config .. "/nowhere" }) end,
-      function() claude.rename_session(A, "t", { config_dir = config, directory = "/proj/other" }) end,
+      function()
+        claude.rename_session(MISSING, "t", opts)
+      end,
+      function()
+        claude.tag_session(MISSING, "t", opts)
+      end,
+      function()
+        claude.tag_session(MISSING, nil, { config_dir = config, directory = "/proj/alpha" })
+      end,
+      function()
+        claude.delete_session(MISSING, opts)
+      end,
+      function()
+        claude.fork_session(MISSING, opts)
+      end,
+      function()
+        claude.rename_session(A, "t", { config_dir = config .. "/nowhere" })
+      end,
+      function()
+        claude.rename_session(A, "t", { config_dir = config, directory = "/proj/other" })
+      end,
     }) do
       local err = raises("ClaudeSDKError", call)
       assert.is_false(errors.is(err, "InvalidOptionError"))
@@ -272,8 +320,12 @@ describe("session mutations on a transcript written by the real CLI", function()
   end
 
   local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  setup(function()
+    srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua")
+  end)
+  teardown(function()
+    h.stop_server(srv)
+  end)
 
   it("renames, tags, forks and deletes a real session", function()
     local cwd = h.tmpdir()
@@ -283,7 +335,9 @@ describe("session mutations on a transcript written by the real CLI", function()
     c:connect()
     c:query("What is 2+2?")
     local last
-    for m in c:receive_response() do last = m end
+    for m in c:receive_response() do
+      last = m
+    end
     c:disconnect()
     local sid = last.session_id
     local where = { directory = cwd, config_dir = config }
@@ -296,8 +350,10 @@ describe("session mutations on a transcript written by the real CLI", function()
     assert.are.equal("Arithmetic", list[1].summary)
     assert.are.equal("math", list[1].tag)
     local r = claude.fork_session(sid, where)
-    assert.are.same(texts(claude.get_session_messages(sid, where)),
-      texts(claude.get_session_messages(r.session_id, where)))
+    assert.are.same(
+      texts(claude.get_session_messages(sid, where)),
+      texts(claude.get_session_messages(r.session_id, where))
+    )
     assert.are.equal("Arithmetic (fork)", claude.get_session_info(r.session_id, where).custom_title)
     claude.delete_session(sid, where)
     local left = claude.list_sessions(where)

@@ -16,8 +16,18 @@ local obj, user, assistant, write = tr.obj, tr.user, tr.assistant, tr.write
 local null = json.null
 
 local function queue_op(sid, content)
-  return obj({ "type", "queue-operation", "operation", "enqueue", "timestamp", "2026-11-21T13:27:17.045Z",
-    "sessionId", sid, "content", content })
+  return obj({
+    "type",
+    "queue-operation",
+    "operation",
+    "enqueue",
+    "timestamp",
+    "2026-11-21T13:27:17.045Z",
+    "sessionId",
+    sid,
+    "content",
+    content,
+  })
 end
 
 local function last_prompt(sid, text, leaf)
@@ -26,13 +36,17 @@ end
 
 local function ids(list)
   local out = {}
-  for i, s in ipairs(list) do out[i] = s.session_id end
+  for i, s in ipairs(list) do
+    out[i] = s.session_id
+  end
   return out
 end
 
 local function uuids(list)
   local out = {}
-  for i, m in ipairs(list) do out[i] = m.uuid end
+  for i, m in ipairs(list) do
+    out[i] = m.uuid
+  end
   return out
 end
 
@@ -70,7 +84,7 @@ describe("sessions on hand-written transcripts", function()
       user(B, "b-u1", nil, { { type = "text", text = "Refactor the parser\nplease" } }),
       assistant(B, "b-a1", "b-u1", "Done."),
       obj({ "type", "ai-title", "aiTitle", "Parser refactor", "sessionId", B }),
-      obj({ "type", "custom-title", "customTitle", "My \"parser\" work", "sessionId", B }),
+      obj({ "type", "custom-title", "customTitle", 'My "parser" work', "sessionId", B }),
       obj({ "type", "tag", "tag", "refactor", "sessionId", B }),
       user(B, "b-u2", "b-a1", "thanks", { "gitBranch", "feature/x" }),
     }, 1700000200)
@@ -113,7 +127,9 @@ describe("sessions on hand-written transcripts", function()
     assert(os.execute("mkdir -p '" .. alpha .. "/" .. A .. "'"))
   end)
 
-  teardown(function() os.execute("rm -rf '" .. config .. "'") end)
+  teardown(function()
+    os.execute("rm -rf '" .. config .. "'")
+  end)
 
   local function list(opts)
     opts = opts or {}
@@ -124,7 +140,9 @@ describe("sessions on hand-written transcripts", function()
   it("lists a project's sessions newest first, without sidechains or metadata-only files", function()
     local l = list({ directory = "/proj/alpha" })
     assert.are.same({ A, B, C, F }, ids(l))
-    for _, s in ipairs(l) do assert.is_true(claude.isinstance(s, claude.SDKSessionInfo)) end
+    for _, s in ipairs(l) do
+      assert.is_true(claude.isinstance(s, claude.SDKSessionInfo))
+    end
     assert.are.equal(1700000300000, l[1].last_modified)
     assert.truthy(tostring(l[1]):find("SDKSessionInfo(", 1, true))
     -- a trailing slash and a "." make no difference
@@ -133,7 +151,9 @@ describe("sessions on hand-written transcripts", function()
 
   it("takes the fields from the head and the tail like the Python SDK", function()
     local by = {}
-    for _, s in ipairs(list({ directory = "/proj/alpha" })) do by[s.session_id] = s end
+    for _, s in ipairs(list({ directory = "/proj/alpha" })) do
+      by[s.session_id] = s
+    end
     local a = by[A]
     assert.are.equal("What is 2+2?", a.summary)
     assert.are.equal("Hello there", a.first_prompt)
@@ -206,10 +226,18 @@ describe("sessions on hand-written transcripts", function()
   it("reads CLAUDE_CONFIG_DIR when no config_dir is given", function()
     -- the interpreter running this spec (a sanitized host, say), else the usual one
     local interp = os.getenv("SPEC_LUA")
-    if interp == nil or interp == "" then interp = jit and "luajit" or "lua5.4" end
-    local p = io.popen("CLAUDE_CONFIG_DIR='" .. config .. "' " .. interp .. " -e '" ..
-      "local s = require(\"claude_agent_sdk.sessions\"); " ..
-      "io.write(#s.list_sessions({ directory = \"/proj/alpha\" }))' 2>&1")
+    if interp == nil or interp == "" then
+      interp = jit and "luajit" or "lua5.4"
+    end
+    local p = io.popen(
+      "CLAUDE_CONFIG_DIR='"
+        .. config
+        .. "' "
+        .. interp
+        .. " -e '"
+        .. 'local s = require("claude_agent_sdk.sessions"); '
+        .. 'io.write(#s.list_sessions({ directory = "/proj/alpha" }))\' 2>&1'
+    )
     local out = p:read("*a")
     p:close()
     assert.are.equal("4", out)
@@ -221,8 +249,20 @@ describe("sessions on hand-written transcripts", function()
       write(beta .. "/" .. S .. ".jsonl", {
         queue_op(S, "first question"),
         user(S, "u1", nil, "first question"),
-        obj({ "parentUuid", "u1", "isSidechain", false, "attachment", { type = "skill_listing" },
-          "type", "attachment", "uuid", "att1", "sessionId", S }),
+        obj({
+          "parentUuid",
+          "u1",
+          "isSidechain",
+          false,
+          "attachment",
+          { type = "skill_listing" },
+          "type",
+          "attachment",
+          "uuid",
+          "att1",
+          "sessionId",
+          S,
+        }),
         assistant(S, "a1", "att1", "first answer"),
         -- an abandoned branch (the user rewound): older in the file
         user(S, "u2b", "a1", "abandoned question"),
@@ -249,8 +289,10 @@ describe("sessions on hand-written transcripts", function()
     it("follows the newest main-chain leaf back to the root, visible user/assistant entries only", function()
       local msgs = get({ directory = "/proj/beta" })
       assert.are.same({ "u1", "a1", "u2", "a2" }, uuids(msgs))
-      assert.are.same({ "user", "assistant", "user", "assistant" },
-        { msgs[1].type, msgs[2].type, msgs[3].type, msgs[4].type })
+      assert.are.same(
+        { "user", "assistant", "user", "assistant" },
+        { msgs[1].type, msgs[2].type, msgs[3].type, msgs[4].type }
+      )
       assert.is_true(claude.isinstance(msgs[1], claude.SessionMessage))
       assert.are.equal(S, msgs[1].session_id)
       assert.are.equal("first question", msgs[1].message.content)
@@ -327,24 +369,310 @@ describe("sessions of git worktrees", function()
   it("lists the sessions of every worktree of the repository unless include_worktrees = false", function()
     local base = tmpdir()
     local repo, wt, config = base .. "/repo", base .. "/wt", base .. "/config"
-    assert(os.execute("git init -q '" .. repo .. "' && git -C '" .. repo .. "' -c user.name=t -c user.email=t@t"
-      .. " commit -q --allow-empty -m init && git -C '" .. repo .. "' worktree add -q '" .. wt .. "' 2>/dev/null"))
+    assert(
+      os.execute(
+        "git init -q '"
+          .. repo
+          .. "' && git -C '"
+          .. repo
+          .. "' -c user.name=t -c user.email=t@t"
+          .. " commit -q --allow-empty -m init && git -C '"
+          .. repo
+          .. "' worktree add -q '"
+          .. wt
+          .. "' 2>/dev/null"
+      )
+    )
     for _, p in ipairs({ { repo, A, 1700000100 }, { wt, B, 1700000200 } }) do
       local dir = config .. "/projects/" .. sessions.sanitize_path(p[1])
       assert(os.execute("mkdir -p '" .. dir .. "'"))
-      write(dir .. "/" .. p[2] .. ".jsonl", { (user(p[2], "u1", nil, "hi from " .. p[1]):gsub(',"cwd":"[^"]*"', "")) },
-        p[3])
+      write(
+        dir .. "/" .. p[2] .. ".jsonl",
+        { (user(p[2], "u1", nil, "hi from " .. p[1]):gsub(',"cwd":"[^"]*"', "")) },
+        p[3]
+      )
     end
     local l = sessions.list_sessions({ directory = repo, config_dir = config })
     assert.are.same({ B, A }, ids(l))
     assert.are.equal(wt, l[1].cwd)
-    assert.are.same({ A }, ids(sessions.list_sessions({ directory = repo, config_dir = config,
-      include_worktrees = false })))
+    assert.are.same(
+      { A },
+      ids(sessions.list_sessions({ directory = repo, config_dir = config, include_worktrees = false }))
+    )
     -- one session is looked up in the other worktrees too
     assert.are.equal(B, sessions.get_session_info(B, { directory = repo, config_dir = config }).session_id)
     assert.are.equal(1, #sessions.get_session_messages(B, { directory = repo, config_dir = config }))
     os.execute("rm -rf '" .. base .. "'")
   end)
+end)
+
+-- sessions.lua runs no shell (issue 16): directories are resolved with
+-- core.realpath and git runs through the core's process layer (core.run),
+-- whose wait yields inside a task.
+describe("sessions without a shell", function()
+  local core = require("claude_agent_sdk.core")
+  local loop = require("claude_agent_sdk.loop")
+  local has_git = os.execute("git --version >/dev/null 2>&1")
+  if not (has_git == true or has_git == 0) then
+    pending("skipped: git is not installed")
+    return
+  end
+
+  -- A repository with one worktree, a session in each, and a symlink to the
+  -- repository; removed by the caller (rm -rf base).
+  local function fixture()
+    local base = tmpdir()
+    local f = {
+      base = base,
+      repo = base .. "/repo",
+      wt = base .. "/wt",
+      link = base .. "/link",
+      config = base .. "/config",
+    }
+    assert(
+      os.execute(
+        "git init -q '"
+          .. f.repo
+          .. "' && git -C '"
+          .. f.repo
+          .. "' -c user.name=t -c user.email=t@t"
+          .. " commit -q --allow-empty -m init && git -C '"
+          .. f.repo
+          .. "' worktree add -q '"
+          .. f.wt
+          .. "' 2>/dev/null"
+          .. " && ln -s repo '"
+          .. f.link
+          .. "'"
+      )
+    )
+    -- git prints physical paths: tmpdir may sit below a symlink
+    f.repo, f.wt = core.realpath(f.repo), core.realpath(f.wt)
+    for _, p in ipairs({ { f.repo, A, 1700000100 }, { f.wt, B, 1700000200 } }) do
+      local dir = f.config .. "/projects/" .. sessions.sanitize_path(p[1])
+      assert(os.execute("mkdir -p '" .. dir .. "'"))
+      write(
+        dir .. "/" .. p[2] .. ".jsonl",
+        { (user(p[2], "u1", nil, "hi from " .. p[1]):gsub(',"cwd":"[^"]*"', "")) },
+        p[3]
+      )
+    end
+    return f
+  end
+
+  -- Run fn with io.popen and os.execute raising, and core.run counting its
+  -- calls (argv and cwd kept); returns the calls.
+  local function without_shell(fn)
+    local popen, execute, run = io.popen, os.execute, core.run
+    local calls = {}
+    io.popen = function(cmd)
+      error("io.popen called: " .. tostring(cmd))
+    end
+    os.execute = function(cmd)
+      error("os.execute called: " .. tostring(cmd))
+    end
+    core.run = function(argv, cwd, ...)
+      calls[#calls + 1] = { argv = argv, cwd = cwd }
+      return run(argv, cwd, ...)
+    end
+    local ok, err = pcall(fn)
+    io.popen, os.execute, core.run = popen, execute, run
+    if not ok then
+      error(err, 0)
+    end
+    return calls
+  end
+
+  it("never calls io.popen or os.execute, and lists worktrees through core.run with git's argv", function()
+    local src = h.read_file(h.ROOT .. "/lua/claude_agent_sdk/sessions.lua")
+    assert.is_nil(src:find("io.popen", 1, true))
+    assert.is_nil(src:find("os.execute", 1, true))
+    local f = fixture()
+    local o = { directory = f.repo, config_dir = f.config }
+    local calls = without_shell(function()
+      assert.are.same({ B, A }, ids(sessions.list_sessions(o)))
+      -- through the symlink: the lexical path has no project, realpath finds it
+      assert.are.same({ B, A }, ids(sessions.list_sessions({ directory = f.link, config_dir = f.config })))
+      assert.are.same(
+        { A },
+        ids(sessions.list_sessions({ directory = f.link, config_dir = f.config, include_worktrees = false }))
+      )
+      assert.are.equal(B, sessions.get_session_info(B, o).session_id)
+      assert.are.equal(1, #sessions.get_session_messages(B, o))
+      assert.are.same({}, sessions.list_subagents(B, o))
+      sessions.rename_session(B, "renamed", o)
+      sessions.tag_session(B, "t1", o)
+      assert.are.equal("renamed", sessions.get_session_info(B, o).custom_title)
+      local forked = sessions.fork_session(B, o)
+      assert.is_true(sessions.is_uuid(forked.session_id))
+      sessions.delete_session(forked.session_id, o)
+    end)
+    assert.is_true(#calls >= 8)
+    for _, c in ipairs(calls) do
+      assert.are.same({ "git", "worktree", "list", "--porcelain" }, c.argv)
+    end
+    assert.are.equal(f.repo, calls[1].cwd)
+    os.execute("rm -rf '" .. f.base .. "'")
+  end)
+
+  it("treats git missing, failing, slow or not in a repository as no worktrees, never as an error", function()
+    local f = fixture()
+    local o = { directory = f.repo, config_dir = f.config }
+    local run = core.run
+    local function with_argv(argv, fn)
+      core.run = function(_, cwd, ...)
+        return run(argv, cwd, ...)
+      end
+      local ok, err = pcall(fn)
+      core.run = run
+      if not ok then
+        error(err, 0)
+      end
+    end
+    with_argv({ "cas-no-such-git-program" }, function()
+      assert.are.same({ A }, ids(sessions.list_sessions(o)))
+      assert.is_nil(sessions.get_session_info(B, o))
+    end)
+    with_argv({ "git", "no-such-subcommand" }, function()
+      assert.are.same({ A }, ids(sessions.list_sessions(o)))
+    end)
+    with_argv({ "sh", "-c", "echo 'worktree /x'; exit 1" }, function()
+      assert.are.same({ A }, ids(sessions.list_sessions(o)))
+    end)
+    -- over the timeout: killed, and the call returns at once
+    local timeout = sessions.GIT_TIMEOUT_MS
+    sessions.GIT_TIMEOUT_MS = 200
+    with_argv({ "sleep", "30" }, function()
+      local t0 = core.now()
+      assert.are.same({ A }, ids(sessions.list_sessions(o)))
+      assert.is_true(core.now() - t0 < 3000)
+      claude.run(function()
+        t0 = core.now()
+        assert.are.same({ A }, ids(sessions.list_sessions(o)))
+        assert.is_true(core.now() - t0 < 3000)
+      end)
+    end)
+    sessions.GIT_TIMEOUT_MS = timeout
+    -- a directory outside any repository
+    local plain = tmpdir()
+    local dir = f.config .. "/projects/" .. sessions.sanitize_path(core.realpath(plain))
+    assert(os.execute("mkdir -p '" .. dir .. "'"))
+    write(dir .. "/" .. C .. ".jsonl", { (user(C, "u1", nil, "plain"):gsub(',"cwd":"[^"]*"', "")) }, 1700000300)
+    assert.are.same({ C }, ids(sessions.list_sessions({ directory = plain, config_dir = f.config })))
+    os.execute("rm -rf '" .. f.base .. "' '" .. plain .. "'")
+  end)
+
+  it("core.realpath returns the physical path, or nil, luv's message and code", function()
+    local f = fixture()
+    assert.are.equal(f.repo, core.realpath(f.link))
+    assert.are.equal(f.repo, core.realpath(f.link .. "/../link/./"))
+    assert.are.equal("/", core.realpath("/"))
+    local res = { core.realpath(f.base .. "/missing") }
+    assert.are.same({ nil, "ENOENT: no such file or directory: " .. f.base .. "/missing", "ENOENT" }, res)
+    assert.are.equal(3, select("#", core.realpath(f.base .. "/missing")))
+    write(f.base .. "/file", { "x" }, 1700000000)
+    res = { core.realpath(f.base .. "/file/x") }
+    assert.are.same({ nil, "ENOTDIR: not a directory: " .. f.base .. "/file/x", "ENOTDIR" }, res)
+    assert.has_error(function()
+      core.realpath()
+    end)
+    assert.has_error(function()
+      core.realpath({})
+    end)
+    os.execute("rm -rf '" .. f.base .. "'")
+  end)
+
+  it("core.run runs argv without a shell: stdout, exit code, spawn failures as nil, msg, code", function()
+    local hd = assert(core.run({ "printf", "%s|", "a b", "$HOME", "*" }))
+    local res = { hd:step(-1) }
+    assert.are.same({ true, "a b|$HOME|*|", 0, 0 }, res)
+    hd:close()
+    hd:close()
+    assert.has_error(function()
+      hd:step(0)
+    end, "run is closed")
+    hd = assert(core.run({ "sh", "-c", "cat; pwd; echo err >&2; exit 4" }, "/"))
+    assert.are.same({ true, "/\n", 4, 0 }, { hd:step(-1) })
+    hd = assert(core.run({ "sh", "-c", "kill -TERM $$" }))
+    assert.are.same({ true, "", -1, 15 }, { hd:step(-1) })
+    assert.are.same({ nil, "executable not found", "ENOTFOUND" }, { core.run({ "cas-no-such-program" }) })
+    assert.are.same({ nil, "working directory does not exist", "ENOCWD" }, { core.run({ "true" }, "/nonexistent-x") })
+    hd = assert(core.run({ "sh", "-c", "while :; do echo xxxxxxxx; done" }, nil, 1000))
+    assert.are.same({ nil, "the output exceeds max_out", "ELINE" }, { hd:step(-1) })
+    hd:close()
+    -- still running: false and the fds to watch; close kills it at once
+    hd = assert(core.run({ "sleep", "30" }))
+    res = { hd:step(0) }
+    assert.are.equal(false, res[1])
+    assert.is_true(#res >= 2 and #res <= 4 and type(res[2]) == "number")
+    local t0 = core.now()
+    hd:close()
+    assert.is_true(core.now() - t0 < 1000)
+    assert.has_error(function()
+      core.run({})
+    end)
+    assert.has_error(function()
+      core.run({ 1 })
+    end)
+  end)
+
+  -- git made slow (a wrapper sleeps 0.3 s first): a ticker task must keep
+  -- running while list_sessions waits for it, in the luv and the host loop.
+  for _, mode in ipairs({ "luv", "host" }) do
+    it("lets other tasks run while git runs inside a task (" .. mode .. " loop)", function()
+      local f = fixture()
+      local o = { directory = f.repo, config_dir = f.config }
+      local run, prev = core.run, loop.current()
+      local uv = mode == "luv" and require("luv") or nil
+      local handles = 0
+      if uv then
+        uv.walk(function()
+          handles = handles + 1
+        end)
+      end
+      core.run = function(argv, cwd, ...)
+        local wrapped = { "sh", "-c", 'sleep 0.3; exec "$@"', "sh" }
+        for _, a in ipairs(argv) do
+          wrapped[#wrapped + 1] = a
+        end
+        return run(wrapped, cwd, ...)
+      end
+      loop.use(mode)
+      local ok, err = pcall(claude.run, function()
+        local ticks, listing = 0, true
+        local ticker = claude.spawn(function()
+          while listing do
+            ticks = ticks + 1
+            claude.sleep(10)
+          end
+        end)
+        local t0 = core.now()
+        local l = sessions.list_sessions(o)
+        listing = false
+        ticker:wait()
+        assert.are.same({ B, A }, ids(l))
+        assert.is_true(core.now() - t0 >= 280)
+        -- blocking would have let the ticker run once at most
+        assert.is_true(ticks >= 5, "the ticker ran " .. ticks .. " times while git ran")
+      end)
+      core.run = run
+      loop.use(prev)
+      if uv then
+        uv.run("nowait")
+        local after = 0
+        uv.walk(function(hd)
+          if not hd:is_closing() then
+            after = after + 1
+          end
+        end)
+        assert.is_true(after <= handles, "luv handles left open: " .. after .. " > " .. handles)
+      end
+      os.execute("rm -rf '" .. f.base .. "'")
+      if not ok then
+        error(err, 0)
+      end
+    end)
+  end
 end)
 
 describe("sessions written by the real CLI", function()
@@ -354,20 +682,32 @@ describe("sessions written by the real CLI", function()
   end
 
   local srv
-  setup(function() srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua") end)
-  teardown(function() h.stop_server(srv) end)
+  setup(function()
+    srv = h.start_server(h.ROOT .. "/spec/support/scripts/e2e.lua")
+  end)
+  teardown(function()
+    h.stop_server(srv)
+  end)
 
   local function collect(iter)
     local list = {}
-    for m in iter do list[#list + 1] = m end
+    for m in iter do
+      list[#list + 1] = m
+    end
     return list
   end
 
   local function text_of(message)
     local c = message.content
-    if type(c) == "string" then return c end
+    if type(c) == "string" then
+      return c
+    end
     local out = {}
-    for _, b in ipairs(c) do if b.type == "text" then out[#out + 1] = b.text end end
+    for _, b in ipairs(c) do
+      if b.type == "text" then
+        out[#out + 1] = b.text
+      end
+    end
     return table.concat(out)
   end
 
@@ -408,13 +748,16 @@ describe("sessions written by the real CLI", function()
       "user: What is my favourite colour?",
       "assistant: Your favourite colour is teal.",
     }, got)
-    assert.are.same({ got[3], got[4] }, (function()
-      local out = {}
-      for i, m in ipairs(sessions.get_session_messages(sid, { config_dir = config, offset = 2, limit = 5 })) do
-        out[i] = m.type .. ": " .. text_of(m.message)
-      end
-      return out
-    end)())
+    assert.are.same(
+      { got[3], got[4] },
+      (function()
+        local out = {}
+        for i, m in ipairs(sessions.get_session_messages(sid, { config_dir = config, offset = 2, limit = 5 })) do
+          out[i] = m.type .. ": " .. text_of(m.message)
+        end
+        return out
+      end)()
+    )
     os.execute("rm -rf '" .. cwd .. "'")
   end)
 

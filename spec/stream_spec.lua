@@ -8,20 +8,34 @@ local json = require("claude_agent_sdk.json")
 local function se(event, parent)
   return { type = "stream_event", uuid = "u", session_id = "s", parent_tool_use_id = parent, event = event }
 end
-local function start(index, block) return se({ type = "content_block_start", index = index, content_block = block }) end
-local function delta(index, d) return se({ type = "content_block_delta", index = index, delta = d }) end
-local function stop(index) return se({ type = "content_block_stop", index = index }) end
-local function text(index, t) return delta(index, { type = "text_delta", text = t }) end
+local function start(index, block)
+  return se({ type = "content_block_start", index = index, content_block = block })
+end
+local function delta(index, d)
+  return se({ type = "content_block_delta", index = index, delta = d })
+end
+local function stop(index)
+  return se({ type = "content_block_stop", index = index })
+end
+local function text(index, t)
+  return delta(index, { type = "text_delta", text = t })
+end
 
 local function collect(iter)
   local out = {}
-  for ev in iter do out[#out + 1] = ev end
+  for ev in iter do
+    out[#out + 1] = ev
+  end
   return out
 end
 
 local function of_type(events, t)
   local out = {}
-  for _, ev in ipairs(events) do if ev.type == t then out[#out + 1] = ev end end
+  for _, ev in ipairs(events) do
+    if ev.type == t then
+      out[#out + 1] = ev
+    end
+  end
   return out
 end
 
@@ -32,7 +46,9 @@ describe("stream.deltas", function()
     local events = collect(stream.deltas({
       se({ type = "message_start", message = { id = "msg_1" } }),
       start(0, { type = "text", text = "" }),
-      text(0, "Hel"), text(0, "lo "), text(0, "world"),
+      text(0, "Hel"),
+      text(0, "lo "),
+      text(0, "world"),
       assistant,
       stop(0),
       se({ type = "message_delta", delta = { stop_reason = "end_turn" } }),
@@ -45,12 +61,16 @@ describe("stream.deltas", function()
       buf[#buf + 1] = ev.text
     end
     assert.are.equal("Hello world", table.concat(buf))
-    assert.are.same({ "event", "block_start", "text", "text", "text", "message", "block_stop", "event", "event",
-      "message" }, (function()
+    assert.are.same(
+      { "event", "block_start", "text", "text", "text", "message", "block_stop", "event", "event", "message" },
+      (function()
         local t = {}
-        for i, ev in ipairs(events) do t[i] = ev.type end
+        for i, ev in ipairs(events) do
+          t[i] = ev.type
+        end
         return t
-      end)())
+      end)()
+    )
     assert.are.equal(assistant, events[6].message)
     assert.are.equal(result, events[10].message)
     assert.are.equal("text", events[2].block.type)
@@ -124,10 +144,15 @@ describe("stream.deltas", function()
       se({ type = "message_start", message = {} }),
       start(0, { type = "tool_use", id = "main_tool", name = "Task", input = {} }),
       se({ type = "message_start", message = {} }, "main_tool"),
-      se({ type = "content_block_start", index = 0, content_block = { type = "tool_use", id = "sub_tool", name = "Read" } },
-        "main_tool"),
-      se({ type = "content_block_delta", index = 0, delta = { type = "input_json_delta", partial_json = "{}" } },
-        "main_tool"),
+      se({
+        type = "content_block_start",
+        index = 0,
+        content_block = { type = "tool_use", id = "sub_tool", name = "Read" },
+      }, "main_tool"),
+      se(
+        { type = "content_block_delta", index = 0, delta = { type = "input_json_delta", partial_json = "{}" } },
+        "main_tool"
+      ),
       delta(0, { type = "input_json_delta", partial_json = '{"prompt":"x"}' }),
     }))
     local inputs = of_type(events, "tool_input")
@@ -162,7 +187,9 @@ describe("stream.deltas", function()
   end)
 
   it("rejects a source that is not an iterator or an array", function()
-    assert.has_error(function() stream.deltas("nope") end)
+    assert.has_error(function()
+      stream.deltas("nope")
+    end)
   end)
 end)
 
@@ -174,7 +201,8 @@ describe("stream.text", function()
       delta(0, { type = "thinking_delta", thinking = "hmm" }),
       stop(0),
       start(1, { type = "text", text = "" }),
-      text(1, "Two "), text(1, "plus two"),
+      text(1, "Two "),
+      text(1, "plus two"),
       se({ type = "content_block_delta", index = 0, delta = { type = "text_delta", text = "SUBAGENT" } }, "task_1"),
       text(1, " is four."),
       { type = "assistant", content = { { type = "text", text = "Two plus two is four." } } },

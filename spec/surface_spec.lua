@@ -45,8 +45,14 @@ describe("the whole surface on the real CLI", function()
   -- Resuming needs the same HOME and cwd: one HOME for the session tests.
   local function session_opts(extra)
     local o = h.options(srv, { cwd = cwd })
-    if home then o.env.HOME = home else home = o.env.HOME end
-    for k, v in pairs(extra or {}) do o[k] = v end
+    if home then
+      o.env.HOME = home
+    else
+      home = o.env.HOME
+    end
+    for k, v in pairs(extra or {}) do
+      o[k] = v
+    end
     return o
   end
 
@@ -92,8 +98,11 @@ describe("the whole surface on the real CLI", function()
   end)
 
   it("structured output arrives in result.structured_output", function()
-    local schema = { type = "object", properties = { answer = { type = "number" }, unit = { type = "string" } },
-      required = { "answer" } }
+    local schema = {
+      type = "object",
+      properties = { answer = { type = "number" }, unit = { type = "string" } },
+      required = { "answer" },
+    }
     local msgs = turn(h.options(srv, { output_format = { type = "json_schema", schema = schema } }), "How many?")
     local r = msgs[#msgs]
     assert.are.equal("success", r.subtype)
@@ -140,15 +149,41 @@ describe("the whole surface on the real CLI", function()
     local raw = f:read("*a")
     f:close()
     local got = {}
-    for arg in raw:gmatch("([^%z]*)%z") do got[#got + 1] = arg end
+    for arg in raw:gmatch("([^%z]*)%z") do
+      got[#got + 1] = arg
+    end
     assert.are.same(c:argv(), got)
-    for _, flag in ipairs({ "--append-system-prompt", "--tools", "--allowedTools", "--disallowedTools",
-      "--max-turns", "--max-budget-usd", "--model", "--fallback-model", "--betas", "--permission-mode",
-      "--settings", "--setting-sources=", "--add-dir", "--include-partial-messages", "--include-hook-events",
-      "--strict-mcp-config", "--plugin-dir", "--max-thinking-tokens", "--effort", "--replay-user-messages",
-      "--mcp-config", "--task-budget", "--thinking-display" }) do
+    for _, flag in ipairs({
+      "--append-system-prompt",
+      "--tools",
+      "--allowedTools",
+      "--disallowedTools",
+      "--max-turns",
+      "--max-budget-usd",
+      "--model",
+      "--fallback-model",
+      "--betas",
+      "--permission-mode",
+      "--settings",
+      "--setting-sources=",
+      "--add-dir",
+      "--include-partial-messages",
+      "--include-hook-events",
+      "--strict-mcp-config",
+      "--plugin-dir",
+      "--max-thinking-tokens",
+      "--effort",
+      "--replay-user-messages",
+      "--mcp-config",
+      "--task-budget",
+      "--thinking-display",
+    }) do
       local found = false
-      for _, a in ipairs(got) do if a == flag then found = true end end
+      for _, a in ipairs(got) do
+        if a == flag then
+          found = true
+        end
+      end
       assert.is_true(found, flag .. " missing from the argv")
     end
     c:query("Hello there")
@@ -183,7 +218,9 @@ describe("the whole surface on the real CLI", function()
     assert.are.equal("new content\n", read_file(path))
     local uuid
     for _, m in ipairs(msgs) do
-      if m.type == "user" and type(m.content) == "string" and m.uuid then uuid = m.uuid end
+      if m.type == "user" and type(m.content) == "string" and m.uuid then
+        uuid = m.uuid
+      end
     end
     assert.is_string(uuid)
     local dry = c:rewind_files(uuid, { dry_run = true })
@@ -210,7 +247,11 @@ describe("the whole surface on the real CLI", function()
     collect(c:receive_response())
     local status = c:get_mcp_status()
     local calc
-    for _, s in ipairs(status.mcpServers) do if s.name == "calc" then calc = s end end
+    for _, s in ipairs(status.mcpServers) do
+      if s.name == "calc" then
+        calc = s
+      end
+    end
     assert.is_table(calc, json.encode(status))
     assert.are.equal("connected", calc.status)
     assert.are.equal("add", calc.tools[1].name)

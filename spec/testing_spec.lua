@@ -13,15 +13,20 @@ local testing = require("claude_agent_sdk.testing")
 local http = require("claude_agent_sdk.testing.http")
 local sse = require("claude_agent_sdk.testing.sse")
 local script = require("claude_agent_sdk.testing.script")
-local json = require("claude_agent_sdk.testing.json")
+local json = require("claude_agent_sdk.json")
 
-local ROOT = assert(package.searchpath("claude_agent_sdk.testing", package.path)
-  :match("^(.*)/lua/claude_agent_sdk/testing%.lua$"), "cannot find the repository root")
+local ROOT = assert(
+  package.searchpath("claude_agent_sdk.testing", package.path):match("^(.*)/lua/claude_agent_sdk/testing%.lua$"),
+  "cannot find the repository root"
+)
 local BIN = ROOT .. "/bin/claude-offline-model"
 
 local function find_cli()
-  local candidates = { os.getenv("CLAUDE_CLI_PATH") or "", ROOT .. "/.deps/node_modules/.bin/claude",
-    "/tmp/clitest/node_modules/.bin/claude" }
+  local candidates = {
+    os.getenv("CLAUDE_CLI_PATH") or "",
+    ROOT .. "/.deps/node_modules/.bin/claude",
+    "/tmp/clitest/node_modules/.bin/claude",
+  }
   for _, path in ipairs(candidates) do
     if path ~= "" and uv.fs_access(path, "X") then
       return path
@@ -101,7 +106,12 @@ local function connect(port)
       c.reads[#c.reads + 1] = { t = uv.hrtime(), data = chunk }
     end)
   end)
-  assert(wait_until(function() return c.connected or c.connect_err end, 5000), "connect timed out")
+  assert(
+    wait_until(function()
+      return c.connected or c.connect_err
+    end, 5000),
+    "connect timed out"
+  )
   assert(c.connected, c.connect_err)
   function c.send(bytes)
     c.sent_at = uv.hrtime()
@@ -178,14 +188,23 @@ end
 
 local function post(path, body, extra_headers)
   local text = type(body) == "string" and body or json.encode(body)
-  local head = "POST " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    .. (extra_headers or "") .. "Content-Length: " .. #text .. "\r\n\r\n"
+  local head = "POST "
+    .. path
+    .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    .. (extra_headers or "")
+    .. "Content-Length: "
+    .. #text
+    .. "\r\n\r\n"
   return head .. text
 end
 
 local function messages_body(prompt, stream)
-  return { model = "claude-test", max_tokens = 1024, stream = stream,
-    messages = { { role = "user", content = prompt } } }
+  return {
+    model = "claude-test",
+    max_tokens = 1024,
+    stream = stream,
+    messages = { { role = "user", content = prompt } },
+  }
 end
 
 -- One request on a fresh connection to a started server; returns the parsed response and the client.
@@ -205,8 +224,11 @@ local function valid_utf8(s)
   local i, n = 1, #s
   while i <= n do
     local b = s:byte(i)
-    local width = b < 0x80 and 1 or (b >= 0xC2 and b < 0xE0) and 2 or (b >= 0xE0 and b < 0xF0) and 3
-      or (b >= 0xF0 and b < 0xF5) and 4 or nil
+    local width = b < 0x80 and 1
+      or (b >= 0xC2 and b < 0xE0) and 2
+      or (b >= 0xE0 and b < 0xF0) and 3
+      or (b >= 0xF0 and b < 0xF5) and 4
+      or nil
     if not width or i + width - 1 > n then
       return false
     end
@@ -241,23 +263,60 @@ local function assert_no_open_handles()
 end
 
 ---------------------------------------------------------------------------------------------------------------
-describe("testing.json", function()
-  it("encodes empty arrays, empty objects, escapes and integers", function()
-    local text = json.encode({ content = json.array(), input = {}, n = 3, half = 0.5, s = "a\"b\n\1é",
-      list = { 1, 2, { ok = true } }, null = json.null })
-    assert.are.equal('{"content":[],"half":0.5,"input":{},"list":[1,2,{"ok":true}],"n":3,"null":null,'
-      .. '"s":"a\\"b\\n\\u0001é"}', text)
-    assert.are.same({ n = 3, list = { 1, 2 } }, cjson.decode(json.encode({ n = 3.0, list = { 1, 2 } })))
+describe("the server's JSON (claude_agent_sdk.json)", function()
+  it("writes what the Messages API's answers need: [] and {} kept apart, null, escapes, integers", function()
+    local text = json.encode({
+      content = json.array(),
+      input = {},
+      n = 3,
+      half = 0.5,
+      s = 'a"b\n\1é',
+      list = { 1, 2, { ok = true } },
+      null = json.null,
+    })
+    local back = cjson.decode(text)
+    assert.are.same({
+      n = 3,
+      half = 0.5,
+      s = 'a"b\n\1é',
+      list = { 1, 2, { ok = true } },
+      null = cjson.null,
+      content = back.content,
+      input = back.input,
+    }, back)
+    assert.truthy(text:find('"content":[]', 1, true))
+    assert.truthy(text:find('"input":{}', 1, true))
+    assert.truthy(text:find('"n":3', 1, true))
+    assert.truthy(text:find('"s":"a\\"b\\n\\u0001é"', 1, true))
+    -- an integral float stays a float on Lua 5.4 ("3.0": JSON.parse reads it as 3 all the same); LuaJIT has
+    -- only doubles, and writes an integral one within 2^53 as an integer
+    assert.are.equal(math.type and '{"n":3.0}' or '{"n":3}', json.encode({ n = 3.0 }))
+    assert.are.equal('{"n":3}', json.encode({ n = 3 }))
   end)
 
-  it("puts type first, as the API does", function()
-    assert.are.equal('{"type":"ping","a":1}', json.encode({ a = 1, type = "ping" }))
+  it("gives message_start an empty content array and null stop fields", function()
+    local events = sse.events({ id = "msg_1", model = "m", content = { { type = "text", text = "hi" } } })
+    local raw = sse.format(events[1])
+    assert.truthy(raw:find('"content":[]', 1, true))
+    assert.are.equal(cjson.null, cjson.decode(raw:match("data: ([^\n]*)")).message.stop_reason)
   end)
 
-  it("reports a syntax error instead of raising", function()
-    local v, err = json.decode("{nope")
-    assert.is_nil(v)
-    assert.is_string(err)
+  it("a reply JSON cannot carry is a script error (a 500 naming the bad value), not a crash", function()
+    local server = testing.ModelServer.new({
+      script = { default = { tool_use = { name = "Bash", input = { command = function() end } } } },
+    })
+    local steps = server:respond({
+      method = "POST",
+      path = "/v1/messages",
+      target = "/v1/messages",
+      headers = {},
+      keep_alive = true,
+      body = json.encode(messages_body("hi", true)),
+    })
+    assert.are.equal(1, #steps)
+    assert.truthy(steps[1].data:find("^HTTP/1.1 500"))
+    assert.truthy(steps[1].data:find("command is a function", 1, true))
+    assert.are.equal(1, #server.errors)
   end)
 end)
 
@@ -285,7 +344,7 @@ describe("testing.http parser", function()
   it("splits pipelined requests and reads chunked bodies with extensions and trailers", function()
     local p = http.parser()
     local chunked = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-      .. "4;ext=1\r\n{\"a\"\r\n3\r\n:12\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n"
+      .. '4;ext=1\r\n{"a"\r\n3\r\n:12\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n'
     local reqs = assert(p:feed("GET / HTTP/1.1\r\nConnection: close\r\n\r\n" .. chunked))
     assert.are.equal(2, #reqs)
     assert.are.equal("GET", reqs[1].method)
@@ -327,24 +386,43 @@ describe("testing.sse", function()
   end)
 
   it("emits the API's event order for thinking, text and tool_use blocks", function()
-    local events = sse.events({ id = "msg_1", model = "m", stop_reason = "tool_use", chunk_size = 3,
+    local events = sse.events({
+      id = "msg_1",
+      model = "m",
+      stop_reason = "tool_use",
+      chunk_size = 3,
       content = {
         { type = "thinking", thinking = "hmm", signature = "sig" },
         { type = "text", text = "abcdef" },
         { type = "tool_use", id = "toolu_1", name = "Bash", input = { command = "ls" } },
-      } })
+      },
+    })
     local names = {}
     for _, ev in ipairs(events) do
       names[#names + 1] = ev.event .. (ev.data.delta and (":" .. (ev.data.delta.type or "")) or "")
     end
-    assert.are.same({ "message_start", "ping",
-      "content_block_start", "content_block_delta:thinking_delta", "content_block_delta:signature_delta",
+    assert.are.same({
+      "message_start",
+      "ping",
+      "content_block_start",
+      "content_block_delta:thinking_delta",
+      "content_block_delta:signature_delta",
       "content_block_stop",
-      "content_block_start", "content_block_delta:text_delta", "content_block_delta:text_delta", "content_block_stop",
-      "content_block_start", "content_block_delta:input_json_delta", "content_block_delta:input_json_delta",
-      "content_block_delta:input_json_delta", "content_block_delta:input_json_delta",
-      "content_block_delta:input_json_delta", "content_block_delta:input_json_delta", "content_block_stop",
-      "message_delta:", "message_stop" }, names)
+      "content_block_start",
+      "content_block_delta:text_delta",
+      "content_block_delta:text_delta",
+      "content_block_stop",
+      "content_block_start",
+      "content_block_delta:input_json_delta",
+      "content_block_delta:input_json_delta",
+      "content_block_delta:input_json_delta",
+      "content_block_delta:input_json_delta",
+      "content_block_delta:input_json_delta",
+      "content_block_delta:input_json_delta",
+      "content_block_stop",
+      "message_delta:",
+      "message_stop",
+    }, names)
     local json_text = ""
     for _, ev in ipairs(events) do
       if ev.data.delta and ev.data.delta.partial_json then
@@ -352,7 +430,7 @@ describe("testing.sse", function()
       end
     end
     assert.are.same({ command = "ls" }, cjson.decode(json_text))
-    assert.are.equal("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", sse.format(events[#events]))
+    assert.are.equal('event: message_stop\ndata: {"type":"message_stop"}\n\n', sse.format(events[#events]))
     assert.are.equal("tool_use", events[#events - 1].data.delta.stop_reason)
   end)
 end)
@@ -362,12 +440,17 @@ describe("testing.script", function()
   local reminder = { type = "text", text = "<system-reminder>\nToday is a day.\n</system-reminder>\n\n" }
 
   it("finds the last user text, skipping reminders and the CLI's system-role messages", function()
-    local req = script.request({ model = "m", messages = {
-      { role = "user", content = "first question" },
-      { role = "assistant", content = { { type = "text", text = "first answer" } } },
-      { role = "user", content = { reminder, { type = "text", text = "second question" } } },
-      { role = "system", content = "Available agent types: ..." },
-    }, tools = { { name = "Bash" }, { name = "Read" } }, system = { { type = "text", text = "sys" } } })
+    local req = script.request({
+      model = "m",
+      messages = {
+        { role = "user", content = "first question" },
+        { role = "assistant", content = { { type = "text", text = "first answer" } } },
+        { role = "user", content = { reminder, { type = "text", text = "second question" } } },
+        { role = "system", content = "Available agent types: ..." },
+      },
+      tools = { { name = "Bash" }, { name = "Read" } },
+      system = { { type = "text", text = "sys" } },
+    })
     assert.are.equal("second question", req.last_user_text)
     assert.is_false(req.is_tool_result)
     assert.are.same({ "Bash", "Read" }, req.tools)
@@ -377,12 +460,18 @@ describe("testing.script", function()
   end)
 
   it("exposes tool results and keeps string rules off tool-result turns", function()
-    local req = script.request({ messages = {
-      { role = "user", content = "what is the weather" },
-      { role = "assistant", content = { { type = "tool_use", id = "t1", name = "Bash", input = {} } } },
-      { role = "user", content = { { type = "tool_result", tool_use_id = "t1",
-        content = { { type = "text", text = "sunny" } } } } },
-    } })
+    local req = script.request({
+      messages = {
+        { role = "user", content = "what is the weather" },
+        { role = "assistant", content = { { type = "tool_use", id = "t1", name = "Bash", input = {} } } },
+        {
+          role = "user",
+          content = {
+            { type = "tool_result", tool_use_id = "t1", content = { { type = "text", text = "sunny" } } },
+          },
+        },
+      },
+    })
     assert.is_true(req.is_tool_result)
     assert.are.equal("what is the weather", req.last_user_text)
     assert.are.same({ { tool_use_id = "t1", text = "sunny", is_error = false } }, req.tool_results)
@@ -400,8 +489,15 @@ describe("testing.script", function()
       { match = "tools", reply = { text = "two tools", tool_use = { { name = "A" }, { name = "B", id = "mine" } } } },
       { match = "think", reply = { thinking = "hmm", text = "done" } },
       { match = "limit", reply = { status = 429 } },
-      { match = "full", reply = { content = { { type = "text", text = "x" } }, stop_reason = "max_tokens",
-        usage = { input_tokens = 7, output_tokens = 9 }, model = "other" } },
+      {
+        match = "full",
+        reply = {
+          content = { { type = "text", text = "x" } },
+          stop_reason = "max_tokens",
+          usage = { input_tokens = 7, output_tokens = 9 },
+          model = "other",
+        },
+      },
     })
     local function ask(text)
       return s:answer(script.request({ model = "m", messages = { { role = "user", content = text } } }))
@@ -426,14 +522,29 @@ describe("testing.script", function()
 
   it("tries rules in order, retires rules after `times`, then uses the default, then the echo", function()
     local s = script.new({
-      { match = "hello", reply = function() return nil end },   -- passes every request on
+      {
+        match = "hello",
+        reply = function()
+          return nil
+        end,
+      }, -- passes every request on
       { match = "hello", reply = "first", times = 1 },
-      { match = function(req) return req.index == 5 end, reply = "fifth" },
-      { match = "hello", reply = function(req) return { text = "again: " .. req.last_user_text } end },
+      {
+        match = function(req)
+          return req.index == 5
+        end,
+        reply = "fifth",
+      },
+      {
+        match = "hello",
+        reply = function(req)
+          return { text = "again: " .. req.last_user_text }
+        end,
+      },
     })
     local function ask(text, index)
-      return s:answer(script.request({ messages = { { role = "user", content = text } } }, { index = index }))
-        .message.content[1].text
+      local req = script.request({ messages = { { role = "user", content = text } } }, { index = index })
+      return s:answer(req).message.content[1].text
     end
     assert.are.equal("first", ask("hello", 0))
     assert.are.equal("again: hello", ask("hello", 1))
@@ -441,37 +552,58 @@ describe("testing.script", function()
     assert.are.equal("You said: other", ask("other", 2))
     local both = script.new({ { match = { text = "DEPLOY", system = "reviewer" }, reply = "reviewed" } })
     local function ask_both(system)
-      return both:answer(script.request({ system = system, messages = { { role = "user", content = "deploy it" } } }))
-        .message.content[1].text
+      local req = script.request({ system = system, messages = { { role = "user", content = "deploy it" } } })
+      return both:answer(req).message.content[1].text
     end
     assert.are.equal("reviewed", ask_both("You are a Reviewer."))
     assert.are.equal("You said: deploy it", ask_both("You are a writer."))
-    local with_default = script.new({ default = function(req) return "D:" .. req.last_user_text end })
-    assert.are.equal("D:x", with_default:answer(script.request({ messages = { { role = "user", content = "x" } } }))
-      .message.content[1].text)
+    local with_default = script.new({
+      default = function(req)
+        return "D:" .. req.last_user_text
+      end,
+    })
+    assert.are.equal(
+      "D:x",
+      with_default:answer(script.request({ messages = { { role = "user", content = "x" } } })).message.content[1].text
+    )
   end)
 
   it("answers the CLI's title request apart from the rules, as the JSON its schema asks for", function()
     local s = script.new({ { match = "Fix", reply = "rule", times = 1 } })
-    local req = script.request({ messages = { { role = "user", content = {
-      { type = "text", text = "<session>\nFix the login button please\n</session>\n\nWrite the title." } } } },
+    local req = script.request({
+      messages = {
+        {
+          role = "user",
+          content = {
+            { type = "text", text = "<session>\nFix the login button please\n</session>\n\nWrite the title." },
+          },
+        },
+      },
       system = { { type = "text", text = "Generate a concise, sentence-case title (3-7 words)" } },
       output_config = { format = { type = "json_schema", schema = { properties = { title = { type = "string" } } } } },
-      tools = {} })
+      tools = {},
+    })
     assert.are.equal("title", req.side)
     local r = s:answer(req)
     assert.are.same({ title = "Fix the login button please" }, cjson.decode(r.message.content[1].text))
-    assert.are.equal("rule", s:answer(script.request({ messages = { { role = "user", content = "Fix it" } } }))
-      .message.content[1].text)
+    assert.are.equal(
+      "rule",
+      s:answer(script.request({ messages = { { role = "user", content = "Fix it" } } })).message.content[1].text
+    )
     assert.are.equal("quota", script.request({ max_tokens = 1, messages = {} }).side)
   end)
 
   it("rejects malformed scripts and replies", function()
-    assert.has_error(function() script.new({ { match = "x" } }) end)
-    assert.has_error(function() script.new({ { match = { patern = "x" }, reply = "y" } }) end,
-      'rule 1: unknown match key "patern" (use pattern, text, tool_result or system)')
+    assert.has_error(function()
+      script.new({ { match = "x" } })
+    end)
+    assert.has_error(function()
+      script.new({ { match = { patern = "x" }, reply = "y" } })
+    end, 'rule 1: unknown match key "patern" (use pattern, text, tool_result or system)')
     local s = script.new({ { match = "x", reply = 42 } })
-    assert.has_error(function() s:answer(script.request({ messages = { { role = "user", content = "x" } } })) end)
+    assert.has_error(function()
+      s:answer(script.request({ messages = { { role = "user", content = "x" } } }))
+    end)
   end)
 
   it("the demo script answers the documentation's prompts", function()
@@ -495,13 +627,17 @@ describe("testing.script", function()
     assert.matches("is 8%.", ask(user("What is 10% of 80?")))
     assert.matches("is 12%.", ask(user("What is the square root of 144?")))
     assert.are.equal("Which city do you mean?", ask(user("What's the population of that city?")))
-    assert.matches("million", ask({
-      { role = "user", content = "What's the capital of France?" },
-      { role = "assistant", content = { { type = "text", text = "The capital of France is Paris." } } },
-      { role = "user", content = "What's the population of that city?" },
-    }))
+    assert.matches(
+      "million",
+      ask({
+        { role = "user", content = "What's the capital of France?" },
+        { role = "assistant", content = { { type = "text", text = "The capital of France is Paris." } } },
+        { role = "user", content = "What's the population of that city?" },
+      })
+    )
     assert.matches("bugs", ask(user("Never mind, just tell me a quick joke")))
-    local text, r = ask(user("Count from 1 to 100 slowly, with a brief pause between each number"))
+    local _, text, r
+    text, r = ask(user("Count from 1 to 100 slowly, with a brief pause between each number"))
     assert.matches("^1, 2, 3", text)
     assert.matches("100%.$", text)
     assert.are.equal(101, #r.message.content[1]._pieces)
@@ -521,16 +657,24 @@ describe("ModelServer over raw TCP", function()
   local server
 
   before_each(function()
-    server = testing.ModelServer.new({ uv = uv, script = {
-      { match = "hello", reply = "Hello there!" },
-      { match = "utf8", reply = { text = "héllo wörld ✓ 😀 ünïcödé", chunk_size = 3 } },
-      { match = "thinking", reply = { thinking = "deep thought", text = "42", signature = "sig-1" } },
-      { match = "tool", reply = { tool_use = { name = "Bash", input = { command = "echo hi" } } } },
-      { match = "limit", reply = { status = 429, error = { message = "slow down" } } },
-      { match = "slow", reply = { text = "abcd", chunk_size = 1, delay_ms = 60 } },
-      { match = "late", reply = { text = "late", first_byte_delay_ms = 150 } },
-      { match = "broken", reply = function() error("script exploded") end },
-    } })
+    server = testing.ModelServer.new({
+      uv = uv,
+      script = {
+        { match = "hello", reply = "Hello there!" },
+        { match = "utf8", reply = { text = "héllo wörld ✓ 😀 ünïcödé", chunk_size = 3 } },
+        { match = "thinking", reply = { thinking = "deep thought", text = "42", signature = "sig-1" } },
+        { match = "tool", reply = { tool_use = { name = "Bash", input = { command = "echo hi" } } } },
+        { match = "limit", reply = { status = 429, error = { message = "slow down" } } },
+        { match = "slow", reply = { text = "abcd", chunk_size = 1, delay_ms = 60 } },
+        { match = "late", reply = { text = "late", first_byte_delay_ms = 150 } },
+        {
+          match = "broken",
+          reply = function()
+            error("script exploded")
+          end,
+        },
+      },
+    })
     server:start()
   end)
 
@@ -556,8 +700,15 @@ describe("ModelServer over raw TCP", function()
       names[i], raws[i] = ev.event, ev.raw
       assert.are.equal(ev.event, ev.data.type)
     end
-    assert.are.same({ "message_start", "ping", "content_block_start", "content_block_delta", "content_block_stop",
-      "message_delta", "message_stop" }, names)
+    assert.are.same({
+      "message_start",
+      "ping",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    }, names)
     -- Nothing but whole events in the body, one per chunk.
     assert.are.equal(r.body, table.concat(raws))
     assert.are.same(raws, r.chunks)
@@ -597,12 +748,17 @@ describe("ModelServer over raw TCP", function()
         deltas[#deltas + 1] = ev.data.delta
       end
     end
-    assert.are.same({ { type = "thinking_delta", thinking = "deep thought" },
-      { type = "signature_delta", signature = "sig-1" }, { type = "text_delta", text = "42" } }, deltas)
+    assert.are.same({
+      { type = "thinking_delta", thinking = "deep thought" },
+      { type = "signature_delta", signature = "sig-1" },
+      { type = "text_delta", text = "42" },
+    }, deltas)
     r = exchange(server, post("/v1/messages", messages_body("tool", true)))
     local events = parse_sse(r.body)
-    assert.are.same({ type = "tool_use", id = "toolu_offline_1", name = "Bash", input = {} },
-      events[3].data.content_block)
+    assert.are.same(
+      { type = "tool_use", id = "toolu_offline_1", name = "Bash", input = {} },
+      events[3].data.content_block
+    )
     assert.are.same({ command = "echo hi" }, cjson.decode(events[4].data.delta.partial_json))
     assert.are.equal("tool_use", events[#events - 1].data.delta.stop_reason)
   end)
@@ -614,8 +770,10 @@ describe("ModelServer over raw TCP", function()
     local msg = cjson.decode(r.body)
     assert.are.equal("message", msg.type)
     assert.are.equal("end_turn", msg.stop_reason)
-    assert.are.same({ { type = "thinking", thinking = "deep thought", signature = "sig-1" },
-      { type = "text", text = "42" } }, msg.content)
+    assert.are.same(
+      { { type = "thinking", thinking = "deep thought", signature = "sig-1" }, { type = "text", text = "42" } },
+      msg.content
+    )
   end)
 
   it("answers scripted HTTP errors with the API's error body", function()
@@ -684,8 +842,11 @@ describe("ModelServer over raw TCP", function()
   it("reads a chunked request body", function()
     local text = json.encode(messages_body("hello", false))
     local half = math.floor(#text / 2)
-    local r = exchange(server, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-      .. string.format("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", half, text:sub(1, half), #text - half, text:sub(half + 1)))
+    local r = exchange(
+      server,
+      "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        .. string.format("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", half, text:sub(1, half), #text - half, text:sub(half + 1))
+    )
     assert.are.equal(200, r.status)
     assert.are.equal("Hello there!", cjson.decode(r.body).content[1].text)
   end)
@@ -696,7 +857,9 @@ describe("ModelServer over raw TCP", function()
     -- Meanwhile another connection is answered at once.
     local quick = exchange(server, post("/v1/messages", messages_body("hello", false)))
     assert.are.equal(200, quick.status)
-    assert.is_true(wait_until(function() return #parse_responses(c.data) == 1 end, 5000))
+    assert.is_true(wait_until(function()
+      return #parse_responses(c.data) == 1
+    end, 5000))
     c.close()
     local delta_times = {}
     for _, read in ipairs(c.reads) do
@@ -705,10 +868,13 @@ describe("ModelServer over raw TCP", function()
       end
     end
     assert.are.equal(4, #delta_times)
-    for i = 2, 4 do
-      assert.is_true((delta_times[i] - delta_times[i - 1]) / 1e6 >= 50, "deltas came too close together")
+    -- Each delta waits 60 ms after the one before it, so the i-th cannot arrive before i * 60 ms. Measured from the
+    -- request rather than between reads: a busy machine can delay one read and not the next, which shrinks a gap
+    -- between reads below what the server waited, but nothing can make a delta arrive before its time.
+    for i = 1, 4 do
+      local after_ms = (delta_times[i] - c.sent_at) / 1e6
+      assert.is_true(after_ms >= i * 60 - 10, ("delta %d came %.1f ms after the request"):format(i, after_ms))
     end
-    assert.is_true((delta_times[4] - c.sent_at) / 1e6 >= 4 * 60 - 10)
   end)
 
   it("waits at least first_byte_delay_ms before the response starts", function()
@@ -720,12 +886,18 @@ describe("ModelServer over raw TCP", function()
   it("survives a client that hangs up mid-stream, even with a reset", function()
     local c = connect(server.port)
     c.send(post("/v1/messages", messages_body("slow", true)))
-    assert.is_true(wait_until(function() return c.data:find("content_block_start", 1, true) ~= nil end, 5000))
+    assert.is_true(wait_until(function()
+      return c.data:find("content_block_start", 1, true) ~= nil
+    end, 5000))
     -- Closing with unread data makes the kernel answer with a reset, so the server's next writes fail with EPIPE.
     c.sock:read_stop()
-    wait_until(function() return false end, 100)
+    wait_until(function()
+      return false
+    end, 100)
     c.close()
-    wait_until(function() return false end, 200)
+    wait_until(function()
+      return false
+    end, 200)
     local r = exchange(server, post("/v1/messages", messages_body("hello", false)))
     assert.are.equal(200, r.status)
     assert.are.equal(0, #server.errors)
@@ -734,7 +906,9 @@ describe("ModelServer over raw TCP", function()
   it("keeps SIGPIPE from killing the process while it runs (a write to a vanished client is EPIPE)", function()
     -- Without the server's handler the default action would end this very test run.
     assert.are.equal(0, uv.kill(uv.os_getpid(), "sigpipe"))
-    wait_until(function() return false end, 50)
+    wait_until(function()
+      return false
+    end, 50)
     local r = exchange(server, post("/v1/messages", messages_body("hello", false)))
     assert.are.equal(200, r.status)
   end)
@@ -743,7 +917,9 @@ describe("ModelServer over raw TCP", function()
     server:stop()
     uv.run("nowait")
     local dir = temp_dir()
-    finally(function() remove_tree(dir) end)
+    finally(function()
+      remove_tree(dir)
+    end)
     local log = dir .. "/requests.jsonl"
     server = testing.ModelServer.new({ script = { { match = "hello", reply = "hi" } }, log = log })
     server:start()
@@ -778,11 +954,23 @@ describe("claude-offline-model and spawn_server", function()
     local proc = assert(uv.spawn(cmd, { args = args, stdio = { nil, stdout, stderr } }, function(code)
       st.code = code
     end))
-    stdout:read_start(function(_, d) if d then st.out = st.out .. d end end)
-    stderr:read_start(function(_, d) if d then st.err = st.err .. d end end)
-    if not wait_until(function() return st.code ~= nil end, 10000) then
+    stdout:read_start(function(_, d)
+      if d then
+        st.out = st.out .. d
+      end
+    end)
+    stderr:read_start(function(_, d)
+      if d then
+        st.err = st.err .. d
+      end
+    end)
+    if not wait_until(function()
+      return st.code ~= nil
+    end, 10000) then
       proc:kill("sigkill")
-      wait_until(function() return st.code ~= nil end, 5000)
+      wait_until(function()
+        return st.code ~= nil
+      end, 5000)
     end
     close_all(stdout, stderr, proc)
     return st.code, st.out, st.err
@@ -793,7 +981,7 @@ describe("claude-offline-model and spawn_server", function()
     assert.are.equal(0, code)
     assert.matches("Script format", out)
     assert.matches("tool_result", out)
-    local err
+    local err, _
     code, _, err = run("lua5.4", { BIN, "--bogus" })
     assert.are.equal(2, code)
     assert.matches("unknown argument", err)
@@ -803,25 +991,43 @@ describe("claude-offline-model and spawn_server", function()
     it("announces its url first and exits at stdin EOF, under " .. interpreter, function()
       local stdin, stdout = uv.new_pipe(false), uv.new_pipe(false)
       local st = { out = "" }
-      local proc, pid = uv.spawn(interpreter, { args = { BIN, "--port", "0", "--exit-on-stdin-eof" },
-        stdio = { stdin, stdout, 2 } }, function(code) st.code = code end)
+      local proc, pid = uv.spawn(
+        interpreter,
+        { args = { BIN, "--port", "0", "--exit-on-stdin-eof" }, stdio = { stdin, stdout, 2 } },
+        function(code)
+          st.code = code
+        end
+      )
       assert.is_truthy(proc, pid)
       finally(function()
         if st.code == nil then
           proc:kill("sigkill")
-          wait_until(function() return st.code ~= nil end, 5000)
+          wait_until(function()
+            return st.code ~= nil
+          end, 5000)
         end
         close_all(stdin, stdout, proc)
       end)
-      stdout:read_start(function(_, d) if d then st.out = st.out .. d end end)
-      assert.is_true(wait_until(function() return st.out:find("\n") ~= nil end, 10000))
+      stdout:read_start(function(_, d)
+        if d then
+          st.out = st.out .. d
+        end
+      end)
+      assert.is_true(wait_until(function()
+        return st.out:find("\n") ~= nil
+      end, 10000))
       local port = tonumber(st.out:match("^ANTHROPIC_BASE_URL=http://127%.0%.0%.1:(%d+)\n$"))
       assert.is_number(port)
       local fake = { port = port }
       local r = exchange(fake, post("/v1/messages", messages_body("What is 2+2?", false)))
       assert.are.equal("2 + 2 = 4.", cjson.decode(r.body).content[1].text)
       stdin:close()
-      assert.is_true(wait_until(function() return st.code ~= nil end, 5000), "did not exit at stdin EOF")
+      assert.is_true(
+        wait_until(function()
+          return st.code ~= nil
+        end, 5000),
+        "did not exit at stdin EOF"
+      )
       assert.are.equal(0, st.code)
       assert.are.equal("", st.out:gsub("^[^\n]*\n", ""))
     end)
@@ -829,7 +1035,9 @@ describe("claude-offline-model and spawn_server", function()
 
   it("spawn_server serves a script file out of process, and stop() reaps the child", function()
     local dir = temp_dir()
-    finally(function() remove_tree(dir) end)
+    finally(function()
+      remove_tree(dir)
+    end)
     write_file(dir .. "/rules.lua", 'return { { match = "ping", reply = "pong" } }')
     local h = testing.spawn_server({ script = dir .. "/rules.lua", log = dir .. "/log.jsonl" })
     -- busted keeps one finally per test: this one replaces the one above and does both jobs.
@@ -860,11 +1068,32 @@ describe("claude-offline-model and spawn_server", function()
 
   it("spawn_server fails clearly when the script does not load", function()
     local dir = temp_dir()
-    finally(function() remove_tree(dir) end)
+    finally(function()
+      remove_tree(dir)
+    end)
     write_file(dir .. "/bad.lua", "return 42")
     local ok, err = pcall(testing.spawn_server, { script = dir .. "/bad.lua", stderr = false })
     assert.is_false(ok)
     assert.matches("did not start", tostring(err))
+    assert.matches("must return a table of rules", tostring(err))
+  end)
+
+  it("spawn_server's stop() runs no loop: it may be called inside a luv callback", function()
+    local h = testing.spawn_server({})
+    local status, got
+    local t = uv.new_timer()
+    t:start(0, 0, function()
+      status = h.stop(function(s)
+        got = s
+      end)
+    end)
+    assert.is_true(wait_until(function()
+      return status ~= nil
+    end, 10000))
+    t:close()
+    uv.run("nowait")
+    assert.are.equal(0, status)
+    assert.are.equal(0, got)
   end)
 
   it("spawn_server reports an interpreter that cannot start", function()
@@ -875,7 +1104,9 @@ describe("claude-offline-model and spawn_server", function()
 
   it("cli_env points the CLI at the server from a fresh HOME", function()
     local env, home = testing.cli_env({ url = "http://127.0.0.1:9" })
-    finally(function() remove_tree(home) end)
+    finally(function()
+      remove_tree(home)
+    end)
     assert.are.equal("http://127.0.0.1:9", env.ANTHROPIC_BASE_URL)
     assert.are.equal("sk-offline-test", env.ANTHROPIC_API_KEY)
     assert.are.equal("1", env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC)
@@ -884,7 +1115,9 @@ describe("claude-offline-model and spawn_server", function()
     assert.are.equal("directory", uv.fs_stat(home).type)
     assert.is_nil(uv.fs_scandir_next(uv.fs_scandir(home)))
     assert.are.equal("/given", testing.cli_env({ server = { url = "u" }, home = "/given" }).HOME)
-    assert.has_error(function() testing.cli_env({}) end)
+    assert.has_error(function()
+      testing.cli_env({})
+    end)
   end)
 end)
 
@@ -892,19 +1125,22 @@ end)
 local CLI = find_cli()
 
 if not CLI then
-  io.stderr:write("\n*** SKIPPED: real-CLI tests of the offline model server: no claude CLI found "
-    .. "(set CLAUDE_CLI_PATH, or install it into .deps/ with `make setup`)\n")
+  io.stderr:write(
+    "\n*** SKIPPED: real-CLI tests of the offline model server: no claude CLI found "
+      .. "(set CLAUDE_CLI_PATH, or install it into .deps/ with `make setup`)\n"
+  )
   describe("the real claude CLI against the offline model server", function()
     it("needs the CLI", function()
-      pending("SKIPPED: no claude CLI at $CLAUDE_CLI_PATH, .deps/node_modules/.bin/claude or "
-        .. "/tmp/clitest/node_modules/.bin/claude")
+      pending(
+        "SKIPPED: no claude CLI at $CLAUDE_CLI_PATH, .deps/node_modules/.bin/claude or "
+          .. "/tmp/clitest/node_modules/.bin/claude"
+      )
     end)
   end)
   return
 end
 
 describe("the real claude CLI against the offline model server", function()
-
   -- Drive one CLI session: initialize, then each prompt after the previous turn's result; close stdin after
   -- the last result. Returns { frames, stderr, code }.
   local function run_cli(url, prompts, timeout_ms)
@@ -916,9 +1152,20 @@ describe("the real claude CLI against the offline model server", function()
     local stdin, stdout, stderr = uv.new_pipe(false), uv.new_pipe(false), uv.new_pipe(false)
     local st = { frames = {}, stderr = "" }
     local proc, pid = uv.spawn(CLI, {
-      args = { "--output-format", "stream-json", "--verbose", "--input-format", "stream-json",
-        "--system-prompt", "", "--permission-mode", "default" },
-      env = envlist, cwd = home, stdio = { stdin, stdout, stderr },
+      args = {
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--input-format",
+        "stream-json",
+        "--system-prompt",
+        "",
+        "--permission-mode",
+        "default",
+      },
+      env = envlist,
+      cwd = home,
+      stdio = { stdin, stdout, stderr },
     }, function(code, signal)
       st.code, st.signal = code, signal
     end)
@@ -928,8 +1175,12 @@ describe("the real claude CLI against the offline model server", function()
       local prompt = prompts[next_prompt]
       next_prompt = next_prompt + 1
       if prompt then
-        stdin:write(cjson.encode({ type = "user", session_id = "", parent_tool_use_id = cjson.null,
-          message = { role = "user", content = prompt } }) .. "\n")
+        stdin:write(cjson.encode({
+          type = "user",
+          session_id = "",
+          parent_tool_use_id = cjson.null,
+          message = { role = "user", content = prompt },
+        }) .. "\n")
       elseif not stdin:is_closing() then
         stdin:close()
       end
@@ -961,13 +1212,18 @@ describe("the real claude CLI against the offline model server", function()
         st.stderr = st.stderr .. data
       end
     end)
-    stdin:write('{"type":"control_request","request_id":"req_1_abcd","request":{"subtype":"initialize",'
-      .. '"hooks":null}}\n')
+    stdin:write(
+      '{"type":"control_request","request_id":"req_1_abcd","request":{"subtype":"initialize",' .. '"hooks":null}}\n'
+    )
     send_next()
-    local exited = wait_until(function() return st.code ~= nil end, timeout_ms or 60000)
+    local exited = wait_until(function()
+      return st.code ~= nil
+    end, timeout_ms or 60000)
     if not exited then
       proc:kill("sigkill")
-      wait_until(function() return st.code ~= nil end, 5000)
+      wait_until(function()
+        return st.code ~= nil
+      end, 5000)
     end
     close_all(stdin, stdout, stderr, proc)
     uv.run("nowait")
@@ -1000,14 +1256,18 @@ describe("the real claude CLI against the offline model server", function()
 
   local server
   before_each(function()
-    server = testing.ModelServer.new({ script = {
-      { match = "2+2", reply = "2 + 2 = 4." },
-      { match = "run echo", reply = { tool_use = { name = "Bash", input = { command = "echo hi" } } } },
-      { match = { tool_result = "hi" }, reply = "The command printed hi." },
-      { match = "think", reply = { thinking = "Let me think about it.", text = "Thought it through." } },
-      { match = "fail",
-        reply = { status = 400, error = { type = "invalid_request_error", message = "scripted 400" } } },
-    } })
+    server = testing.ModelServer.new({
+      script = {
+        { match = "2+2", reply = "2 + 2 = 4." },
+        { match = "run echo", reply = { tool_use = { name = "Bash", input = { command = "echo hi" } } } },
+        { match = { tool_result = "hi" }, reply = "The command printed hi." },
+        { match = "think", reply = { thinking = "Let me think about it.", text = "Thought it through." } },
+        {
+          match = "fail",
+          reply = { status = 400, error = { type = "invalid_request_error", message = "scripted 400" } },
+        },
+      },
+    })
     server:start()
   end)
   after_each(function()
@@ -1051,8 +1311,10 @@ describe("the real claude CLI against the offline model server", function()
     end
     assert.is_table(result_block)
     assert.is_false(result_block.is_error)
-    assert.matches("hi", type(result_block.content) == "string" and result_block.content
-      or cjson.encode(result_block.content))
+    assert.matches(
+      "hi",
+      type(result_block.content) == "string" and result_block.content or cjson.encode(result_block.content)
+    )
     assert.are.equal("The command printed hi.", frames_of(st, "result")[1].result)
   end)
 
@@ -1076,7 +1338,9 @@ describe("the real claude CLI against the offline model server", function()
 
   it("sends the conversation history: the demo script's follow-up question, via spawn_server", function()
     local h = testing.spawn_server({})
-    finally(function() h.stop() end)
+    finally(function()
+      h.stop()
+    end)
     local st = run_cli(h.url, { "What's the capital of France?", "What's the population of that city?" })
     local texts = blocks_of(st, "text")
     assert.are.equal(2, #texts, st.stderr)

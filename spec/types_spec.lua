@@ -25,16 +25,22 @@ assert(LIB, "cannot find the library directory from init.lua's source name")
 local file_cache = {}
 local function lines_of(path)
   local lines = file_cache[path]
-  if lines then return lines end
+  if lines then
+    return lines
+  end
   lines = {}
   local f = assert(io.open(path, "r"))
-  for line in f:lines() do lines[#lines + 1] = line end
+  for line in f:lines() do
+    lines[#lines + 1] = line
+  end
   f:close()
   file_cache[path] = lines
   return lines
 end
 
-local function short(path) return (path:gsub("^.*/lua/", "lua/")) end
+local function short(path)
+  return (path:gsub("^.*/lua/", "lua/"))
+end
 
 ---------------------------------------------------------------------------
 -- Public functions
@@ -52,12 +58,18 @@ local function public_functions()
       seen_tbl[v] = true
       local keys = {}
       for k in pairs(v) do
-        if type(k) == "string" and k:sub(1, 1) ~= "_" then keys[#keys + 1] = k end
+        if type(k) == "string" and k:sub(1, 1) ~= "_" then
+          keys[#keys + 1] = k
+        end
       end
       table.sort(keys)
-      for _, k in ipairs(keys) do walk(v[k], path .. "." .. k, depth + 1) end
+      for _, k in ipairs(keys) do
+        walk(v[k], path .. "." .. k, depth + 1)
+      end
       local mt = getmetatable(v)
-      if type(mt) == "table" and type(mt.__index) == "table" then walk(mt.__index, path, depth + 1) end
+      if type(mt) == "table" and type(mt.__index) == "table" then
+        walk(mt.__index, path, depth + 1)
+      end
     end
   end
   walk(claude, "claude", 0)
@@ -97,7 +109,13 @@ local function strip(src)
       local j = i + 1
       while j <= n do
         local d = src:sub(j, j)
-        if d == "\\" then j = j + 2 elseif d == c then break else j = j + 1 end
+        if d == "\\" then
+          j = j + 2
+        elseif d == c then
+          break
+        else
+          j = j + 1
+        end
       end
       out[#out + 1] = " S "
       i = j + 1
@@ -118,13 +136,21 @@ local function returns_value(path, first, last)
   local src = strip(table.concat(lines, "\n", first, last))
   local tokens = {}
   for word, sym in src:gmatch("([%w_]*)([^%w_%s]?)") do
-    if word ~= "" then tokens[#tokens + 1] = word end
-    if sym ~= "" then tokens[#tokens + 1] = sym end
+    if word ~= "" then
+      tokens[#tokens + 1] = word
+    end
+    if sym ~= "" then
+      tokens[#tokens + 1] = sym
+    end
   end
   local stack, started = {}, false
   local function fn_depth()
     local d = 0
-    for _, b in ipairs(stack) do if b == "function" then d = d + 1 end end
+    for _, b in ipairs(stack) do
+      if b == "function" then
+        d = d + 1
+      end
+    end
     return d
   end
   for i, t in ipairs(tokens) do
@@ -136,10 +162,14 @@ local function returns_value(path, first, last)
         stack[#stack + 1] = t
       elseif t == "end" or t == "until" then
         stack[#stack] = nil
-        if #stack == 0 then return false end
+        if #stack == 0 then
+          return false
+        end
       elseif t == "return" and fn_depth() == 1 then
         local nxt = tokens[i + 1]
-        if nxt and not ENDS_BLOCK[nxt] then return true end
+        if nxt and not ENDS_BLOCK[nxt] then
+          return true
+        end
       end
     end
   end
@@ -164,8 +194,12 @@ local function parameters(fn)
   local i = 1
   while true do
     local name = debug.getlocal(fn, i)
-    if not name then break end
-    if not (i == 1 and name == "self") then names[#names + 1] = name end
+    if not name then
+      break
+    end
+    if not (i == 1 and name == "self") then
+      names[#names + 1] = name
+    end
     i = i + 1
   end
   return names, info.isvararg
@@ -177,7 +211,9 @@ local function check_function(fn)
   local path = info.source:sub(2)
   local block = doc_block(path, info.linedefined)
   local problems = {}
-  local function problem(msg) problems[#problems + 1] = msg end
+  local function problem(msg)
+    problems[#problems + 1] = msg
+  end
   if #block == 0 then
     problem("no LuaCATS block (---) above the definition")
     return problems
@@ -187,32 +223,50 @@ local function check_function(fn)
     local text = l:match("^%s*%-%-%-(.*)$")
     if text:match("^@") then
       local name = text:match("^@param%s+([%w_%.]+)%??")
-      if name then params[name] = true end
-      if text:match("^@return") then has_return = true end
+      if name then
+        params[name] = true
+      end
+      if text:match("^@return") then
+        has_return = true
+      end
     elseif text:match("%a") then
       described = true
     end
   end
-  if not described then problem("no description line") end
+  if not described then
+    problem("no description line")
+  end
   local names, vararg = parameters(fn)
   local real = {}
   for _, n in ipairs(names) do
     real[n] = true
-    if not params[n] then problem("no ---@param " .. n) end
+    if not params[n] then
+      problem("no ---@param " .. n)
+    end
   end
   if vararg then
     real["..."] = true
-    if not params["..."] then problem("no ---@param ... (the function takes varargs)") end
+    if not params["..."] then
+      problem("no ---@param ... (the function takes varargs)")
+    end
   end
   local stale = {}
   for n in pairs(params) do
-    if not real[n] then stale[#stale + 1] = n end
+    if not real[n] then
+      stale[#stale + 1] = n
+    end
   end
   table.sort(stale)
-  for _, n in ipairs(stale) do problem("---@param " .. n .. " names no parameter of the function") end
+  for _, n in ipairs(stale) do
+    problem("---@param " .. n .. " names no parameter of the function")
+  end
   local returns = returns_value(path, info.linedefined, info.lastlinedefined)
-  if returns and not has_return then problem("returns a value but has no ---@return") end
-  if has_return and not returns then problem("has ---@return but never returns a value") end
+  if returns and not has_return then
+    problem("returns a value but has no ---@return")
+  end
+  if has_return and not returns then
+    problem("has ---@return but never returns a value")
+  end
   return problems
 end
 
@@ -236,7 +290,12 @@ local function class_declarations()
           current = { file = short(path), line = n, parent = parent, fields = {} }
           if classes[cname] then
             duplicates[#duplicates + 1] = ("%s:%d: ---@class %s is also declared at %s:%d"):format(
-              current.file, n, cname, classes[cname].file, classes[cname].line)
+              current.file,
+              n,
+              cname,
+              classes[cname].file,
+              classes[cname].line
+            )
           else
             classes[cname] = current
           end
@@ -244,10 +303,14 @@ local function class_declarations()
           local rest = l:match("^%s*%-%-%-@field%s+(.*)$")
           if rest then
             for _, scope in ipairs({ "private", "protected", "package", "public" }) do
-              if rest:sub(1, #scope + 1):match("^" .. scope .. "%s") then rest = rest:sub(#scope + 2) end
+              if rest:sub(1, #scope + 1):match("^" .. scope .. "%s") then
+                rest = rest:sub(#scope + 2)
+              end
             end
             local field = rest:match("^%s*([%w_]+)")
-            if field then current.fields[field] = true end
+            if field then
+              current.fields[field] = true
+            end
           end
         else
           current = nil
@@ -263,7 +326,9 @@ local function has_field(classes, cname, field)
   local seen = {}
   while cname and classes[cname] and not seen[cname] do
     seen[cname] = true
-    if classes[cname].fields[field] then return true end
+    if classes[cname].fields[field] then
+      return true
+    end
     cname = classes[cname].parent
   end
   return false
@@ -274,7 +339,9 @@ end
 local function library_files()
   local files = {}
   for _, name in ipairs(core.listdir(LIB)) do
-    if name:match("%.lua$") then files[#files + 1] = LIB .. "/" .. name end
+    if name:match("%.lua$") then
+      files[#files + 1] = LIB .. "/" .. name
+    end
   end
   table.sort(files)
   return files
@@ -291,7 +358,9 @@ local function malformed_annotations(files)
         ty = rest:match("^[%w_%.]+%??%s+(.*)$")
       elseif tag == "field" then
         for _, scope in ipairs({ "private ", "protected ", "package ", "public " }) do
-          if rest:sub(1, #scope) == scope then rest = rest:sub(#scope + 1) end
+          if rest:sub(1, #scope) == scope then
+            rest = rest:sub(#scope + 1)
+          end
         end
         ty = rest:match("^[%w_]+%??%s+(.*)$") or rest:match("^%[[%w_]+%]%s+(.*)$")
       elseif tag == "return" or tag == "type" or tag == "cast" then
@@ -309,13 +378,17 @@ local function malformed_annotations(files)
         while i <= #ty do
           local c = ty:sub(i, i)
           if quote then
-            if c == quote then quote = nil end
+            if c == quote then
+              quote = nil
+            end
           elseif c == '"' or c == "'" or c == "`" then
             quote = c
           elseif pairs_of[c] then
             stack[#stack + 1] = pairs_of[c]
           elseif c == ")" or c == "}" or c == ">" or c == "]" then
-            if stack[#stack] ~= c then break end
+            if stack[#stack] ~= c then
+              break
+            end
             stack[#stack] = nil
           elseif c:match("%s") and #stack == 0 and not ty:sub(1, i - 1):match(":$") then
             stop = i
@@ -382,11 +455,15 @@ describe("LuaCATS annotations", function()
       local static = {}
       for _, l in ipairs(lines_of(LIB .. "/init.lua")) do
         local k = l:match("^M%.([%w_]+)%s*=") or l:match("^function M%.([%w_]+)")
-        if k then static[k] = true end
+        if k then
+          static[k] = true
+        end
       end
       local problems = {}
       local keys = {}
-      for k in pairs(claude) do keys[#keys + 1] = k end
+      for k in pairs(claude) do
+        keys[#keys + 1] = k
+      end
       table.sort(keys)
       for _, k in ipairs(keys) do
         if not static[k] and not decl.fields[k] then
@@ -394,7 +471,9 @@ describe("LuaCATS annotations", function()
         end
       end
       local fields = {}
-      for k in pairs(decl.fields) do fields[#fields + 1] = k end
+      for k in pairs(decl.fields) do
+        fields[#fields + 1] = k
+      end
       table.sort(fields)
       for _, k in ipairs(fields) do
         if claude[k] == nil then
@@ -408,7 +487,9 @@ describe("LuaCATS annotations", function()
     it("cover every message and block class with its fields and parent", function()
       local problems = {}
       local names = {}
-      for name in pairs(messages.classes) do names[#names + 1] = name end
+      for name in pairs(messages.classes) do
+        names[#names + 1] = name
+      end
       table.sort(names)
       assert.is_true(#names >= 30, "messages.classes has only " .. #names .. " classes")
       for _, name in ipairs(names) do
@@ -419,8 +500,11 @@ describe("LuaCATS annotations", function()
         else
           for _, field in ipairs(cls.__fields) do
             if not has_field(classes, name, field) then
-              problems[#problems + 1] = ("%s: ---@class %s has no ---@field %s"):format(where(classes, name), name,
-                field)
+              problems[#problems + 1] = ("%s: ---@class %s has no ---@field %s"):format(
+                where(classes, name),
+                name,
+                field
+              )
             end
           end
           local parent = rawget(cls, "__parent")
@@ -429,7 +513,11 @@ describe("LuaCATS annotations", function()
           -- it is not a message class (that would claim an isinstance relation that does not hold)
           if decl.parent ~= want and not (want == nil and decl.parent and not messages.classes[decl.parent]) then
             problems[#problems + 1] = ("%s: ---@class %s should have parent %s, not %s"):format(
-              where(classes, name), name, tostring(want), tostring(decl.parent))
+              where(classes, name),
+              name,
+              tostring(want),
+              tostring(decl.parent)
+            )
           end
         end
       end
@@ -439,19 +527,26 @@ describe("LuaCATS annotations", function()
     it("are declared for the library's error kinds, nested as at run time", function()
       local problems = {}
       local kinds = {}
-      for k in pairs(claude.errors.kinds) do kinds[#kinds + 1] = k end
+      for k in pairs(claude.errors.kinds) do
+        kinds[#kinds + 1] = k
+      end
       table.sort(kinds)
       for _, kind in ipairs(kinds) do
         local decl = classes[kind]
         if not decl then
           problems[#problems + 1] = "lua/claude_agent_sdk/errors.lua: no ---@class " .. kind
         elseif kind == "ClaudeSDKError" then
-          if decl.parent then problems[#problems + 1] = where(classes, kind) .. ": ClaudeSDKError has a parent" end
+          if decl.parent then
+            problems[#problems + 1] = where(classes, kind) .. ": ClaudeSDKError has a parent"
+          end
         else
           local e = claude.errors.new(kind, "x")
           if not decl.parent or decl.parent == kind or not claude.errors.is(e, decl.parent) then
             problems[#problems + 1] = ("%s: ---@class %s: parent %s is not one of its kinds"):format(
-              where(classes, kind), kind, tostring(decl.parent))
+              where(classes, kind),
+              kind,
+              tostring(decl.parent)
+            )
           end
         end
       end
@@ -459,8 +554,14 @@ describe("LuaCATS annotations", function()
     end)
 
     it("cover what the public constructors return", function()
-      local server = claude.create_sdk_mcp_server({ name = "s", tools = {
-        claude.tool("t", "d", { a = "number" }, function() return "" end) } })
+      local server = claude.create_sdk_mcp_server({
+        name = "s",
+        tools = {
+          claude.tool("t", "d", { a = "number" }, function()
+            return ""
+          end),
+        },
+      })
       local samples = {
         { "ClaudeSDKClient", claude.ClaudeSDKClient.new({}) },
         { "ClaudeTask", claude.spawn(function() end) },
@@ -472,21 +573,66 @@ describe("LuaCATS annotations", function()
         { "ToolPermissionContext", permissions.context({}) },
         { "ClaudeSDKError", claude.errors.new("ClaudeSDKError", "x") },
         -- the typed shapes the parser builds (system subtypes copy their frame, so only the fixed ones)
-        { "UserMessage", messages.parse({ type = "user", message = { content = "hi" }, uuid = "u",
-          parent_tool_use_id = "p", tool_use_result = {}, session_id = "s" }) },
-        { "AssistantMessage", messages.parse({ type = "assistant", message = { content = {}, model = "m",
-          usage = {}, id = "i", stop_reason = "end_turn" }, parent_tool_use_id = "p", error = "unknown",
-          session_id = "s", uuid = "u" }) },
-        { "ResultMessage", messages.parse({ type = "result", subtype = "success", duration_ms = 1,
-          duration_api_ms = 1, is_error = false, num_turns = 1, session_id = "s", stop_reason = "end_turn",
-          total_cost_usd = 0, usage = {}, result = "r", structured_output = {}, modelUsage = {},
-          permission_denials = {}, errors = {}, terminal_reason = "completed", api_error_status = 500,
-          uuid = "u" }) },
-        { "StreamEvent", messages.parse({ type = "stream_event", uuid = "u", session_id = "s", event = {},
-          parent_tool_use_id = "p" }) },
+        {
+          "UserMessage",
+          messages.parse({
+            type = "user",
+            message = { content = "hi" },
+            uuid = "u",
+            parent_tool_use_id = "p",
+            tool_use_result = {},
+            session_id = "s",
+          }),
+        },
+        {
+          "AssistantMessage",
+          messages.parse({
+            type = "assistant",
+            message = { content = {}, model = "m", usage = {}, id = "i", stop_reason = "end_turn" },
+            parent_tool_use_id = "p",
+            error = "unknown",
+            session_id = "s",
+            uuid = "u",
+          }),
+        },
+        {
+          "ResultMessage",
+          messages.parse({
+            type = "result",
+            subtype = "success",
+            duration_ms = 1,
+            duration_api_ms = 1,
+            is_error = false,
+            num_turns = 1,
+            session_id = "s",
+            stop_reason = "end_turn",
+            total_cost_usd = 0,
+            usage = {},
+            result = "r",
+            structured_output = {},
+            modelUsage = {},
+            permission_denials = {},
+            errors = {},
+            terminal_reason = "completed",
+            api_error_status = 500,
+            uuid = "u",
+          }),
+        },
+        {
+          "StreamEvent",
+          messages.parse({
+            type = "stream_event",
+            uuid = "u",
+            session_id = "s",
+            event = {},
+            parent_tool_use_id = "p",
+          }),
+        },
         { "SystemMessage", messages.parse({ type = "system", subtype = "unknown_subtype" }) },
-        { "RateLimitInfo", messages.parse({ type = "rate_limit_event", rate_limit_info = { status = "allowed" } })
-          .rate_limit_info },
+        {
+          "RateLimitInfo",
+          messages.parse({ type = "rate_limit_event", rate_limit_info = { status = "allowed" } }).rate_limit_info,
+        },
       }
       local problems = {}
       for _, s in ipairs(samples) do
@@ -496,13 +642,14 @@ describe("LuaCATS annotations", function()
         else
           local keys = {}
           for k in pairs(obj) do
-            if type(k) == "string" and k:sub(1, 1) ~= "_" then keys[#keys + 1] = k end
+            if type(k) == "string" and k:sub(1, 1) ~= "_" then
+              keys[#keys + 1] = k
+            end
           end
           table.sort(keys)
           for _, k in ipairs(keys) do
             if not has_field(classes, cname, k) then
-              problems[#problems + 1] = ("%s: ---@class %s has no ---@field %s"):format(where(classes, cname),
-                cname, k)
+              problems[#problems + 1] = ("%s: ---@class %s has no ---@field %s"):format(where(classes, cname), cname, k)
             end
           end
         end
@@ -520,7 +667,9 @@ describe("LuaCATS annotations", function()
       assert(decl, "lua/claude_agent_sdk/options.lua: no ---@class ClaudeAgentOptions")
       local problems = {}
       local keys = {}
-      for k in pairs(options.KNOWN) do keys[#keys + 1] = k end
+      for k in pairs(options.KNOWN) do
+        keys[#keys + 1] = k
+      end
       table.sort(keys)
       for _, k in ipairs(keys) do
         if not decl.fields[k] then
@@ -528,7 +677,9 @@ describe("LuaCATS annotations", function()
         end
       end
       local fields = {}
-      for k in pairs(decl.fields) do fields[#fields + 1] = k end
+      for k in pairs(decl.fields) do
+        fields[#fields + 1] = k
+      end
       table.sort(fields)
       for _, k in ipairs(fields) do
         if not options.KNOWN[k] then
@@ -559,17 +710,22 @@ describe("LuaCATS annotations", function()
       file_cache[tmp] = nil
       return assert(loadfile(tmp))()
     end
-    teardown(function() os.remove(tmp) end)
+    teardown(function()
+      os.remove(tmp)
+    end)
 
     it("accepts a complete block", function()
-      local fn = fixture("--- Add.\n---@param a number\n---@param ... number\n---@return number\n"
-        .. "return function(a, ...) local function g() return end if a then return a end end\n")
+      local fn = fixture(
+        "--- Add.\n---@param a number\n---@param ... number\n---@return number\n"
+          .. "return function(a, ...) local function g() return end if a then return a end end\n"
+      )
       assert.are.same({}, check_function(fn))
     end)
 
     it("names what is missing or stale", function()
-      local fn = fixture("---@param b number\n---@return number\n"
-        .. "return function(a) local f = function() return 1 end end\n")
+      local fn = fixture(
+        "---@param b number\n---@return number\n" .. "return function(a) local f = function() return 1 end end\n"
+      )
       local p = table.concat(check_function(fn), "\n")
       assert.truthy(p:find("no description line", 1, true))
       assert.truthy(p:find("no ---@param a", 1, true))
@@ -587,7 +743,7 @@ describe("LuaCATS annotations", function()
         "---@field e {x: integer",
         "---@return table<string, any>>",
         "---@alias F",
-        "---@field g \"unterminated",
+        '---@field g "unterminated',
       }, "\n"))
       f:close()
       file_cache[tmp] = nil
@@ -601,7 +757,7 @@ describe("LuaCATS annotations", function()
     end)
 
     it("sees a value returned past strings and comments", function()
-      local fn = fixture("--- X.\nreturn function() local s = \"end\" --[[ end ]] if s then return s end end\n")
+      local fn = fixture('--- X.\nreturn function() local s = "end" --[[ end ]] if s then return s end end\n')
       assert.are.same({ "returns a value but has no ---@return" }, check_function(fn))
     end)
   end)

@@ -8,6 +8,8 @@
 local claude = require("claude_agent_sdk")
 local cli = require("claude_agent_sdk.cli")
 local h = require("support.helpers")
+local json = require("claude_agent_sdk.json")
+local testing = require("claude_agent_sdk.testing")
 
 local errors = claude.errors
 local FAKE = h.ROOT .. "/spec/support/fake_cli"
@@ -30,9 +32,14 @@ describe("a CLI older than the oldest supported one", function()
   local function npm_install(version)
     local dir = h.tmpdir()
     local pkg = dir .. "/node_modules/@anthropic-ai/claude-code"
-    assert(os.execute(("mkdir -p %s/bin %s/node_modules/.bin && cp %s %s/bin/claude.exe && ln -s "
-      .. "../@anthropic-ai/claude-code/bin/claude.exe %s/node_modules/.bin/claude")
-      :format(h.sh_quote(pkg), h.sh_quote(dir), h.sh_quote(FAKE), h.sh_quote(pkg), h.sh_quote(dir))))
+    assert(
+      os.execute(
+        (
+          "mkdir -p %s/bin %s/node_modules/.bin && cp %s %s/bin/claude.exe && ln -s "
+          .. "../@anthropic-ai/claude-code/bin/claude.exe %s/node_modules/.bin/claude"
+        ):format(h.sh_quote(pkg), h.sh_quote(dir), h.sh_quote(FAKE), h.sh_quote(pkg), h.sh_quote(dir))
+      )
+    )
     local f = assert(io.open(pkg .. "/package.json", "w"))
     f:write(('{ "name": "@anthropic-ai/claude-code", "version": "%s" }'):format(version))
     f:close()
@@ -72,25 +79,32 @@ describe("a CLI older than the oldest supported one", function()
 end)
 
 describe("client:supports()", function()
-  it("is true for a capability the CLI lists, false for a known one it does not, an error for an unknown name", function()
-    local c = claude.ClaudeSDKClient.new({ cli_path = FAKE,
-      env = { FAKE_INIT_VERSION = "2.1.400", FAKE_CAPABILITIES = "get_usage_detached_v1,brand_new_thing_v1" } })
-    c:connect()
-    assert.is_true(c:supports("get_usage_detached_v1"))
-    assert.is_true(c:supports("brand_new_thing_v1")) -- one this SDK does not know yet, but the CLI lists
-    assert.is_false(c:supports("ui_surface_v1"))
-    local ok, err = pcall(c.supports, c, "get_usage_detatched_v1")
-    assert.is_false(ok)
-    assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
-    assert.truthy(err.message:find("get_usage_detached_v1", 1, true), err.message) -- the known names are listed
-    assert.are.equal("2.1.400", c:cli_version())
-    c:disconnect()
-  end)
+  it(
+    "is true for a capability the CLI lists, false for a known one it does not, an error for an unknown name",
+    function()
+      local c = claude.ClaudeSDKClient.new({
+        cli_path = FAKE,
+        env = { FAKE_INIT_VERSION = "2.1.400", FAKE_CAPABILITIES = "get_usage_detached_v1,brand_new_thing_v1" },
+      })
+      c:connect()
+      assert.is_true(c:supports("get_usage_detached_v1"))
+      assert.is_true(c:supports("brand_new_thing_v1")) -- one this SDK does not know yet, but the CLI lists
+      assert.is_false(c:supports("ui_surface_v1"))
+      local ok, err = pcall(c.supports, c, "get_usage_detatched_v1")
+      assert.is_false(ok)
+      assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
+      assert.truthy(err.message:find("get_usage_detached_v1", 1, true), err.message) -- the known names are listed
+      assert.are.equal("2.1.400", c:cli_version())
+      c:disconnect()
+    end
+  )
 end)
 
 describe("the real CLIs of the version matrix", function()
   local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
-  if not m then return end
+  if not m then
+    return
+  end
 
   for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
@@ -114,7 +128,9 @@ describe("the real CLIs of the version matrix", function()
       assert.is_true(errors.is(err, "InvalidOptionError"), tostring(err))
       c:query("What is 2+2?") -- the session goes on
       local last
-      for m in c:receive_response({ timeout = 60 }) do last = m end
+      for m in c:receive_response({ timeout = 60 }) do
+        last = m
+      end
       assert.are.equal("2 + 2 = 4.", last.result)
       c:disconnect()
     end)
@@ -122,42 +138,86 @@ describe("the real CLIs of the version matrix", function()
 end)
 
 -- The CLI takes its SDK path only for the official SDKs' entrypoints; the
--- library says sdk-py (options.ENTRYPOINT), so its sessions are the ones the
--- Python SDK gets: the same agents in system/init, the same context tokens.
+-- library says sdk-py (options.ENTRYPOINT), so its sessions are the ones an
+-- official SDK gets: the same agents in system/init, the same context tokens.
+-- The figures to match are the official TypeScript SDK's own, from a node
+-- process running it (spec/support/ts_session_figures.mjs) against the same CLI,
+-- model server and prompt; the Python SDK's entrypoint (sdk-py) is checked too.
 -- A non-SDK entrypoint (this library's old "sdk-lua") gets one more agent
 -- (claude-code-guide) on both CLIs of the matrix, and more context tokens on
 -- 2.1.197: that difference is what makes this spec able to fail.
 describe("the CLI treats the library as an SDK host", function()
   local m = h.matrix_block({ setup = setup, teardown = teardown, pending = pending })
-  if not m then return end
+  if not m then
+    return
+  end
+  local ts_sdk, why = h.ts_sdk()
+  local PROMPT = "What is 2+2?"
 
   -- The init frame's agents (sorted) and the context usage after one turn.
   local function session_figures(path, env)
     local c = claude.ClaudeSDKClient.new(h.options(m.srv, { cli_path = path, env = env }))
     c:connect()
-    c:query("What is 2+2?")
+    c:query(PROMPT)
     local agents
     for m in c:receive_response({ timeout = 60 }) do
-      if m.type == "system" and m.subtype == "init" then agents = m.data.agents end
+      if m.type == "system" and m.subtype == "init" then
+        agents = m.data.agents
+      end
     end
     local usage = c:get_context_usage()
     c:disconnect()
     local names = {}
-    for _, a in ipairs(agents or {}) do names[#names + 1] = type(a) == "table" and a.name or a end
+    for _, a in ipairs(agents or {}) do
+      names[#names + 1] = type(a) == "table" and a.name or a
+    end
     table.sort(names)
     return names, usage.totalTokens
   end
 
+  -- The same figures from the official TypeScript SDK, in a fresh HOME.
+  local function official_figures(path)
+    local env, home = testing.cli_env({ url = m.srv.url })
+    local vars = {}
+    for k, v in pairs(env) do
+      vars[#vars + 1] = k .. "=" .. h.sh_quote(v)
+    end
+    local cmd = ("env %s timeout 120 node %s %s %s %s 2>&1"):format(
+      table.concat(vars, " "),
+      h.sh_quote(h.ROOT .. "/spec/support/ts_session_figures.mjs"),
+      h.sh_quote(ts_sdk),
+      h.sh_quote(path),
+      h.sh_quote(PROMPT)
+    )
+    local p = assert(io.popen(cmd))
+    local out = p:read("*a")
+    p:close()
+    os.execute("rm -rf " .. h.sh_quote(home))
+    local ok, fig = pcall(json.decode, out:match("([^\n]+)%s*$") or "")
+    assert(ok and type(fig) == "table", "the TypeScript SDK gave no figures:\n" .. out)
+    return fig.agents, fig.totalTokens
+  end
+
   for _, path in ipairs(m.clis) do
     local version = cli.installed_version(path)
-    it(("CLI %s: the same init agents and context tokens as the Python SDK's entrypoint"):format(version), function()
+    it(("CLI %s: the same init agents and context tokens as the official SDKs"):format(version), function()
+      if not ts_sdk then
+        error(why)
+      end
       local ours_agents, ours_tokens = session_figures(path, nil)
+      local ts_agents, ts_tokens = official_figures(path)
+      assert.are.same(ts_agents, ours_agents)
+      assert.are.equal(ts_tokens, ours_tokens)
       local py_agents, py_tokens = session_figures(path, { CLAUDE_CODE_ENTRYPOINT = "sdk-py" })
       assert.are.same(py_agents, ours_agents)
       assert.are.equal(py_tokens, ours_tokens)
       local other_agents, other_tokens = session_figures(path, { CLAUDE_CODE_ENTRYPOINT = "sdk-lua" })
-      io.stdout:write(("# entrypoint (CLI %s): sdk-py %d agents, %d tokens; sdk-lua %d agents, %d tokens\n")
-        :format(version, #ours_agents, ours_tokens, #other_agents, other_tokens))
+      io.stdout:write(
+        (
+          "# entrypoint (CLI %s): official TS SDK %d agents, %d tokens; this library %d agents, "
+          .. "%d tokens; sdk-lua %d agents, %d tokens\n"
+        ):format(version, #ts_agents, ts_tokens, #ours_agents, ours_tokens, #other_agents, other_tokens)
+      )
       -- both CLIs give a non-SDK host the claude-code-guide agent
       assert.is_true(#other_agents > #ours_agents, "a non-SDK entrypoint got no extra agent")
       assert.is_true(other_tokens >= ours_tokens)

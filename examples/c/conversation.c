@@ -43,8 +43,8 @@ extern char **environ;
 #define ID_SIZE 40
 
 static const char *const default_prompts[] = {
-  "What's the capital of France?",
-  "What's the population of that city?",
+    "What's the capital of France?",
+    "What's the population of that city?",
 };
 
 /* Our environment minus CLAUDECODE: a CLI that sees it thinks it runs nested
@@ -68,8 +68,10 @@ static void report_exit(cas_client_t *c) {
   int signo = 0, code = cas_client_exit_code(c, &signo);
   size_t len;
   const char *tail = cas_client_stderr_tail(c, &len);
-  if (signo) fprintf(stderr, "conversation: the CLI was killed by signal %d\n", signo);
-  else fprintf(stderr, "conversation: the CLI exited with code %d\n", code);
+  if (signo)
+    fprintf(stderr, "conversation: the CLI was killed by signal %d\n", signo);
+  else
+    fprintf(stderr, "conversation: the CLI exited with code %d\n", code);
   if (len > 0) fprintf(stderr, "conversation: its stderr ended with:\n%.*s", (int)len, tail);
 }
 
@@ -80,13 +82,12 @@ static int answer_requests(cas_client_t *c) {
   cas_item_t *it;
   while ((it = cas_proto_pop_request(cas_client_proto(c))) != NULL) {
     int rc = CAS_OK;
-    if (it->kind == CAS_ITEM_REQUEST) {
-      const char *id = cas_json_get_string(it->json, "request_id");
+    if (cas_item_get_kind(it) == CAS_ITEM_REQUEST) {
+      const char *id = cas_json_get_string(cas_item_tree(it), "request_id");
       const char *subtype =
-          cas_json_get_string(cJSON_GetObjectItemCaseSensitive(it->json, "request"), "subtype");
+          cas_json_get_string(cJSON_GetObjectItemCaseSensitive(cas_item_tree(it), "request"), "subtype");
       char msg[200];
-      snprintf(msg, sizeof msg, "conversation.c does not handle %s requests",
-               subtype ? subtype : "unnamed");
+      snprintf(msg, sizeof msg, "conversation.c does not handle %s requests", subtype ? subtype : "unnamed");
       if (id) rc = cas_client_respond(c, id, NULL, msg);
     }
     /* CAS_ITEM_CANCEL: the CLI withdrew a request; we answered at once anyway. */
@@ -98,8 +99,7 @@ static int answer_requests(cas_client_t *c) {
 
 /* Send a control request and pump until its answer; *result is borrowed
  * until cas_proto_forget(id).  Returns 0 or the request's error code. */
-static int control(cas_client_t *c, const char *subtype, cJSON *fields, char *id,
-                   const cJSON **result) {
+static int control(cas_client_t *c, const char *subtype, cJSON *fields, char *id, const cJSON **result) {
   cas_proto_t *p = cas_client_proto(c);
   const char *err = NULL;
   int rc = cas_client_request(c, subtype, fields, CONTROL_TIMEOUT_MS, id);
@@ -108,8 +108,7 @@ static int control(cas_client_t *c, const char *subtype, cJSON *fields, char *id
   while ((rc = cas_proto_response(p, id, result, &err)) == CAS_REQ_PENDING) {
     if ((rc = answer_requests(c)) != CAS_OK || (rc = cas_client_pump(c, -1)) != CAS_OK) break;
   }
-  if (rc != CAS_OK)
-    fprintf(stderr, "conversation: %s failed: %s\n", subtype, err ? err : cas_strerror(rc));
+  if (rc != CAS_OK) fprintf(stderr, "conversation: %s failed: %s\n", subtype, err ? err : cas_strerror(rc));
   return rc;
 }
 
@@ -139,16 +138,16 @@ static int print_result(const cJSON *frame) {
   const char *subtype = cas_json_get_string(frame, "subtype");
   int is_error = cas_json_get_bool(frame, "is_error", 0);
   /* total_cost_usd is for the whole session so far, not this turn alone. */
-  printf("[result: %s, session cost $%.6f, %d turn(s), %.0f ms]\n",
-         subtype ? subtype : "?", cJSON_IsNumber(cost) ? cost->valuedouble : 0.0,
-         cJSON_IsNumber(turns) ? turns->valueint : 0, cJSON_IsNumber(ms) ? ms->valuedouble : 0.0);
+  printf("[result: %s, session cost $%.6f, %d turn(s), %.0f ms]\n", subtype ? subtype : "?",
+         cJSON_IsNumber(cost) ? cost->valuedouble : 0.0, cJSON_IsNumber(turns) ? turns->valueint : 0,
+         cJSON_IsNumber(ms) ? ms->valuedouble : 0.0);
   if (is_error) {
     /* Error results carry errors[] instead of result (PROTOCOL.md 4.5). */
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(frame, "errors"), *e;
     const char *text = cas_json_get_string(frame, "result");
     if (text) fprintf(stderr, "conversation: error result: %s\n", text);
-    cJSON_ArrayForEach(e, errors)
-      if (cJSON_IsString(e)) fprintf(stderr, "conversation: error result: %s\n", e->valuestring);
+    cJSON_ArrayForEach(e, errors) if (cJSON_IsString(e))
+        fprintf(stderr, "conversation: error result: %s\n", e->valuestring);
   }
   return is_error ? 1 : 0;
 }
@@ -165,12 +164,9 @@ static int turn(cas_client_t *c, const char *prompt) {
   /* Built with cJSON rather than printf so any prompt is escaped right: a line
    * that is not valid JSON makes the CLI exit at once.  (cJSON's Add helpers
    * return NULL for a NULL parent, so one check covers every allocation.) */
-  if (!cJSON_AddStringToObject(frame, "type", "user") ||
-      !cJSON_AddStringToObject(frame, "session_id", "default") ||
-      !(message = cJSON_AddObjectToObject(frame, "message")) ||
-      !cJSON_AddStringToObject(message, "role", "user") ||
-      !cJSON_AddStringToObject(message, "content", prompt) ||
-      !cJSON_AddNullToObject(frame, "parent_tool_use_id")) {
+  if (!cJSON_AddStringToObject(frame, "type", "user") || !cJSON_AddStringToObject(frame, "session_id", "default") ||
+      !(message = cJSON_AddObjectToObject(frame, "message")) || !cJSON_AddStringToObject(message, "role", "user") ||
+      !cJSON_AddStringToObject(message, "content", prompt) || !cJSON_AddNullToObject(frame, "parent_tool_use_id")) {
     cJSON_Delete(frame);
     fprintf(stderr, "conversation: out of memory\n");
     return -1;
@@ -193,15 +189,15 @@ static int turn(cas_client_t *c, const char *prompt) {
        * cas_item_tree() builds their tree on demand. */
       const cJSON *msg = cas_item_tree(it);
       const char *type = cas_json_get_string(msg, "type");
-      if (it->kind == CAS_ITEM_MESSAGE && !msg) {
+      if (cas_item_get_kind(it) == CAS_ITEM_MESSAGE && !msg) {
         fprintf(stderr, "conversation: out of memory\n");
         outcome = 2;
-      } else if (it->kind == CAS_ITEM_DECODE_ERROR) {
+      } else if (cas_item_get_kind(it) == CAS_ITEM_DECODE_ERROR) {
         /* One bad line is skipped; the stream goes on. */
         fprintf(stderr, "conversation: skipped a line that is not JSON (%s): %.80s\n",
-                cas_strerror(it->code), it->text);
-      } else if (it->kind == CAS_ITEM_FATAL) {
-        fprintf(stderr, "conversation: the stream is dead: %s\n", it->text);
+                cas_strerror(cas_item_get_code(it)), cas_item_get_text(it, NULL));
+      } else if (cas_item_get_kind(it) == CAS_ITEM_FATAL) {
+        fprintf(stderr, "conversation: the stream is dead: %s\n", cas_item_get_text(it, NULL));
         outcome = 2;
       } else if (type && strcmp(type, "assistant") == 0) {
         print_assistant(msg);
@@ -235,10 +231,16 @@ static int turn(cas_client_t *c, const char *prompt) {
 int main(int argc, char **argv) {
   const char *cli = getenv("CLAUDE_CLI_PATH");
   const char *cli_argv[] = {
-    NULL, "--output-format", "stream-json", "--verbose",
-    /* The Python SDK's default: an empty system prompt, not Claude Code's. */
-    "--system-prompt", "",
-    "--input-format", "stream-json", NULL,
+      NULL,
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      /* The Python SDK's default: an empty system prompt, not Claude Code's. */
+      "--system-prompt",
+      "",
+      "--input-format",
+      "stream-json",
+      NULL,
   };
   const char *const *prompts = default_prompts;
   int nprompts = (int)(sizeof default_prompts / sizeof default_prompts[0]);
@@ -268,8 +270,10 @@ int main(int argc, char **argv) {
   rc = cas_client_spawn(&c, &opts, &sys_errno);
   free(env); /* the child has its copy */
   if (rc == CAS_ENOTFOUND) {
-    fprintf(stderr, "conversation: %s not found: install the CLI (npm install -g "
-                    "@anthropic-ai/claude-code) or set CLAUDE_CLI_PATH\n", cli_argv[0]);
+    fprintf(stderr,
+            "conversation: %s not found: install the CLI (npm install -g "
+            "@anthropic-ai/claude-code) or set CLAUDE_CLI_PATH\n",
+            cli_argv[0]);
     return 1;
   }
   if (rc != CAS_OK) {
@@ -290,8 +294,7 @@ int main(int argc, char **argv) {
     status = 1; /* the error says it all: an exit's comes with its code and stderr */
   } else {
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(info, "models");
-    fprintf(stderr, "conversation: initialized; the CLI offers %d model(s)\n",
-            cJSON_GetArraySize(models));
+    fprintf(stderr, "conversation: initialized; the CLI offers %d model(s)\n", cJSON_GetArraySize(models));
     cas_proto_forget(cas_client_proto(c), id);
   }
 

@@ -168,7 +168,9 @@ local rules = {
     match = { pattern = "reate an empty file named %S+" },
     reply = function(req)
       local name = req.last_user_text:match("reate an empty file named ([^%s%.]+%.?%w*)")
-      return { tool_use = { name = "Bash", input = { command = "touch " .. name, description = "Create an empty file" } } }
+      return {
+        tool_use = { name = "Bash", input = { command = "touch " .. name, description = "Create an empty file" } },
+      }
     end,
   },
   {

@@ -69,7 +69,9 @@ end
 -- without one a one-shot timer closed when it has run.
 local function defer(fn)
   local backend = loop.current()
-  if backend.defer then return backend.defer(fn) end
+  if backend.defer then
+    return backend.defer(fn)
+  end
   local t = backend.timer()
   t:start(0, function()
     t:close()
@@ -97,14 +99,18 @@ local function finish(task, status, res)
       end
     end)
   end
-  for _, wake in ipairs(watchers) do wake() end
+  for _, wake in ipairs(watchers) do
+    wake()
+  end
 end
 
 -- After plain script code closed handles (a task's first step, a cancel):
 -- finish the closes now, where running the loop is allowed (loop.lua).
 local function settle()
   local backend = loop.current()
-  if backend.settle then backend.settle() end
+  if backend.settle then
+    backend.settle()
+  end
 end
 
 -- The method of a task called on something else (task.wait() instead of task:wait()).
@@ -116,7 +122,9 @@ end
 
 -- Resume a suspended task with values (or CANCEL); record how it ends.
 local function step(task, ...)
-  if task.status ~= "running" then return end
+  if task.status ~= "running" then
+    return
+  end
   local co = task.co
   local res = pack(coroutine.resume(co, ...))
   if coroutine.status(co) == "dead" then
@@ -139,10 +147,14 @@ function M.spawn(fn, ...)
   check.callable("claude.spawn", "fn", fn)
   local args = pack(...)
   local task = setmetatable({ status = "running", watchers = {} }, Task)
-  task.co = coroutine.create(function() return fn(unpack(args, 1, args.n)) end)
+  task.co = coroutine.create(function()
+    return fn(unpack(args, 1, args.n))
+  end)
   tasks_by_co[task.co] = task
   step(task)
-  if not M.current() then settle() end
+  if not M.current() then
+    settle()
+  end
   return task
 end
 
@@ -156,16 +168,22 @@ function M.suspend(arm, disarm)
   check.callable("claude.suspend", "arm", arm)
   check.callable("claude.suspend", "disarm", disarm, true)
   local task = M.current()
-  if not task then errors.raise("ClaudeSDKError", "claude.suspend: called outside a task (use claude.run or claude.spawn)") end
+  if not task then
+    errors.raise("ClaudeSDKError", "claude.suspend: called outside a task (use claude.run or claude.spawn)")
+  end
   local ready
   local backend = loop.current()
   local woken = false
   local function wake(...)
-    if woken then return end
+    if woken then
+      return
+    end
     woken = true
     if task.suspended then
       local args = pack(...)
-      backend.schedule(function() step(task, unpack(args, 1, args.n)) end)
+      backend.schedule(function()
+        step(task, unpack(args, 1, args.n))
+      end)
     else
       ready = pack(...) -- woken before it even yielded
     end
@@ -195,7 +213,11 @@ function M.sleep(ms)
     local t = backend.timer()
     -- closed where it fired (inside the loop, so the close ends with that
     -- iteration), or by the disarm of a cancel
-    M.suspend(function(wake) t:start(ms, wake) end, function() t:close() end)
+    M.suspend(function(wake)
+      t:start(ms, wake)
+    end, function()
+      t:close()
+    end)
     t:close()
   else
     local done = false
@@ -204,16 +226,22 @@ function M.sleep(ms)
       done = true
       t:close()
     end)
-    local ok, err = pcall(backend.run_until, function() return done end)
+    local ok, err = pcall(backend.run_until, function()
+      return done
+    end)
     t:close()
     settle()
-    if not ok then error(err, 0) end
+    if not ok then
+      error(err, 0)
+    end
   end
 end
 
 local function results(task)
   local res = task.result
-  if task.status == "done" then return unpack(res, 2, res.n) end
+  if task.status == "done" then
+    return unpack(res, 2, res.n)
+  end
   task.reported = true
   error(res[2], 0)
 end
@@ -225,13 +253,19 @@ end
 function Task:wait()
   check_task(self, "wait")
   if self.status == "running" then
-    if M.current() == self then errors.raise("ClaudeSDKError", "ClaudeTask:wait: a task cannot wait for itself") end
+    if M.current() == self then
+      errors.raise("ClaudeSDKError", "ClaudeTask:wait: a task cannot wait for itself")
+    end
     if M.current() then
-      M.suspend(function(wake) self.watchers[#self.watchers + 1] = wake end)
+      M.suspend(function(wake)
+        self.watchers[#self.watchers + 1] = wake
+      end)
     else
       -- someone is waiting: a failure is raised here, not reported as unobserved
       self.watchers[#self.watchers + 1] = function() end
-      loop.current().run_until(function() return self.status ~= "running" end)
+      loop.current().run_until(function()
+        return self.status ~= "running"
+      end)
     end
   end
   return results(self)
@@ -242,14 +276,22 @@ end
 ---@return boolean
 function Task:cancel()
   check_task(self, "cancel")
-  if self.status ~= "running" then return false end
+  if self.status ~= "running" then
+    return false
+  end
   self.cancel_requested = true
-  if M.current() == self then errors.raise("CancelledError", "the task was cancelled") end
-  if self.disarm then pcall(self.disarm) end
+  if M.current() == self then
+    errors.raise("CancelledError", "the task was cancelled")
+  end
+  if self.disarm then
+    pcall(self.disarm)
+  end
   if self.suspended then
     step(self, CANCEL)
   end
-  if not M.current() then settle() end
+  if not M.current() then
+    settle()
+  end
   return true
 end
 
@@ -270,7 +312,9 @@ end
 function M.run(fn, ...)
   check.callable("claude.run", "fn", fn)
   local task = M.spawn(fn, ...)
-  if loop.current().name == "nvim" then return task end
+  if loop.current().name == "nvim" then
+    return task
+  end
   return task:wait()
 end
 

@@ -27,7 +27,9 @@ local check = require("claude_agent_sdk.check")
 local M = {}
 
 local function nn(v)
-  if v == json.null then return nil end
+  if v == json.null then
+    return nil
+  end
   return v
 end
 
@@ -35,7 +37,9 @@ end
 local function cancel_context(extra)
   local ctx = extra or {}
   ctx.cancelled = false
-  function ctx.is_cancelled() return ctx.cancelled end
+  function ctx.is_cancelled()
+    return ctx.cancelled
+  end
   return ctx
 end
 
@@ -45,11 +49,15 @@ M.handlers = {}
 
 M.handlers.can_use_tool = function(client, req, entry)
   local cb = client.options.can_use_tool
-  if not cb then error("canUseTool callback is not provided", 0) end
+  if not cb then
+    error("canUseTool callback is not provided", 0)
+  end
   local ctx = permissions.context(req)
   entry.ctx = ctx
   local input = req.input
-  if type(input) ~= "table" then input = {} end
+  if type(input) ~= "table" then
+    input = {}
+  end
   return permissions.to_wire(cb(req.tool_name, input, ctx), input)
 end
 
@@ -58,16 +66,26 @@ local RENAMES = { continue_ = "continue", async_ = "async" }
 
 M.handlers.hook_callback = function(client, req, entry)
   local fn = client._hook_callbacks and client._hook_callbacks[req.callback_id]
-  if not fn then error("No hook callback found for ID: " .. tostring(req.callback_id), 0) end
+  if not fn then
+    error("No hook callback found for ID: " .. tostring(req.callback_id), 0)
+  end
   local ctx = cancel_context()
   entry.ctx = ctx
   local input = req.input
-  if type(input) ~= "table" then input = {} end
+  if type(input) ~= "table" then
+    input = {}
+  end
   local out = fn(input, nn(req.tool_use_id), ctx)
-  if out == nil then return {} end
-  if type(out) ~= "table" then error("a hook callback must return a table (or nil), got " .. type(out), 0) end
+  if out == nil then
+    return {}
+  end
+  if type(out) ~= "table" then
+    error("a hook callback must return a table (or nil), got " .. type(out), 0)
+  end
   local wire = {}
-  for k, v in pairs(out) do wire[RENAMES[k] or k] = v end
+  for k, v in pairs(out) do
+    wire[RENAMES[k] or k] = v
+  end
   return wire
 end
 
@@ -78,7 +96,9 @@ M.handlers.mcp_message = function(client, req, entry)
 end
 
 local function error_text(err)
-  if type(err) == "table" and err.message then return tostring(err.message) end
+  if type(err) == "table" and err.message then
+    return tostring(err.message)
+  end
   return tostring(err)
 end
 
@@ -93,8 +113,12 @@ function M.dispatch(client, kind, v, in_loop)
     local entry = inflight[v]
     if entry then
       inflight[v] = nil
-      if entry.ctx then entry.ctx.cancelled = true end
-      if entry.task then entry.task:cancel() end
+      if entry.ctx then
+        entry.ctx.cancelled = true
+      end
+      if entry.task then
+        entry.task:cancel()
+      end
     end
     return
   end
@@ -111,19 +135,26 @@ function M.dispatch(client, kind, v, in_loop)
   local function run()
     local ok, payload = pcall(handler, client, req, entry)
     inflight[id] = nil
-    if client._core ~= core then return end -- disconnected meanwhile
+    if client._core ~= core then
+      return
+    end -- disconnected meanwhile
     if ok then
       -- An answer JSON cannot carry (NaN, a function) must still answer:
       -- with an error that says which part of it was wrong.
       local path, why = check.json_problem(payload, "answer")
       if path then
-        core:respond(id, nil, ("the %s callback's answer cannot be sent as JSON: %s is %s")
-          :format(tostring(req.subtype), path, why))
+        core:respond(
+          id,
+          nil,
+          ("the %s callback's answer cannot be sent as JSON: %s is %s"):format(tostring(req.subtype), path, why)
+        )
         client:_kick()
         return
       end
       local sent, err = pcall(core.respond, core, id, payload)
-      if not sent then core:respond(id, nil, "cannot send the callback's answer: " .. error_text(err)) end
+      if not sent then
+        core:respond(id, nil, "cannot send the callback's answer: " .. error_text(err))
+      end
     elseif not errors.is(payload, "CancelledError") then
       core:respond(id, nil, error_text(payload))
     end

@@ -32,21 +32,34 @@ local WEAK_VALUES = { __mode = "v" }
 
 --- The driver of client, created on first use (the client must have its core).
 function M.attach(client)
-  if client._driver then return client._driver end
+  if client._driver then
+    return client._driver
+  end
   local backend = loop.current()
-  local d = setmetatable({ ref = setmetatable({ client = client }, WEAK_VALUES), backend = backend, polls = {},
-    waiters = {}, closed = false }, Driver)
+  local d = setmetatable({
+    ref = setmetatable({ client = client }, WEAK_VALUES),
+    backend = backend,
+    polls = {},
+    waiters = {},
+    closed = false,
+  }, Driver)
   d.timer = backend.timer()
-  d.on_ready = function() d:ready() end
+  d.on_ready = function()
+    d:ready()
+  end
   -- The guard lives in the client and must not be reachable from the driver
   -- (the loop holds the driver): the driver keeps only its disarm function.
-  local guard, disarm = loop.finalizer(function() d:release() end)
+  local guard, disarm = loop.finalizer(function()
+    d:release()
+  end)
   d.disarm_guard = disarm
   client._driver = d
   client._driver_guard = guard
   if backend.pumps then
     -- host loop: claude.poll() pumps every attached client
-    backend.pumps[d] = function() return d:ready() end
+    backend.pumps[d] = function()
+      return d:ready()
+    end
   end
   d:sync()
   return d
@@ -55,7 +68,9 @@ end
 --- Pump once (no blocking) and wake whoever can go on.  Returns true if any
 --- task was woken.
 function Driver:ready()
-  if self.closed then return false end
+  if self.closed then
+    return false
+  end
   local client = self.ref.client
   if not client then -- collected (no task waited on it): its guard releases us, or we do it now
     self:release()
@@ -65,9 +80,13 @@ function Driver:ready()
     -- Never let an error escape into the loop's callback (luv would end the
     -- process); the waiting tasks get it instead.
     local ok, err = pcall(client._pump, client, 0, true)
-    if not ok then client._io_error = err end
+    if not ok then
+      client._io_error = err
+    end
   end
-  if self.closed then return false end -- a callback disconnected
+  if self.closed then
+    return false
+  end -- a callback disconnected
   self:sync()
   return self:check()
 end
@@ -75,12 +94,16 @@ end
 -- Watch exactly the fds the core lists now; arm the timer for the earliest
 -- deadline (the core's or a waiter's).
 function Driver:sync()
-  if self.closed then return end
+  if self.closed then
+    return
+  end
   local client = self.ref.client
   local core = client and client._core
   local want = {}
   if core then
-    for _, p in ipairs(core:pollfds()) do want[p.fd] = p.events end
+    for _, p in ipairs(core:pollfds()) do
+      want[p.fd] = p.events
+    end
   end
   for fd, p in pairs(self.polls) do
     if not want[fd] then
@@ -101,10 +124,16 @@ function Driver:sync()
   for w in pairs(self.waiters) do
     if w.deadline then
       local left = math.max(0, w.deadline - now)
-      if wait < 0 or left < wait then wait = left end
+      if wait < 0 or left < wait then
+        wait = left
+      end
     end
   end
-  if wait >= 0 then self.timer:start(wait, self.on_ready) else self.timer:stop() end
+  if wait >= 0 then
+    self.timer:start(wait, self.on_ready)
+  else
+    self.timer:stop()
+  end
 end
 
 -- Wake the waiters whose condition holds (or whose deadline passed).  They
@@ -130,9 +159,13 @@ end
 function Driver:next_deadline()
   local best
   for w in pairs(self.waiters) do
-    if w.deadline and (not best or w.deadline < best) then best = w.deadline end
+    if w.deadline and (not best or w.deadline < best) then
+      best = w.deadline
+    end
   end
-  if not best then return -1 end
+  if not best then
+    return -1
+  end
   return math.max(0, best - self.backend.now())
 end
 
@@ -153,7 +186,9 @@ end
 -- nothing run) when the client's guard is finalized: the client was collected
 -- (no task waited on it), or the Lua state is closing (nothing may run then).
 function Driver:release()
-  if self.released then return end
+  if self.released then
+    return
+  end
   self.released = true
   self.closed = true
   self.disarm_guard()
@@ -162,7 +197,9 @@ function Driver:release()
     self.polls[fd] = nil
   end
   self.timer:close()
-  if self.backend.pumps then self.backend.pumps[self] = nil end
+  if self.backend.pumps then
+    self.backend.pumps[self] = nil
+  end
 end
 
 --- Stop watching and wake every waiter (they find the client closed).  Must
@@ -170,7 +207,9 @@ end
 --- the watchers are finished at once (loop.lua: settle); inside the loop they
 --- finish with the current iteration.
 function Driver:close()
-  if self.closed then return end
+  if self.closed then
+    return
+  end
   self:release()
   self:check()
   local client = self.ref.client
@@ -178,7 +217,9 @@ function Driver:close()
     client._driver = nil
     client._driver_guard = nil
   end
-  if self.backend.settle then self.backend.settle() end
+  if self.backend.settle then
+    self.backend.settle()
+  end
 end
 
 return M

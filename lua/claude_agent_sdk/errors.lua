@@ -28,6 +28,15 @@ local Base = {}
 --- No `claude` executable was found (or cli_path is not one).
 ---@class CLINotFoundError : CLIConnectionError
 
+--- A spare (claude.prewarm / claude.pool) could not be claimed: start the
+--- session cold.  `reason` is the CLI's (cwd_not_found,
+--- permission_mode_not_claimable, project_settings_not_claimable,
+--- env_key_not_claimable, settings_not_applied, ...) or ours (already_claimed,
+--- spare_closed, spare_exited).
+---@class ClaimError : CLIConnectionError
+---@field reason string
+---@field cause any  the error underneath, when there is one
+
 --- The CLI exited with an error.
 ---@class ProcessError : ClaudeSDKError
 ---@field exit_code integer|nil
@@ -82,6 +91,7 @@ local parents = {
   ClaudeSDKError = nil,
   CLIConnectionError = "ClaudeSDKError",
   CLINotFoundError = "CLIConnectionError",
+  ClaimError = "CLIConnectionError",
   ProcessError = "ClaudeSDKError",
   ResultError = "ProcessError",
   CLIJSONDecodeError = "ClaudeSDKError",
@@ -93,7 +103,9 @@ local parents = {
   InvalidOptionError = "ClaudeSDKError",
 }
 M.kinds = {}
-for k in pairs(parents) do M.kinds[k] = true end
+for k in pairs(parents) do
+  M.kinds[k] = true
+end
 M.kinds.ClaudeSDKError = true
 
 local mts = {}
@@ -101,7 +113,9 @@ for kind in pairs(M.kinds) do
   mts[kind] = {
     __index = Base,
     __name = kind,
-    __tostring = function(e) return kind .. ": " .. tostring(e.message) end,
+    __tostring = function(e)
+      return kind .. ": " .. tostring(e.message)
+    end,
   }
 end
 
@@ -112,9 +126,15 @@ end
 ---@return ClaudeSDKError
 function M.new(kind, message, fields)
   local mt = mts[kind]
-  if not mt then error("unknown error kind " .. tostring(kind), 2) end
+  if not mt then
+    error("unknown error kind " .. tostring(kind), 2)
+  end
   local e = {}
-  if fields then for k, v in pairs(fields) do e[k] = v end end
+  if fields then
+    for k, v in pairs(fields) do
+      e[k] = v
+    end
+  end
   e.kind = kind
   e.message = message
   return setmetatable(e, mt)
@@ -134,11 +154,15 @@ end
 ---@param kind string|nil  default "ClaudeSDKError"
 ---@return boolean
 function M.is(err, kind)
-  if type(err) ~= "table" or not err.kind or mts[err.kind] ~= getmetatable(err) then return false end
+  if type(err) ~= "table" or not err.kind or mts[err.kind] ~= getmetatable(err) then
+    return false
+  end
   kind = kind or "ClaudeSDKError"
   local k = err.kind
   while k do
-    if k == kind then return true end
+    if k == kind then
+      return true
+    end
     k = parents[k]
   end
   return false
@@ -148,7 +172,9 @@ end
 ---   if err:is("CLIConnectionError") then ... end
 ---@param kind string|nil  default "ClaudeSDKError"
 ---@return boolean
-function Base:is(kind) return M.is(self, kind) end
+function Base:is(kind)
+  return M.is(self, kind)
+end
 
 --- The text of a ResultError, as the Python SDK words it: the first available
 --- of errors[], the result text, a non-success subtype, the API status.
@@ -159,12 +185,20 @@ function M.result_text(result)
   if type(errs) == "table" and #errs > 0 then
     local parts = {}
     for _, s in ipairs(errs) do
-      if type(s) == "string" and s:match("%S") then parts[#parts + 1] = s end
+      if type(s) == "string" and s:match("%S") then
+        parts[#parts + 1] = s
+      end
     end
-    if #parts > 0 then return table.concat(parts, "; ") end
+    if #parts > 0 then
+      return table.concat(parts, "; ")
+    end
   end
-  if type(result.result) == "string" and result.result ~= "" then return result.result end
-  if type(result.subtype) == "string" and result.subtype ~= "success" then return result.subtype end
+  if type(result.result) == "string" and result.result ~= "" then
+    return result.result
+  end
+  if type(result.subtype) == "string" and result.subtype ~= "success" then
+    return result.subtype
+  end
   if type(result.api_error_status) == "number" then
     return ("API error (HTTP %d)"):format(result.api_error_status)
   end

@@ -17,11 +17,13 @@ local M = {}
 
 --- Every hook event the CLI knows (PROTOCOL.md §6.1), plus the newer ones.
 M.EVENTS = {}
-for e in ([[PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification UserPromptSubmit
+for e in
+  ([[PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification UserPromptSubmit
   UserPromptExpansion SessionStart SessionEnd Stop StopFailure SubagentStart SubagentStop PreCompact PostCompact
   PermissionRequest PermissionDenied Setup TeammateIdle TaskCreated TaskCompleted Elicitation ElicitationResult
   ConfigChange WorktreeCreate WorktreeRemove InstructionsLoaded CwdChanged FileChanged MessageDisplay
-  PreModelSwitch PostModelSwitch DirectoryAdded PreSkillShellCommand]]):gmatch("%S+") do
+  PreModelSwitch PostModelSwitch DirectoryAdded PreSkillShellCommand]]):gmatch("%S+")
+do
   M.EVENTS[e] = true
 end
 
@@ -49,9 +51,13 @@ Matcher.__index = Matcher
 function M.HookMatcher(t)
   local fn = "claude.HookMatcher"
   check.opts(fn, "t", t, { matcher = true, hooks = true, timeout = true })
-  if t == nil then check.fail(fn, "t", "{ matcher = ..., hooks = { fn, ... }, timeout = ... }", t) end
+  if t == nil then
+    check.fail(fn, "t", "{ matcher = ..., hooks = { fn, ... }, timeout = ... }", t)
+  end
   check.string(fn, "t.matcher", t.matcher, { optional = true, text = true })
-  check.list(fn, "t.hooks", t.hooks, "a list of functions", true, function(f, arg, h) check.callable(f, arg, h) end)
+  check.list(fn, "t.hooks", t.hooks, "a list of functions", true, function(f, arg, h)
+    check.callable(f, arg, h)
+  end)
   check.number(fn, "t.timeout", t.timeout, { optional = true, min = 0 })
   return setmetatable({ matcher = t.matcher, hooks = t.hooks or {}, timeout = t.timeout }, Matcher)
 end
@@ -62,23 +68,35 @@ function M.validate(hooks)
   local function bad(msg)
     errors.raise("InvalidOptionError", "invalid option hooks: " .. msg, { option = "hooks" })
   end
-  if type(hooks) ~= "table" then bad("expected { EventName = { HookMatcher{...} } }") end
+  if type(hooks) ~= "table" then
+    bad("expected { EventName = { HookMatcher{...} } }")
+  end
   for event, matchers in pairs(hooks) do
     if not M.EVENTS[event] then
       local names = {}
-      for e in pairs(M.EVENTS) do names[#names + 1] = e end
+      for e in pairs(M.EVENTS) do
+        names[#names + 1] = e
+      end
       table.sort(names)
       bad(("unknown hook event %q (known: %s)"):format(tostring(event), table.concat(names, ", ")))
     end
-    if type(matchers) ~= "table" then bad(event .. " must be a list of HookMatcher") end
+    if type(matchers) ~= "table" then
+      bad(event .. " must be a list of HookMatcher")
+    end
     for _, m in ipairs(matchers) do
-      if type(m) ~= "table" or type(m.hooks) ~= "table" then bad(event .. ": each entry needs hooks = { fn, ... }") end
-      if m.matcher ~= nil and type(m.matcher) ~= "string" then bad(event .. ": matcher must be a string") end
-      if m.timeout ~= nil and (type(m.timeout) ~= "number" or not (m.timeout > 0) or m.timeout == math.huge) then
+      if type(m) ~= "table" or type(m.hooks) ~= "table" then
+        bad(event .. ": each entry needs hooks = { fn, ... }")
+      end
+      if m.matcher ~= nil and type(m.matcher) ~= "string" then
+        bad(event .. ": matcher must be a string")
+      end
+      if m.timeout ~= nil and (type(m.timeout) ~= "number" or not (m.timeout > 0) or m.timeout == math.huge) then -- luacheck: ignore 581 (NaN is not > 0)
         bad(event .. ": timeout must be a positive number of seconds")
       end
       for _, fn in ipairs(m.hooks) do
-        if type(fn) ~= "function" then bad(event .. ": hooks must be functions") end
+        if type(fn) ~= "function" then
+          bad(event .. ": hooks must be functions")
+        end
       end
     end
   end
@@ -90,10 +108,14 @@ end
 ---@return table callbacks  id -> function
 function M.register(hooks)
   local callbacks, n = {}, 0
-  if not hooks or next(hooks) == nil then return json.null, callbacks end
+  if not hooks or next(hooks) == nil then
+    return json.null, callbacks
+  end
   local wire = {}
   local events = {}
-  for event in pairs(hooks) do events[#events + 1] = event end
+  for event in pairs(hooks) do
+    events[#events + 1] = event
+  end
   table.sort(events) -- stable ids
   for _, event in ipairs(events) do
     local list = json.array()
@@ -106,7 +128,9 @@ function M.register(hooks)
         ids[#ids + 1] = id
       end
       local entry = { matcher = m.matcher == nil and json.null or m.matcher, hookCallbackIds = ids }
-      if m.timeout then entry.timeout = m.timeout end
+      if m.timeout then
+        entry.timeout = m.timeout
+      end
       list[#list + 1] = entry
     end
     wire[event] = list

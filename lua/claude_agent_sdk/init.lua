@@ -39,6 +39,7 @@ local check = require("claude_agent_sdk.check")
 ---@field InformationalMessage table
 ---@field LocalCommandOutputMessage table
 ---@field Message table
+---@field MirrorErrorMessage table
 ---@field PermissionDeniedMessage table
 ---@field PromptSuggestionMessage table
 ---@field RateLimitEvent table
@@ -65,6 +66,7 @@ local check = require("claude_agent_sdk.check")
 ---@field ToolUseSummaryMessage table
 ---@field UserMessage table
 ---@field CLIConnectionError "CLIConnectionError"
+---@field ClaimError "ClaimError"
 ---@field CLIJSONDecodeError "CLIJSONDecodeError"
 ---@field CanUseToolShadowedWarning "CanUseToolShadowedWarning"  a warning kind (claude.warnings)
 ---@field CLINotFoundError "CLINotFoundError"
@@ -80,7 +82,9 @@ local check = require("claude_agent_sdk.check")
 ---@field sessions table  sessions.lua, loaded on first access
 local M = {}
 
-local function pack(...) return { n = select("#", ...), ... } end
+local function pack(...)
+  return { n = select("#", ...), ... }
+end
 
 M.VERSION = options.VERSION
 M.ClaudeSDKClient = Client
@@ -96,10 +100,14 @@ M.json = json
 ---@return boolean
 function M.isinstance(obj, cls)
   if type(cls) == "string" then
-    if not errors.kinds[cls] then check.fail("claude.isinstance", "cls", "a message class or an error kind", cls) end
+    if not errors.kinds[cls] then
+      check.fail("claude.isinstance", "cls", "a message class or an error kind", cls)
+    end
     return errors.is(obj, cls)
   end
-  if type(cls) ~= "table" then check.fail("claude.isinstance", "cls", "a message class or an error kind", cls) end
+  if type(cls) ~= "table" then
+    check.fail("claude.isinstance", "cls", "a message class or an error kind", cls)
+  end
   return messages.isinstance(obj, cls)
 end
 
@@ -117,53 +125,71 @@ M.create_sdk_mcp_server = mcp.create_sdk_mcp_server
 -- The CLI's session transcripts.  sessions.lua is a quarter of the SDK's
 -- code and few scripts use it: it loads on first use, which keeps
 -- require("claude_agent_sdk") about 1 ms shorter.
-local function sessions() return require("claude_agent_sdk.sessions") end
+local function sessions()
+  return require("claude_agent_sdk.sessions")
+end
 
 --- The sessions of a project (or of all projects), newest first.
 ---@param opts ListSessionsOptions|nil
 ---@return SDKSessionInfo[]
-function M.list_sessions(opts) return sessions().list_sessions(opts) end
+function M.list_sessions(opts)
+  return sessions().list_sessions(opts)
+end
 
 --- One session's summary, or nil when there is no such session.
 ---@param session_id string
 ---@param opts SessionLookupOptions|nil
 ---@return SDKSessionInfo|nil
-function M.get_session_info(session_id, opts) return sessions().get_session_info(session_id, opts) end
+function M.get_session_info(session_id, opts)
+  return sessions().get_session_info(session_id, opts)
+end
 
 --- The user and assistant messages of a session's transcript, in order.
 ---@param session_id string
 ---@param opts SessionMessagesOptions|nil
 ---@return SessionMessage[]
-function M.get_session_messages(session_id, opts) return sessions().get_session_messages(session_id, opts) end
+function M.get_session_messages(session_id, opts)
+  return sessions().get_session_messages(session_id, opts)
+end
 
 --- Give a session a title (appends a custom-title entry to its transcript).
 ---@param session_id string
 ---@param title string
 ---@param opts SessionLookupOptions|nil
-function M.rename_session(session_id, title, opts) sessions().rename_session(session_id, title, opts) end
+function M.rename_session(session_id, title, opts)
+  sessions().rename_session(session_id, title, opts)
+end
 
 --- Tag a session; nil clears the tag.
 ---@param session_id string
 ---@param tag string|nil
 ---@param opts SessionLookupOptions|nil
-function M.tag_session(session_id, tag, opts) sessions().tag_session(session_id, tag, opts) end
+function M.tag_session(session_id, tag, opts)
+  sessions().tag_session(session_id, tag, opts)
+end
 
 --- Delete a session's transcript and its subagent transcripts.
 ---@param session_id string
 ---@param opts SessionLookupOptions|nil
-function M.delete_session(session_id, opts) sessions().delete_session(session_id, opts) end
+function M.delete_session(session_id, opts)
+  sessions().delete_session(session_id, opts)
+end
 
 --- Copy a session (up to a message) into a new one with fresh uuids.
 ---@param session_id string
 ---@param opts ForkSessionOptions|nil
 ---@return ForkSessionResult
-function M.fork_session(session_id, opts) return sessions().fork_session(session_id, opts) end
+function M.fork_session(session_id, opts)
+  return sessions().fork_session(session_id, opts)
+end
 
 --- The ids of a session's subagents.
 ---@param session_id string
 ---@param opts SessionLookupOptions|nil
 ---@return string[]
-function M.list_subagents(session_id, opts) return sessions().list_subagents(session_id, opts) end
+function M.list_subagents(session_id, opts)
+  return sessions().list_subagents(session_id, opts)
+end
 
 --- A subagent's user and assistant messages, in order.
 ---@param session_id string
@@ -172,6 +198,156 @@ function M.list_subagents(session_id, opts) return sessions().list_subagents(ses
 ---@return SessionMessage[]
 function M.get_subagent_messages(session_id, agent_id, opts)
   return sessions().get_subagent_messages(session_id, agent_id, opts)
+end
+
+-- Warm start: a client connected ahead, spares (--await-claim) and a pool
+-- of them.  Loaded on first use, like the sessions.
+--- A client already connected (spawned and initialized): its first query pays no start-up.
+---@param opts ClaudeAgentOptions|nil
+---@return ClaudeSDKClient
+function M.startup(opts)
+  return require("claude_agent_sdk.warm").startup(opts)
+end
+
+--- A parked CLI (--await-claim) to bind later with spare:claim({ cwd = ... }).
+---@param opts ClaudeAgentOptions|nil  the host-level options, fixed for the spare's life
+---@return ClaudeSpare
+function M.prewarm(opts)
+  return require("claude_agent_sdk.warm").prewarm(opts)
+end
+
+--- A pool that keeps `size` spares ready; pool:client({ cwd = ... }) claims one or starts cold.
+---@param opts {size: integer|nil, options: ClaudeAgentOptions|nil}
+---@return ClaudeSparePool
+function M.pool(opts)
+  return require("claude_agent_sdk.pool").pool(opts)
+end
+
+-- Session stores (session_store.lua): the Python SDK's SessionStore protocol,
+-- the stores shipped, and the readers over a store.  Loaded on first use.
+local function readers()
+  return require("claude_agent_sdk.store_readers")
+end
+
+--- A session store in a Lua table (tests, development).
+---@return InMemorySessionStore
+function M.InMemorySessionStore()
+  return require("claude_agent_sdk.session_store").InMemorySessionStore()
+end
+
+--- The embedded default store: a directory of JSON-lines files.
+---   local store = claude.FileSessionStore({ dir = "/var/lib/agent/sessions" })
+---@param opts {dir: string}
+---@return FileSessionStore
+function M.FileSessionStore(opts)
+  return require("claude_agent_sdk.stores.file").new(opts)
+end
+
+--- A store on a Redis server, over the loop's TCP (luv or Neovim).
+---   local store = claude.RedisSessionStore({ host = "127.0.0.1", port = 6379, prefix = "agents" })
+---@param opts {host: string|nil, port: integer|nil, prefix: string|nil, timeout: number|nil}|nil
+---@return RedisSessionStore
+function M.RedisSessionStore(opts)
+  return require("claude_agent_sdk.stores.redis").new(opts)
+end
+
+--- The SessionStore project_key of a directory (default: the current one).
+---@param directory string|nil
+---@return string
+function M.project_key_for_directory(directory)
+  return sessions().project_key_for_directory(directory)
+end
+
+--- Copy a local session (and its subagents) into a store.
+---@param session_id string
+---@param store SessionStore
+---@param opts {directory: string|nil, config_dir: string|nil, include_subagents: boolean|nil, batch_size: integer|nil}|nil
+function M.import_session_to_store(session_id, store, opts)
+  readers().import_session_to_store(session_id, store, opts)
+end
+
+--- The sessions of a project in a store, newest first.
+---@param store SessionStore
+---@param opts {directory: string|nil, limit: integer|nil, offset: integer|nil}|nil
+---@return SDKSessionInfo[]
+function M.list_sessions_from_store(store, opts)
+  return readers().list_sessions_from_store(store, opts)
+end
+
+--- One session's metadata from a store, or nil.
+---@param store SessionStore
+---@param session_id string
+---@param opts {directory: string|nil}|nil
+---@return SDKSessionInfo|nil
+function M.get_session_info_from_store(store, session_id, opts)
+  return readers().get_session_info_from_store(store, session_id, opts)
+end
+
+--- A session's user and assistant messages from a store, in order.
+---@param store SessionStore
+---@param session_id string
+---@param opts {directory: string|nil, limit: integer|nil, offset: integer|nil}|nil
+---@return SessionMessage[]
+function M.get_session_messages_from_store(store, session_id, opts)
+  return readers().get_session_messages_from_store(store, session_id, opts)
+end
+
+--- The ids of a session's subagents in a store.
+---@param store SessionStore
+---@param session_id string
+---@param opts {directory: string|nil}|nil
+---@return string[]
+function M.list_subagents_from_store(store, session_id, opts)
+  return readers().list_subagents_from_store(store, session_id, opts)
+end
+
+--- A subagent's messages from a store, in order.
+---@param store SessionStore
+---@param session_id string
+---@param agent_id string
+---@param opts {directory: string|nil, limit: integer|nil, offset: integer|nil}|nil
+---@return SessionMessage[]
+function M.get_subagent_messages_from_store(store, session_id, agent_id, opts)
+  return readers().get_subagent_messages_from_store(store, session_id, agent_id, opts)
+end
+
+local function mutations()
+  return require("claude_agent_sdk.store_mutations")
+end
+
+--- Give a stored session a title (appends a custom-title entry to the store).
+---@param store SessionStore
+---@param session_id string
+---@param title string
+---@param opts {directory: string|nil}|nil
+function M.rename_session_via_store(store, session_id, title, opts)
+  mutations().rename_session_via_store(store, session_id, title, opts)
+end
+
+--- Tag a stored session; nil clears the tag.
+---@param store SessionStore
+---@param session_id string
+---@param tag string|nil
+---@param opts {directory: string|nil}|nil
+function M.tag_session_via_store(store, session_id, tag, opts)
+  mutations().tag_session_via_store(store, session_id, tag, opts)
+end
+
+--- Delete a stored session (the store's delete; nothing without one).
+---@param store SessionStore
+---@param session_id string
+---@param opts {directory: string|nil}|nil
+function M.delete_session_via_store(store, session_id, opts)
+  mutations().delete_session_via_store(store, session_id, opts)
+end
+
+--- Fork a stored session into a new one with fresh uuids, in the store.
+---@param store SessionStore
+---@param session_id string
+---@param opts {directory: string|nil, up_to_message_id: string|nil, title: string|nil}|nil
+---@return {session_id: string}
+function M.fork_session_via_store(store, session_id, opts)
+  return mutations().fork_session_via_store(store, session_id, opts)
 end
 
 -- stream_event deltas
@@ -191,7 +367,9 @@ M.suspend = async.suspend
 ---   claude.use_loop("host")   -- a game's frame loop calls claude.poll() / client:pump(0)
 ---@param what table|string
 ---@return ClaudeLoopBackend  the backend now in use
-function M.use_loop(what) return loop.use(what) end
+function M.use_loop(what)
+  return loop.use(what)
+end
 
 --- Host-loop mode without a particular client: pump every client that tasks
 --- wait on, run due timers and resume ready tasks.  Never blocks.
@@ -201,8 +379,12 @@ function M.poll()
   return backend.step and backend.step() or false
 end
 
-for name, cls in pairs(messages.classes) do M[name] = cls end
-for kind in pairs(errors.kinds) do M[kind] = kind end
+for name, cls in pairs(messages.classes) do
+  M[name] = cls
+end
+for kind in pairs(errors.kinds) do
+  M[kind] = kind
+end
 
 --- Connect, run fn(client), and always disconnect, on every Lua version.
 ---   claude.with_client(opts, function(client) client:query("Hi") ... end)
@@ -215,7 +397,9 @@ function M.with_client(opts, fn)
   client:connect()
   local res = pack(pcall(fn, client))
   client:disconnect()
-  if not res[1] then error(res[2], 0) end
+  if not res[1] then
+    error(res[2], 0)
+  end
   return (table.unpack or unpack)(res, 2, res.n)
 end
 
@@ -229,4 +413,3 @@ return setmetatable(M, {
     end
   end,
 })
-

@@ -1,8 +1,11 @@
 --- JSON values in Lua (DESIGN.md §4): null, arrays, encode and decode.
 --
--- Backed by the C core (cJSON).  `null` is a light userdata NULL, so it equals
--- lua-cjson's `cjson.null`; arrays carry `array_mt`, so an empty array encodes
--- back as `[]` and a tool input echoed to the CLI round-trips exactly.
+-- Backed by the C module (csrc/lua_cas_json.c): text is decoded by one walk
+-- that checks as it builds, and encoded straight into a buffer (integers
+-- exactly, floats that read back the same).  `null` is a light userdata NULL,
+-- so it equals lua-cjson's `cjson.null`; arrays carry `array_mt`, so an empty
+-- array encodes back as `[]` and a tool input echoed to the CLI round-trips
+-- exactly.
 --
 --   local json = require("claude_agent_sdk.json")
 --   json.encode(json.array({}))   --> "[]"
@@ -42,7 +45,9 @@ end
 function M.encode(v)
   check.jsonable("claude.json.encode", "v", v)
   local ok, s = pcall(core.encode, v)
-  if not ok then errors.raise("ClaudeSDKError", "cannot encode JSON: " .. tostring(s)) end
+  if not ok then
+    errors.raise("ClaudeSDKError", "cannot encode JSON: " .. tostring(s))
+  end
   return s
 end
 
@@ -51,7 +56,9 @@ end
 ---@param s string
 ---@return any
 function M.decode(s)
-  if type(s) ~= "string" then check.fail("claude.json.decode", "s", "a string", s) end
+  if type(s) ~= "string" then
+    check.fail("claude.json.decode", "s", "a string", s)
+  end
   local v, msg, code = core.decode(s)
   if v == nil and msg then
     errors.raise("CLIJSONDecodeError", msg .. ": " .. s:sub(1, 100), { code = code, line = s:sub(1, 200) })

@@ -54,10 +54,14 @@ local errors = require("claude_agent_sdk.errors")
 local preloaded_luv
 if not (type(rawget(_G, "vim")) == "table" and (_G.vim.uv or _G.vim.loop)) then
   local ok, uv = pcall(require, "luv")
-  if ok then preloaded_luv = uv end
+  if ok then
+    preloaded_luv = uv
+  end
 end
 
-local function pack(...) return { n = select("#", ...), ... } end
+local function pack(...)
+  return { n = select("#", ...), ... }
+end
 
 -- >0 while a finalizer of ours runs (the loop is never run from there).
 local finalizing = 0
@@ -72,13 +76,17 @@ local finalizing = 0
 function M.finalizer(fn)
   local armed = true
   local function gc()
-    if not armed then return end
+    if not armed then
+      return
+    end
     armed = false
     finalizing = finalizing + 1
     -- an error must not escape: LuaJIT would rethrow it wherever the GC ran
     local ok, err = pcall(fn)
     finalizing = finalizing - 1
-    if not ok then pcall(io.stderr.write, io.stderr, "claude_agent_sdk: finalizer failed: ", tostring(err), "\n") end
+    if not ok then
+      pcall(io.stderr.write, io.stderr, "claude_agent_sdk: finalizer failed: ", tostring(err), "\n")
+    end
   end
   local obj
   if newproxy then
@@ -87,7 +95,9 @@ function M.finalizer(fn)
   else
     obj = setmetatable({}, { __gc = gc })
   end
-  return obj, function() armed = false end
+  return obj, function()
+    armed = false
+  end
 end
 
 -- Per luv module: the handles this library opened and has not closed
@@ -110,22 +120,32 @@ end
 -- without loop_mode() cannot tell whether the host's uv.run is active: then
 -- only the sentinel at lua_close runs it.
 local function may_run(uv)
-  if finalizing > 0 or not uv.loop_mode then return false end
+  if finalizing > 0 or not uv.loop_mode then
+    return false
+  end
   local co, main = coroutine.running()
-  if co and not main then return false end
+  if co and not main then
+    return false
+  end
   return uv.loop_mode() == nil
 end
 
 -- Close one of our handles (once); the close callback counts it finished.
 local function close_handle(tr, h)
-  if not tr.owned[h] then return end
+  if not tr.owned[h] then
+    return
+  end
   tr.owned[h] = nil
   local ok, closing = pcall(h.is_closing, h)
-  if not ok or closing then return end
+  if not ok or closing then
+    return
+  end
   if tr.managed then
     tr.closing = tr.closing + 1
     pcall(h.stop, h)
-    h:close(function() tr.closing = tr.closing - 1 end)
+    h:close(function()
+      tr.closing = tr.closing - 1
+    end)
   else
     pcall(h.stop, h)
     h:close()
@@ -138,25 +158,33 @@ local function drain(tr)
   local uv = tr.uv
   local timer = tr.defer_timer
   -- deferred functions wait for a real turn of the loop, not this one
-  if timer then timer:stop() end
+  if timer then
+    timer:stop()
+  end
   local rounds = 0
   while tr.closing > 0 and rounds < 16 do
     uv.run("nowait")
     rounds = rounds + 1
   end
-  if timer and tr.defer_timer == timer then timer:start(0, 0, tr.run_deferred) end
+  if timer and tr.defer_timer == timer then
+    timer:start(0, 0, tr.run_deferred)
+  end
 end
 
 -- Run the deferred functions queued so far; errors go to stderr.
 local function run_deferred(tr)
   local timer = tr.defer_timer
   tr.defer_timer = nil
-  if timer then close_handle(tr, timer) end
+  if timer then
+    close_handle(tr, timer)
+  end
   local q = tr.deferred
   tr.deferred = {}
   for _, fn in ipairs(q) do
     local ok, err = pcall(fn)
-    if not ok then pcall(io.stderr.write, io.stderr, "claude_agent_sdk: ", tostring(err), "\n") end
+    if not ok then
+      pcall(io.stderr.write, io.stderr, "claude_agent_sdk: ", tostring(err), "\n")
+    end
   end
 end
 
@@ -164,12 +192,18 @@ end
 -- nothing to do).  Deferred functions run, our handles close, and the loop
 -- runs until the closes are done, before luv frees any of them.
 local function at_exit(tr, self)
-  if self ~= tr.sentinel or tr.exited then return end
+  if self ~= tr.sentinel or tr.exited then
+    return
+  end
   tr.exited = true
   run_deferred(tr)
   local list = {}
-  for h in pairs(tr.owned) do list[#list + 1] = h end
-  for _, h in ipairs(list) do pcall(close_handle, tr, h) end
+  for h in pairs(tr.owned) do
+    list[#list + 1] = h
+  end
+  for _, h in ipairs(list) do
+    pcall(close_handle, tr, h)
+  end
   local uv = tr.uv
   if tr.closing > 0 and not (uv.loop_mode and uv.loop_mode() ~= nil) then
     local rounds = 0
@@ -188,7 +222,9 @@ local function refresh_sentinel(tr)
       finalizing = finalizing + 1
       local ok, err = pcall(at_exit, tr, self)
       finalizing = finalizing - 1
-      if not ok then pcall(io.stderr.write, io.stderr, "claude_agent_sdk: at exit: ", tostring(err), "\n") end
+      if not ok then
+        pcall(io.stderr.write, io.stderr, "claude_agent_sdk: at exit: ", tostring(err), "\n")
+      end
     end
     if newproxy then
       tr.sentinel_proto = newproxy(true)
@@ -206,7 +242,9 @@ end
 
 local function own(tr, h)
   tr.owned[h] = true
-  if tr.managed then refresh_sentinel(tr) end
+  if tr.managed then
+    refresh_sentinel(tr)
+  end
   return h
 end
 
@@ -219,8 +257,12 @@ end
 local function uv_backend(uv, name, schedule, deferred, managed)
   local b = { name = name, uv = uv }
   local tr = tracker(uv)
-  if managed then tr.managed = true end
-  tr.run_deferred = tr.run_deferred or function() run_deferred(tr) end
+  if managed then
+    tr.managed = true
+  end
+  tr.run_deferred = tr.run_deferred or function()
+    run_deferred(tr)
+  end
 
   function b.now()
     uv.update_time()
@@ -236,10 +278,18 @@ local function uv_backend(uv, name, schedule, deferred, managed)
       -- after a slow callback that is well in the past, and a sleep(1000)
       -- came back after 954 ms (seen under valgrind).  Count from now.
       uv.update_time()
-      h:start(math.max(0, math.floor(ms)), 0, function() schedule(cb) end)
+      h:start(math.max(0, math.floor(ms)), 0, function()
+        schedule(cb)
+      end)
     end
-    function t:stop() if tr.owned[h] then h:stop() end end
-    function t:close() close_handle(tr, h) end
+    function t:stop()
+      if tr.owned[h] then
+        h:stop()
+      end
+    end
+    function t:close()
+      close_handle(tr, h)
+    end
     return t
   end
 
@@ -247,7 +297,9 @@ local function uv_backend(uv, name, schedule, deferred, managed)
     local h = own(tr, uv.new_poll(fd))
     local p = { events = nil }
     function p:start(events, cb)
-      if self.events == events then return end
+      if self.events == events then
+        return
+      end
       self.events = events
       h:start(events, function()
         if deferred then
@@ -257,15 +309,25 @@ local function uv_backend(uv, name, schedule, deferred, managed)
         schedule(cb)
       end)
     end
-    function p:stop() if tr.owned[h] then h:stop() end; self.events = nil end
-    function p:close() close_handle(tr, h); self.events = nil end
+    function p:stop()
+      if tr.owned[h] then
+        h:stop()
+      end
+      self.events = nil
+    end
+    function p:close()
+      close_handle(tr, h)
+      self.events = nil
+    end
     return p
   end
 
   --- Finish the closes of our handles (luv: runs the loop "nowait" when
   --- allowed here, see the header; elsewhere nothing to do).
   function b.settle()
-    if managed and tr.closing > 0 and may_run(uv) then drain(tr) end
+    if managed and tr.closing > 0 and may_run(uv) then
+      drain(tr)
+    end
   end
 
   --- Run fn on a later turn of the loop (luv: a 0 ms timer, closed when it
@@ -321,20 +383,27 @@ end
 ---@return ClaudeLoopBackend
 function M.luv(uv)
   uv = uv or preloaded_luv or require("luv")
-  local b = uv_backend(uv, "luv", function(fn) fn() end, false, true)
+  local b = uv_backend(uv, "luv", function(fn)
+    fn()
+  end, false, true)
   function b.run_until(pred)
-    if pred() then return b.settle() end
+    if pred() then
+      return b.settle()
+    end
     if uv.loop_mode and uv.loop_mode() ~= nil then
       -- uv_run is not reentrant: waiting here would run the loop inside itself
-      errors.raise("ClaudeSDKError", "this call would block inside a callback of the running luv loop: "
-        .. "call it from a task, e.g. claude.spawn(function() ... end)")
+      errors.raise(
+        "ClaudeSDKError",
+        "this call would block inside a callback of the running luv loop: "
+          .. "call it from a task, e.g. claude.spawn(function() ... end)"
+      )
     end
     while not pred() do
       -- "once" blocks until something happens; with nothing left to wait for
       -- it returns false, and pred must already hold or never will.
       if not uv.run("once") and not pred() then
         b.settle()
-        error("the event loop ran out of work before the task finished (a deadlock?)", 0)
+        errors.raise("ClaudeSDKError", "the event loop ran out of work before the task finished (a deadlock?)")
       end
     end
     b.settle()
@@ -350,7 +419,9 @@ function M.nvim()
   -- Neovim runs its loop on its own: we never run it (settle does nothing)
   local b = uv_backend(uv, "nvim", vim.schedule, true, false)
   function b.run_until(pred)
-    while not pred() do vim.wait(1000, pred, 10) end
+    while not pred() do
+      vim.wait(1000, pred, 10)
+    end
   end
   return b
 end
@@ -361,7 +432,9 @@ function M.host()
   local core = require("claude_agent_sdk.core")
   local b = { name = "host", timers = {}, queue = {}, pumps = {} }
 
-  function b.now() return core.now() end
+  function b.now()
+    return core.now()
+  end
 
   function b.timer()
     local t = {}
@@ -369,7 +442,9 @@ function M.host()
       self.due, self.cb = core.now() + ms, cb
       b.timers[self] = true
     end
-    function t:stop() b.timers[self] = nil end
+    function t:stop()
+      b.timers[self] = nil
+    end
     t.close = t.stop
     return t
   end
@@ -379,7 +454,9 @@ function M.host()
     return { start = function() end, stop = function() end, close = function() end }
   end
 
-  function b.schedule(fn) b.queue[#b.queue + 1] = fn end
+  function b.schedule(fn)
+    b.queue[#b.queue + 1] = fn
+  end
   b.defer = b.schedule
   function b.settle() end
 
@@ -388,14 +465,20 @@ function M.host()
   function b.step()
     local ran = false
     for _, pump in pairs(b.pumps) do
-      if pump() then ran = true end
+      if pump() then
+        ran = true
+      end
     end
     local now = core.now()
     local due = {}
     for t in pairs(b.timers) do
-      if t.due <= now then due[#due + 1] = t end
+      if t.due <= now then
+        due[#due + 1] = t
+      end
     end
-    table.sort(due, function(x, y) return x.due < y.due end)
+    table.sort(due, function(x, y)
+      return x.due < y.due
+    end)
     for _, t in ipairs(due) do
       b.timers[t] = nil
       t.cb()
@@ -404,7 +487,9 @@ function M.host()
     while #b.queue > 0 do
       local q = b.queue
       b.queue = {}
-      for _, fn in ipairs(q) do fn() end
+      for _, fn in ipairs(q) do
+        fn()
+      end
       ran = true
     end
     return ran
@@ -414,10 +499,16 @@ function M.host()
   function b.next_due()
     local best
     for t in pairs(b.timers) do
-      if not best or t.due < best then best = t.due end
+      if not best or t.due < best then
+        best = t.due
+      end
     end
-    if #b.queue > 0 then return 0 end
-    if not best then return -1 end
+    if #b.queue > 0 then
+      return 0
+    end
+    if not best then
+      return -1
+    end
     return math.max(0, math.ceil(best - core.now()))
   end
 
@@ -425,7 +516,9 @@ function M.host()
     while not pred() do
       if not b.step() then
         local wait = b.next_due()
-        if wait < 0 or wait > 10 then wait = 10 end
+        if wait < 0 or wait > 10 then
+          wait = 10
+        end
         core.sleep(wait)
       end
     end
@@ -438,7 +531,9 @@ local current
 --- The backend in use, choosing one on first use.
 ---@return ClaudeLoopBackend
 function M.current()
-  if current then return current end
+  if current then
+    return current
+  end
   local vim = rawget(_G, "vim")
   if type(vim) == "table" and (vim.uv or vim.loop) and vim.schedule then
     current = M.nvim()
@@ -454,22 +549,48 @@ end
 ---@return ClaudeLoopBackend
 function M.use(what)
   local expected = 'a luv module, "luv", "nvim", "host" or a backend table (timer, poll, schedule, now, run_until)'
-  if what == "luv" then current = M.luv()
+  if what == "luv" then
+    current = M.luv()
   elseif what == "nvim" then
     local vim = rawget(_G, "vim")
     if not (type(vim) == "table" and (vim.uv or vim.loop) and vim.schedule) then
       check.fail("claude.use_loop", "what", '"nvim" only inside Neovim (vim.uv or vim.loop)', what)
     end
     current = M.nvim()
-  elseif what == "host" then current = M.host()
-  elseif type(what) == "table" and type(what.new_timer) == "function" then current = M.luv(what)
+  elseif what == "host" then
+    current = M.host()
+  elseif type(what) == "table" and type(what.new_timer) == "function" then
+    current = M.luv(what)
   elseif type(what) == "table" and type(what.timer) == "function" and type(what.schedule) == "function" then
     current = what
-  else check.fail("claude.use_loop", "what", expected, what) end
+  else
+    check.fail("claude.use_loop", "what", expected, what)
+  end
   return current
 end
 
 M.pack = pack
+
+--- Track a luv handle made outside the backends (a session store's TCP
+--- connection) like the backends' own: closed with them at lua_close, its
+--- close finished by settle.  Returns h.
+---@param uv table  the luv module it belongs to
+---@param h userdata
+---@return userdata
+function M.own_handle(uv, h)
+  local tr = tracker(uv)
+  if uv == preloaded_luv then
+    tr.managed = true -- standalone luv: the loop is ours to run at exit
+  end
+  return own(tr, h)
+end
+
+--- Close a handle given to own_handle (once; later calls do nothing).
+---@param uv table
+---@param h userdata
+function M.close_handle(uv, h)
+  close_handle(tracker(uv), h)
+end
 
 --- Tell the user something the library cannot raise (a task that failed
 --- unobserved, a warning): vim.notify at `level` ("ERROR", "WARN") inside
@@ -480,7 +601,9 @@ function M.report(text, level)
   local vim = rawget(_G, "vim")
   if type(vim) == "table" and vim.notify and vim.schedule then
     local levels = vim.log and vim.log.levels or {}
-    vim.schedule(function() vim.notify(text, levels[level] or (level == "ERROR" and 4 or 3)) end)
+    vim.schedule(function()
+      vim.notify(text, levels[level] or (level == "ERROR" and 4 or 3))
+    end)
   else
     io.stderr:write(text, "\n")
   end

@@ -31,22 +31,33 @@ local SIMPLE_TYPES = { string = true, number = true, integer = true, boolean = t
 -- {a = "number"} -> a JSON Schema object with every key required; a table
 -- that already looks like a JSON Schema is used as it is.
 local function to_schema(schema)
-  if schema == nil then return { type = "object", properties = {} } end
-  if type(schema) ~= "table" then check.fail("claude.tool", "schema", "a table", schema) end
+  if schema == nil then
+    return { type = "object", properties = {} }
+  end
+  if type(schema) ~= "table" then
+    check.fail("claude.tool", "schema", "a table", schema)
+  end
   check.jsonable("claude.tool", "schema", schema)
   -- A full JSON Schema describes an object; the shorthand may well have an
   -- argument called "type" (of type "string", say).
-  if schema["$schema"] ~= nil or schema.type == "object" or
-    (schema.type ~= nil and type(schema.properties) == "table") then
+  if
+    schema["$schema"] ~= nil
+    or schema.type == "object"
+    or (schema.type ~= nil and type(schema.properties) == "table")
+  then
     return schema
   end
   local props, required = {}, json.array()
   local names = {}
-  for k in pairs(schema) do names[#names + 1] = k end
+  for k in pairs(schema) do
+    names[#names + 1] = k
+  end
   table.sort(names)
   for _, name in ipairs(names) do
     local t = schema[name]
-    if type(name) ~= "string" then check.fail("claude.tool", "schema", "string keys", name) end
+    if type(name) ~= "string" then
+      check.fail("claude.tool", "schema", "string keys", name)
+    end
     if type(t) == "string" then
       if not SIMPLE_TYPES[t] then
         check.fail("claude.tool", "schema." .. name, "a type name (string, number, integer, boolean, object, array)", t)
@@ -80,8 +91,15 @@ function M.tool(name, description, schema, handler, opts)
   check.opts(fn, "opts", opts, { annotations = true, max_result_size_chars = true })
   opts = opts or {}
   check.type(fn, "opts.annotations", opts.annotations, "table", true)
-  if opts.annotations then check.jsonable(fn, "opts.annotations", opts.annotations) end
-  check.number(fn, "opts.max_result_size_chars", opts.max_result_size_chars, { optional = true, integer = true, min = 1 })
+  if opts.annotations then
+    check.jsonable(fn, "opts.annotations", opts.annotations)
+  end
+  check.number(
+    fn,
+    "opts.max_result_size_chars",
+    opts.max_result_size_chars,
+    { optional = true, integer = true, min = 1 }
+  )
   return {
     name = name,
     description = description,
@@ -109,13 +127,17 @@ Server.__name = "SdkMcpServer"
 ---@return SdkMcpServer
 function M.create_sdk_mcp_server(args)
   local fn = "claude.create_sdk_mcp_server"
-  if type(args) ~= "table" then check.fail(fn, "args", "{ name = ..., version = ..., tools = {...} }", args) end
+  if type(args) ~= "table" then
+    check.fail(fn, "args", "{ name = ..., version = ..., tools = {...} }", args)
+  end
   check.opts(fn, "args", args, { name = true, version = true, tools = true })
   check.string(fn, "args.name", args.name, { nonempty = true, text = true })
   check.string(fn, "args.version", args.version, { optional = true, text = true })
   check.list(fn, "args.tools", args.tools, "a list of tools made with claude.tool()", true)
-  local s = setmetatable({ type = "sdk", name = args.name, version = args.version or "1.0.0", tools = {},
-    by_name = {} }, Server)
+  local s = setmetatable(
+    { type = "sdk", name = args.name, version = args.version or "1.0.0", tools = {}, by_name = {} },
+    Server
+  )
   for i, t in ipairs(args.tools or {}) do
     if type(t) ~= "table" or t.handler == nil or type(t.input_schema) ~= "table" then
       check.fail(fn, ("args.tools[%d]"):format(i), "a tool made with claude.tool()", t)
@@ -156,18 +178,25 @@ local function normalize_result(tool, r)
   end
   if type(r) == "string" then
     local path, why = check.json_problem(r, "result")
-    if path then return invalid("the text is " .. why:gsub("^a string that ", "")) end
+    if path then
+      return invalid("the text is " .. why:gsub("^a string that ", ""))
+    end
     return text_result(r)
   end
-  if r == nil then return invalid("nothing (return a string or { content = { { type = \"text\", text = ... } } })") end
+  if r == nil then
+    return invalid('nothing (return a string or { content = { { type = "text", text = ... } } })')
+  end
   if type(r) ~= "table" then
     return invalid(("a %s (return a string or { content = { ... } })"):format(type(r)))
   end
   local content = r.content
-  if content == nil then content = {} end
+  if content == nil then
+    content = {}
+  end
   if type(content) ~= "table" then
-    return invalid(("content is a %s, not a list of content blocks such as { type = \"text\", text = ... }")
-      :format(type(content)))
+    return invalid(
+      ('content is a %s, not a list of content blocks such as { type = "text", text = ... }'):format(type(content))
+    )
   end
   for i, block in ipairs(content) do
     if type(block) ~= "table" or type(block.type) ~= "string" then
@@ -175,14 +204,18 @@ local function normalize_result(tool, r)
     end
   end
   local out = {}
-  for k, v in pairs(r) do out[k] = v end
+  for k, v in pairs(r) do
+    out[k] = v
+  end
   out.content = json.array(content)
   if out.is_error ~= nil and out.isError == nil then
     out.isError = out.is_error
     out.is_error = nil
   end
   local path, why = check.json_problem(out, "result")
-  if path then return invalid(("%s is %s, which JSON cannot carry"):format(path, why)) end
+  if path then
+    return invalid(("%s is %s, which JSON cannot carry"):format(path, why))
+  end
   return out
 end
 
@@ -192,7 +225,9 @@ end
 ---@return table
 function Server:handle(msg, ctx)
   local method, id = msg.method, msg.id
-  if type(method) ~= "string" then return rpc_error(id, -32600, "Invalid Request") end
+  if type(method) ~= "string" then
+    return rpc_error(id, -32600, "Invalid Request")
+  end
   if method == "initialize" then
     -- A repeated handshake is normal: the CLI does it again at the first turn.
     local params = type(msg.params) == "table" and msg.params or {}
@@ -210,7 +245,9 @@ function Server:handle(msg, ctx)
     local list = json.array()
     for _, t in ipairs(self.tools) do
       local entry = { name = t.name, description = t.description, inputSchema = t.input_schema }
-      if t.annotations then entry.annotations = t.annotations end
+      if t.annotations then
+        entry.annotations = t.annotations
+      end
       if t.max_result_size_chars then
         entry._meta = { ["anthropic/maxResultSizeChars"] = t.max_result_size_chars }
       end
@@ -220,14 +257,22 @@ function Server:handle(msg, ctx)
   elseif method == "tools/call" then
     local params = type(msg.params) == "table" and msg.params or {}
     local t = self.by_name[params.name]
-    if not t then return rpc_error(id, -32602, "Unknown tool: " .. tostring(params.name)) end
+    if not t then
+      return rpc_error(id, -32602, "Unknown tool: " .. tostring(params.name))
+    end
     local args = type(params.arguments) == "table" and params.arguments or {}
     local meta = type(params._meta) == "table" and params._meta or {}
     local call_ctx = { server = self.name, tool = t.name, tool_use_id = meta["claudecode/toolUseId"] }
-    for k, v in pairs(ctx or {}) do if call_ctx[k] == nil then call_ctx[k] = v end end
+    for k, v in pairs(ctx or {}) do
+      if call_ctx[k] == nil then
+        call_ctx[k] = v
+      end
+    end
     local ok, r = pcall(t.handler, args, call_ctx)
     if not ok then
-      if errors.is(r, "CancelledError") then error(r, 0) end
+      if errors.is(r, "CancelledError") then
+        error(r, 0)
+      end
       local text = type(r) == "table" and r.message or tostring(r)
       return rpc_result(id, { content = json.array({ { type = "text", text = tostring(text) } }), isError = true })
     end

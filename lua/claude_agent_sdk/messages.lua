@@ -31,22 +31,34 @@ local M = {}
 -- repr: a short readable rendering of a value, for __tostring.
 local repr
 local function repr_table(t, depth)
-  if depth > 3 then return "{...}" end
+  if depth > 3 then
+    return "{...}"
+  end
   local parts, n = {}, 0
   local len = #t
   for i = 1, len do
     n = n + 1
-    if n > 8 then parts[#parts + 1] = "..." break end
+    if n > 8 then
+      parts[#parts + 1] = "..."
+      break
+    end
     parts[#parts + 1] = repr(t[i], depth + 1)
   end
   local keys = {}
   for k in pairs(t) do
-    if not (type(k) == "number" and k >= 1 and k <= len and k == math.floor(k)) then keys[#keys + 1] = k end
+    if not (type(k) == "number" and k >= 1 and k <= len and k == math.floor(k)) then
+      keys[#keys + 1] = k
+    end
   end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  table.sort(keys, function(a, b)
+    return tostring(a) < tostring(b)
+  end)
   for _, k in ipairs(keys) do
     n = n + 1
-    if n > 12 then parts[#parts + 1] = "..." break end
+    if n > 12 then
+      parts[#parts + 1] = "..."
+      break
+    end
     parts[#parts + 1] = tostring(k) .. "=" .. repr(t[k], depth + 1)
   end
   return "{" .. table.concat(parts, ", ") .. "}"
@@ -54,15 +66,21 @@ end
 
 repr = function(v, depth)
   depth = depth or 0
-  if v == null then return "null" end
+  if v == null then
+    return "null"
+  end
   local t = type(v)
   if t == "string" then
-    if #v > 80 then v = v:sub(1, 77) .. "..." end
+    if #v > 80 then
+      v = v:sub(1, 77) .. "..."
+    end
     local q = ("%q"):format(v):gsub("\\\n", "\\n")
     return q
   elseif t == "table" then
     local mt = getmetatable(v)
-    if mt and mt.__class_name then return tostring(v) end
+    if mt and mt.__class_name then
+      return tostring(v)
+    end
     return repr_table(v, depth)
   end
   return tostring(v)
@@ -83,7 +101,9 @@ local function class(name, parent, fields)
     local parts = {}
     for _, f in ipairs(fields) do
       local v = rawget(obj, f)
-      if v ~= nil then parts[#parts + 1] = f .. "=" .. repr(v, 1) end
+      if v ~= nil then
+        parts[#parts + 1] = f .. "=" .. repr(v, 1)
+      end
     end
     return name .. "(" .. table.concat(parts, ", ") .. ")"
   end
@@ -100,76 +120,159 @@ M.ServerToolUseBlock = class("ServerToolUseBlock", nil, { "id", "name", "input" 
 M.ServerToolResultBlock = class("ServerToolResultBlock", nil, { "tool_use_id", "content" })
 M.ContentBlock = class("ContentBlock", nil, { "type" }) -- unknown block types, raw fields
 
-M.UserMessage = class("UserMessage", nil,
-  { "content", "uuid", "parent_tool_use_id", "tool_use_result", "session_id" })
-M.AssistantMessage = class("AssistantMessage", nil,
-  { "model", "content", "parent_tool_use_id", "error", "stop_reason", "message_id", "usage", "session_id", "uuid" })
+M.UserMessage = class("UserMessage", nil, { "content", "uuid", "parent_tool_use_id", "tool_use_result", "session_id" })
+M.AssistantMessage = class(
+  "AssistantMessage",
+  nil,
+  { "model", "content", "parent_tool_use_id", "error", "stop_reason", "message_id", "usage", "session_id", "uuid" }
+)
 M.SystemMessage = class("SystemMessage", nil, { "subtype", "data" })
-M.TaskStartedMessage = class("TaskStartedMessage", M.SystemMessage,
-  { "subtype", "task_id", "description", "task_type", "tool_use_id", "session_id", "uuid" })
-M.TaskProgressMessage = class("TaskProgressMessage", M.SystemMessage,
-  { "subtype", "task_id", "description", "usage", "last_tool_name", "tool_use_id", "session_id", "uuid" })
-M.TaskNotificationMessage = class("TaskNotificationMessage", M.SystemMessage,
-  { "subtype", "task_id", "status", "summary", "output_file", "usage", "tool_use_id", "session_id", "uuid" })
-M.TaskUpdatedMessage = class("TaskUpdatedMessage", M.SystemMessage,
-  { "subtype", "task_id", "status", "patch", "session_id", "uuid" })
+M.TaskStartedMessage = class(
+  "TaskStartedMessage",
+  M.SystemMessage,
+  { "subtype", "task_id", "description", "task_type", "tool_use_id", "session_id", "uuid" }
+)
+M.TaskProgressMessage = class(
+  "TaskProgressMessage",
+  M.SystemMessage,
+  { "subtype", "task_id", "description", "usage", "last_tool_name", "tool_use_id", "session_id", "uuid" }
+)
+M.TaskNotificationMessage = class(
+  "TaskNotificationMessage",
+  M.SystemMessage,
+  { "subtype", "task_id", "status", "summary", "output_file", "usage", "tool_use_id", "session_id", "uuid" }
+)
+M.TaskUpdatedMessage =
+  class("TaskUpdatedMessage", M.SystemMessage, { "subtype", "task_id", "status", "patch", "session_id", "uuid" })
 -- hook_started / hook_response / hook_progress: HookEventMessage as in the
 -- Python SDK (hook_event_name), with one subclass per subtype as in the TS SDK.
-M.HookEventMessage = class("HookEventMessage", M.SystemMessage,
-  { "subtype", "hook_event_name", "hook_id", "hook_name", "session_id", "uuid" })
-M.HookStartedMessage = class("HookStartedMessage", M.HookEventMessage,
-  { "subtype", "hook_event_name", "hook_id", "hook_name", "session_id", "uuid" })
-M.HookResponseMessage = class("HookResponseMessage", M.HookEventMessage,
-  { "subtype", "hook_event_name", "hook_id", "hook_name", "outcome", "exit_code", "output", "stdout", "stderr",
-    "session_id", "uuid" })
-M.HookProgressMessage = class("HookProgressMessage", M.HookEventMessage,
-  { "subtype", "hook_event_name", "hook_id", "hook_name", "output", "stdout", "stderr", "session_id", "uuid" })
-M.StatusMessage = class("StatusMessage", M.SystemMessage,
-  { "subtype", "status", "permission_mode", "compact_result", "session_id", "uuid" })
-M.InformationalMessage = class("InformationalMessage", M.SystemMessage,
-  { "subtype", "level", "content", "prevent_continuation", "tool_use_id", "session_id", "uuid" })
-M.ThinkingTokensMessage = class("ThinkingTokensMessage", M.SystemMessage,
-  { "subtype", "estimated_tokens", "estimated_tokens_delta", "session_id", "uuid" })
-M.CommandsChangedMessage = class("CommandsChangedMessage", M.SystemMessage,
-  { "subtype", "commands", "session_id", "uuid" })
-M.SessionStateChangedMessage = class("SessionStateChangedMessage", M.SystemMessage,
-  { "subtype", "state", "session_id", "uuid" })
-M.CompactBoundaryMessage = class("CompactBoundaryMessage", M.SystemMessage,
-  { "subtype", "compact_metadata", "session_id", "uuid" })
-M.APIRetryMessage = class("APIRetryMessage", M.SystemMessage,
-  { "subtype", "attempt", "max_retries", "retry_delay_ms", "error_status", "error", "session_id", "uuid" })
-M.LocalCommandOutputMessage = class("LocalCommandOutputMessage", M.SystemMessage,
-  { "subtype", "content", "session_id", "uuid" })
-M.PermissionDeniedMessage = class("PermissionDeniedMessage", M.SystemMessage,
-  { "subtype", "tool_name", "tool_use_id", "message", "decision_reason_type", "agent_id", "session_id", "uuid" })
-M.BackgroundTasksChangedMessage = class("BackgroundTasksChangedMessage", M.SystemMessage,
-  { "subtype", "tasks", "session_id", "uuid" })
-M.ResultMessage = class("ResultMessage", nil,
-  { "subtype", "is_error", "result", "num_turns", "duration_ms", "duration_api_ms", "total_cost_usd",
-    "stop_reason", "terminal_reason", "session_id", "usage", "structured_output", "errors" })
+M.HookEventMessage = class(
+  "HookEventMessage",
+  M.SystemMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "session_id", "uuid" }
+)
+M.HookStartedMessage = class(
+  "HookStartedMessage",
+  M.HookEventMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "session_id", "uuid" }
+)
+M.HookResponseMessage = class("HookResponseMessage", M.HookEventMessage, {
+  "subtype",
+  "hook_event_name",
+  "hook_id",
+  "hook_name",
+  "outcome",
+  "exit_code",
+  "output",
+  "stdout",
+  "stderr",
+  "session_id",
+  "uuid",
+})
+M.HookProgressMessage = class(
+  "HookProgressMessage",
+  M.HookEventMessage,
+  { "subtype", "hook_event_name", "hook_id", "hook_name", "output", "stdout", "stderr", "session_id", "uuid" }
+)
+M.StatusMessage = class(
+  "StatusMessage",
+  M.SystemMessage,
+  { "subtype", "status", "permission_mode", "compact_result", "session_id", "uuid" }
+)
+M.InformationalMessage = class(
+  "InformationalMessage",
+  M.SystemMessage,
+  { "subtype", "level", "content", "prevent_continuation", "tool_use_id", "session_id", "uuid" }
+)
+M.ThinkingTokensMessage = class(
+  "ThinkingTokensMessage",
+  M.SystemMessage,
+  { "subtype", "estimated_tokens", "estimated_tokens_delta", "session_id", "uuid" }
+)
+M.CommandsChangedMessage =
+  class("CommandsChangedMessage", M.SystemMessage, { "subtype", "commands", "session_id", "uuid" })
+M.SessionStateChangedMessage =
+  class("SessionStateChangedMessage", M.SystemMessage, { "subtype", "state", "session_id", "uuid" })
+M.CompactBoundaryMessage =
+  class("CompactBoundaryMessage", M.SystemMessage, { "subtype", "compact_metadata", "session_id", "uuid" })
+M.APIRetryMessage = class(
+  "APIRetryMessage",
+  M.SystemMessage,
+  { "subtype", "attempt", "max_retries", "retry_delay_ms", "error_status", "error", "session_id", "uuid" }
+)
+M.LocalCommandOutputMessage =
+  class("LocalCommandOutputMessage", M.SystemMessage, { "subtype", "content", "session_id", "uuid" })
+M.PermissionDeniedMessage = class(
+  "PermissionDeniedMessage",
+  M.SystemMessage,
+  { "subtype", "tool_name", "tool_use_id", "message", "decision_reason_type", "agent_id", "session_id", "uuid" }
+)
+M.BackgroundTasksChangedMessage =
+  class("BackgroundTasksChangedMessage", M.SystemMessage, { "subtype", "tasks", "session_id", "uuid" })
+-- Made by the SDK, never sent by the CLI: a session store's append failed
+-- (mirror.lua), as the Python SDK's MirrorErrorMessage.
+M.MirrorErrorMessage = class(
+  "MirrorErrorMessage",
+  M.SystemMessage,
+  { "subtype", "key", "error", "pending", "dropped", "session_id", "uuid" }
+)
+M.ResultMessage = class("ResultMessage", nil, {
+  "subtype",
+  "is_error",
+  "result",
+  "num_turns",
+  "duration_ms",
+  "duration_api_ms",
+  "total_cost_usd",
+  "stop_reason",
+  "terminal_reason",
+  "session_id",
+  "usage",
+  "structured_output",
+  "errors",
+})
 M.StreamEvent = class("StreamEvent", nil, { "event", "session_id", "parent_tool_use_id", "uuid" })
 M.Message = class("Message", nil, { "type" }) -- any other frame type, raw fields
 -- Other top-level types (PROTOCOL.md §4.8): typed, and still Messages, as
 -- when they were passed through raw.
-M.RateLimitInfo = class("RateLimitInfo", nil,
-  { "status", "resets_at", "rate_limit_type", "utilization", "overage_status", "overage_resets_at",
-    "overage_disabled_reason", "is_using_overage" })
+M.RateLimitInfo = class("RateLimitInfo", nil, {
+  "status",
+  "resets_at",
+  "rate_limit_type",
+  "utilization",
+  "overage_status",
+  "overage_resets_at",
+  "overage_disabled_reason",
+  "is_using_overage",
+})
 M.RateLimitEvent = class("RateLimitEvent", M.Message, { "rate_limit_info", "session_id", "uuid" })
-M.ConversationResetMessage = class("ConversationResetMessage", M.Message,
-  { "new_conversation_id", "session_id", "uuid" })
-M.ToolProgressMessage = class("ToolProgressMessage", M.Message,
-  { "tool_use_id", "tool_name", "parent_tool_use_id", "elapsed_time_seconds", "task_id", "session_id", "uuid" })
-M.ToolUseSummaryMessage = class("ToolUseSummaryMessage", M.Message,
-  { "summary", "preceding_tool_use_ids", "session_id", "uuid" })
-M.AuthStatusMessage = class("AuthStatusMessage", M.Message,
-  { "is_authenticating", "output", "error", "session_id", "uuid" })
+M.ConversationResetMessage =
+  class("ConversationResetMessage", M.Message, { "new_conversation_id", "session_id", "uuid" })
+M.ToolProgressMessage = class(
+  "ToolProgressMessage",
+  M.Message,
+  { "tool_use_id", "tool_name", "parent_tool_use_id", "elapsed_time_seconds", "task_id", "session_id", "uuid" }
+)
+M.ToolUseSummaryMessage =
+  class("ToolUseSummaryMessage", M.Message, { "summary", "preceding_tool_use_ids", "session_id", "uuid" })
+M.AuthStatusMessage =
+  class("AuthStatusMessage", M.Message, { "is_authenticating", "output", "error", "session_id", "uuid" })
 M.PromptSuggestionMessage = class("PromptSuggestionMessage", M.Message, { "suggestion", "session_id", "uuid" })
 
 -- Read back from the CLI's transcript files (sessions.lua), named like the
 -- Python SDK's dataclasses.
-M.SDKSessionInfo = class("SDKSessionInfo", nil,
-  { "session_id", "summary", "last_modified", "file_size", "custom_title", "first_prompt", "git_branch", "cwd",
-    "tag", "created_at" })
+M.SDKSessionInfo = class("SDKSessionInfo", nil, {
+  "session_id",
+  "summary",
+  "last_modified",
+  "file_size",
+  "custom_title",
+  "first_prompt",
+  "git_branch",
+  "cwd",
+  "tag",
+  "created_at",
+})
 M.SessionMessage = class("SessionMessage", nil, { "type", "uuid", "session_id", "message", "parent_tool_use_id" })
 
 --- True when obj is an instance of cls or of a class derived from it.
@@ -178,34 +281,57 @@ M.SessionMessage = class("SessionMessage", nil, { "type", "uuid", "session_id", 
 ---@param cls table
 ---@return boolean
 function M.isinstance(obj, cls)
-  if type(obj) ~= "table" then return false end
+  if type(obj) ~= "table" then
+    return false
+  end
   local mt = getmetatable(obj)
   while mt do
-    if mt == cls then return true end
+    if mt == cls then
+      return true
+    end
     mt = rawget(mt, "__parent")
   end
   return false
 end
 
 local function nn(v)
-  if v == null then return nil end
+  if v == null then
+    return nil
+  end
   return v
 end
 
 local block_classes = {
-  text = M.TextBlock, thinking = M.ThinkingBlock, tool_use = M.ToolUseBlock, tool_result = M.ToolResultBlock,
-  server_tool_use = M.ServerToolUseBlock, advisor_tool_result = M.ServerToolResultBlock,
+  text = M.TextBlock,
+  thinking = M.ThinkingBlock,
+  tool_use = M.ToolUseBlock,
+  tool_result = M.ToolResultBlock,
+  server_tool_use = M.ServerToolUseBlock,
+  advisor_tool_result = M.ServerToolResultBlock,
 }
 
+-- The members of a content block whose null leaves them absent (nil) rather
+-- than null: a typed field of the block (ToolResultBlock.is_error), where
+-- Python has None.  The rest of a block is raw data and keeps its nulls.
+local BLOCK_NULLS = { "is_error" }
+
 -- Blocks already have the typed shape on the wire: give them their class in
--- place (no copy).  is_error null becomes nil.
-local function parse_blocks(content)
-  if type(content) ~= "table" then return nn(content) end
+-- place (no copy); the members listed in nulls (default BLOCK_NULLS) that are
+-- null become nil.
+local function parse_blocks(content, nulls)
+  if type(content) ~= "table" then
+    return nn(content)
+  end
+  nulls = nulls or BLOCK_NULLS
   for i = 1, #content do
     local b = content[i]
     if type(b) == "table" and getmetatable(b) == nil then
       local cls = block_classes[b.type] or M.ContentBlock
-      if b.is_error == null then b.is_error = nil end
+      for j = 1, #nulls do
+        if b[nulls[j]] == null then
+          b[nulls[j]] = nil
+        end
+      end
       setmetatable(b, cls)
     end
   end
@@ -213,35 +339,52 @@ local function parse_blocks(content)
 end
 M.parse_blocks = parse_blocks
 
--- The hot frames' typed messages, as data.  lua_cas.c builds these messages
--- straight from the line (core.message_shapes compiles this table), and
--- parse() below reads the same table for frames that arrive as trees, so
--- both paths give the same message.  Per frame type:
+-- The hot frames' typed messages, as data.  The C module builds these
+-- messages straight from the line (core.message_shapes compiles this table,
+-- csrc/lua_cas_typed.c walks it), and parse() below reads the same table for
+-- frames that arrive any other way, so both paths give the same message.
+-- Per frame type:
 --   class   the message's class
 --   fields  wire key -> field name, for the frame's own members
 --   lift    a member whose object's members are fields too ...
 --   lifted  ... named by this map (the frame is malformed without it)
 --   blocks  the field whose array holds content blocks, typed in place
+--   block_nulls  the members of those blocks that are dropped (nil) when null
 --   array   a field that is an empty array when absent or null
 -- A null value leaves its field absent (nil); other members are dropped.
 M.shapes = {
   assistant = {
     class = M.AssistantMessage,
-    fields = { parent_tool_use_id = "parent_tool_use_id", error = "error", session_id = "session_id",
-      uuid = "uuid" },
+    fields = {
+      parent_tool_use_id = "parent_tool_use_id",
+      error = "error",
+      session_id = "session_id",
+      uuid = "uuid",
+    },
     lift = "message",
-    lifted = { id = "message_id", model = "model", content = "content", usage = "usage",
-      stop_reason = "stop_reason" },
+    lifted = {
+      id = "message_id",
+      model = "model",
+      content = "content",
+      usage = "usage",
+      stop_reason = "stop_reason",
+    },
     blocks = "content",
+    block_nulls = BLOCK_NULLS,
     array = "content",
   },
   user = {
     class = M.UserMessage,
-    fields = { uuid = "uuid", parent_tool_use_id = "parent_tool_use_id", tool_use_result = "tool_use_result",
-      session_id = "session_id" },
+    fields = {
+      uuid = "uuid",
+      parent_tool_use_id = "parent_tool_use_id",
+      tool_use_result = "tool_use_result",
+      session_id = "session_id",
+    },
     lift = "message",
     lifted = { content = "content" },
     blocks = "content",
+    block_nulls = BLOCK_NULLS,
   },
   stream_event = {
     class = M.StreamEvent,
@@ -250,12 +393,15 @@ M.shapes = {
 }
 M.block_classes = block_classes
 
--- A frame as its shape says (the tree path; lua_cas.c does the same walk).
+-- A frame as its shape says (any frame the C walk did not type: it gave up
+-- on the line, or the frame came another way; lua_cas_typed.c does the same).
 local function parse_shaped(f, s, type_)
   local msg = { type = type_ }
   for wire, name in pairs(s.fields) do
     local v = f[wire]
-    if v ~= null then msg[name] = v end
+    if v ~= null then
+      msg[name] = v
+    end
   end
   if s.lift then
     local m = f[s.lift]
@@ -264,11 +410,17 @@ local function parse_shaped(f, s, type_)
     end
     for wire, name in pairs(s.lifted) do
       local v = m[wire]
-      if v ~= null then msg[name] = v end
+      if v ~= null then
+        msg[name] = v
+      end
     end
   end
-  if s.blocks then msg[s.blocks] = parse_blocks(msg[s.blocks]) end
-  if s.array and msg[s.array] == nil then msg[s.array] = json.array() end
+  if s.blocks then
+    msg[s.blocks] = parse_blocks(msg[s.blocks], s.block_nulls or {})
+  end
+  if s.array and msg[s.array] == nil then
+    msg[s.array] = json.array()
+  end
   return setmetatable(msg, s.class)
 end
 
@@ -290,16 +442,21 @@ local system_classes = {
   local_command_output = M.LocalCommandOutputMessage,
   permission_denied = M.PermissionDeniedMessage,
   background_tasks_changed = M.BackgroundTasksChangedMessage,
+  mirror_error = M.MirrorErrorMessage,
 }
 
 -- Fields derived beyond the copy of the frame's own: the Python SDK's names.
 local system_extras = {
   task_updated = function(msg, f)
     -- a patch without a status is not terminal (status nil), as in Python
-    if type(f.patch) ~= "table" then msg.patch = {} end
+    if type(f.patch) ~= "table" then
+      msg.patch = {}
+    end
     msg.status = nn(msg.patch.status)
   end,
-  status = function(msg, f) msg.permission_mode = nn(f.permissionMode) end,
+  status = function(msg, f)
+    msg.permission_mode = nn(f.permissionMode)
+  end,
 }
 local function hook_extra(msg, f)
   msg.hook_event_name = nn(f.hook_event) or nn(f.hook_name) or nn(f.hook_event_name) or ""
@@ -315,10 +472,14 @@ local function parse_system(f)
   if cls then
     -- typed subtypes also get their fields at top level
     for k, v in pairs(f) do
-      if msg[k] == nil and v ~= null then msg[k] = v end
+      if msg[k] == nil and v ~= null then
+        msg[k] = v
+      end
     end
     local extra = system_extras[subtype]
-    if extra then extra(msg, f) end
+    if extra then
+      extra(msg, f)
+    end
   end
   return setmetatable(msg, cls or M.SystemMessage)
 end
@@ -350,7 +511,9 @@ end
 local function copy_typed(f, cls)
   local msg = {}
   for k, v in pairs(f) do
-    if v ~= null then msg[k] = v end
+    if v ~= null then
+      msg[k] = v
+    end
   end
   return setmetatable(msg, cls)
 end
@@ -381,12 +544,16 @@ local function parse_auth_status(f)
 end
 
 local function typed(cls)
-  return function(f) return copy_typed(f, cls) end
+  return function(f)
+    return copy_typed(f, cls)
+  end
 end
 
 local function shaped(type_)
   local s = M.shapes[type_]
-  return function(f) return parse_shaped(f, s, type_) end
+  return function(f)
+    return parse_shaped(f, s, type_)
+  end
 end
 
 local parsers = {
@@ -399,7 +566,9 @@ local parsers = {
   auth_status = parse_auth_status,
   prompt_suggestion = typed(M.PromptSuggestionMessage),
 }
-for type_ in pairs(M.shapes) do parsers[type_] = shaped(type_) end
+for type_ in pairs(M.shapes) do
+  parsers[type_] = shaped(type_)
+end
 
 --- A decoded stdout frame to a typed message.
 ---@param frame table
@@ -409,9 +578,13 @@ function M.parse(frame)
     return setmetatable({ type = "unknown", data = frame }, M.Message)
   end
   local p = parsers[frame.type]
-  if p then return p(frame) end
+  if p then
+    return p(frame)
+  end
   -- pass-through: raw fields, type as sent
-  if getmetatable(frame) == nil then setmetatable(frame, M.Message) end
+  if getmetatable(frame) == nil then
+    setmetatable(frame, M.Message)
+  end
   return frame
 end
 

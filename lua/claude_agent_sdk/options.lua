@@ -24,7 +24,12 @@ M.DEFAULT_MAX_BUFFER_SIZE = 64 * 1024 * 1024
 M.ENTRYPOINT = "sdk-py"
 
 M.PERMISSION_MODES = {
-  default = true, acceptEdits = true, plan = true, bypassPermissions = true, dontAsk = true, auto = true,
+  default = true,
+  acceptEdits = true,
+  plan = true,
+  bypassPermissions = true,
+  dontAsk = true,
+  auto = true,
 }
 local EFFORTS = { low = true, medium = true, high = true, xhigh = true, max = true }
 
@@ -34,84 +39,132 @@ end
 
 -- Strings end up in the CLI's argv or environment, where the OS would cut
 -- one at a NUL byte (cwd = "/usr\0/x" ran the CLI in /usr): refused.
-local function has_nul(s) return s:find("\0", 1, true) ~= nil end
+local function has_nul(s)
+  return s:find("\0", 1, true) ~= nil
+end
 
 local function is_list_of_strings(v)
-  if type(v) ~= "table" then return false end
+  if type(v) ~= "table" then
+    return false
+  end
   local n = 0
   for k, s in pairs(v) do
     n = n + 1
-    if type(k) ~= "number" or type(s) ~= "string" or has_nul(s) then return false end
+    if type(k) ~= "number" or type(s) ~= "string" or has_nul(s) then
+      return false
+    end
   end
   return n == #v
 end
 
 -- Checkers: each takes (key, value) and raises on a bad value.
 local function string_(key, v)
-  if type(v) ~= "string" then bad(key, ("expected a string, got %s"):format(check.describe(v))) end
-  if has_nul(v) then bad(key, "contains a NUL byte (the OS would cut the string there)") end
+  if type(v) ~= "string" then
+    bad(key, ("expected a string, got %s"):format(check.describe(v)))
+  end
+  if has_nul(v) then
+    bad(key, "contains a NUL byte (the OS would cut the string there)")
+  end
 end
 local function boolean_(key, v)
-  if type(v) ~= "boolean" then bad(key, ("expected a boolean, got %s"):format(check.describe(v))) end
+  if type(v) ~= "boolean" then
+    bad(key, ("expected a boolean, got %s"):format(check.describe(v)))
+  end
 end
 local function function_(key, v)
-  if type(v) ~= "function" then bad(key, "expected a function, got " .. type(v)) end
+  if type(v) ~= "function" then
+    bad(key, "expected a function, got " .. type(v))
+  end
 end
-local function finite(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
+local function finite(v)
+  return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge
+end
 local function positive_int(key, v)
   if not finite(v) or v < 1 or v ~= math.floor(v) then
     bad(key, "expected a positive integer, got " .. check.describe(v))
   end
 end
 local function non_negative(key, v)
-  if not finite(v) or v < 0 then bad(key, "expected a non-negative finite number, got " .. check.describe(v)) end
+  if not finite(v) or v < 0 then
+    bad(key, "expected a non-negative finite number, got " .. check.describe(v))
+  end
 end
 local function string_list(key, v)
-  if not is_list_of_strings(v) then bad(key, "expected a list of strings (without NUL bytes)") end
+  if not is_list_of_strings(v) then
+    bad(key, "expected a list of strings (without NUL bytes)")
+  end
 end
 local function string_map(key, v)
-  if type(v) ~= "table" then bad(key, "expected a table of NAME = value") end
+  if type(v) ~= "table" then
+    bad(key, "expected a table of NAME = value")
+  end
   for k, s in pairs(v) do
-    if type(k) ~= "string" or k == "" or k:find("=", 1, true) then bad(key, "bad variable name " .. tostring(k)) end
+    if type(k) ~= "string" or k == "" or k:find("=", 1, true) then
+      bad(key, "bad variable name " .. tostring(k))
+    end
     if type(s) ~= "string" and s ~= false then
       bad(key, ("%s must be a string (or false to unset)"):format(k))
     end
-    if has_nul(k) or (s and has_nul(s)) then bad(key, k:gsub("%z", "\\0") .. " contains a NUL byte") end
+    if has_nul(k) or (s and has_nul(s)) then
+      bad(key, k:gsub("%z", "\\0") .. " contains a NUL byte")
+    end
   end
 end
 local function table_(key, v)
-  if type(v) ~= "table" then bad(key, "expected a table") end
+  if type(v) ~= "table" then
+    bad(key, "expected a table")
+  end
 end
 
 local function system_prompt_check(key, v)
-  if type(v) == "string" then return string_(key, v) end
-  if type(v) == "table" and v.type == "preset" and v.preset == "claude_code"
-    and (v.append == nil or type(v.append) == "string") then
+  if type(v) == "string" then
+    return string_(key, v)
+  end
+  if
+    type(v) == "table"
+    and v.type == "preset"
+    and v.preset == "claude_code"
+    and (v.append == nil or type(v.append) == "string")
+  then
     return v.append and string_(key .. ".append", v.append)
   end
-  if type(v) == "table" and v.type == "file" and type(v.path) == "string" then return string_(key .. ".path", v.path) end
+  if type(v) == "table" and v.type == "file" and type(v.path) == "string" then
+    return string_(key .. ".path", v.path)
+  end
   bad(key, 'expected a string, {type="preset", preset="claude_code", append=?} or {type="file", path=}')
 end
 
 local function tools_check(key, v)
-  if is_list_of_strings(v) then return end
-  if type(v) == "table" and v.type == "preset" and v.preset == "claude_code" then return end
+  if is_list_of_strings(v) then
+    return
+  end
+  if type(v) == "table" and v.type == "preset" and v.preset == "claude_code" then
+    return
+  end
   bad(key, 'expected a list of tool names or {type="preset", preset="claude_code"}')
 end
 
 local function permission_mode_check(key, v)
   if type(v) ~= "string" or not M.PERMISSION_MODES[v] then
-    bad(key, ("unknown permission mode %q (one of default, acceptEdits, plan, bypassPermissions, dontAsk, auto)")
-      :format(tostring(v)))
+    bad(
+      key,
+      ("unknown permission mode %q (one of default, acceptEdits, plan, bypassPermissions, dontAsk, auto)"):format(
+        tostring(v)
+      )
+    )
   end
 end
 
 local function thinking_check(key, v)
-  if type(v) ~= "table" then bad(key, "expected a table") end
+  if type(v) ~= "table" then
+    bad(key, "expected a table")
+  end
   if v.display ~= nil and v.display ~= "summarized" and v.display ~= "omitted" then
     bad(key .. ".display", 'expected "summarized" or "omitted"')
   end
-  if v.type == "adaptive" or v.type == "disabled" then return end
+  if v.type == "adaptive" or v.type == "disabled" then
+    return
+  end
   if v.type == "enabled" then
     positive_int(key .. ".budget_tokens", v.budget_tokens)
     return
@@ -120,7 +173,9 @@ local function thinking_check(key, v)
 end
 
 local function effort_check(key, v)
-  if not EFFORTS[v] then bad(key, "expected one of low, medium, high, xhigh, max") end
+  if not EFFORTS[v] then
+    bad(key, "expected one of low, medium, high, xhigh, max")
+  end
 end
 
 local function output_format_check(key, v)
@@ -134,7 +189,9 @@ end
 local NOT_A_SESSION = { help = "--help", h = "-h", version = "--version", v = "-v" }
 
 local function extra_args_check(key, v)
-  if type(v) ~= "table" then bad(key, "expected a table of flag = value") end
+  if type(v) ~= "table" then
+    bad(key, "expected a table of flag = value")
+  end
   for flag, val in pairs(v) do
     if type(flag) ~= "string" or not flag:match("^[%w][%w%-_]*$") then
       bad(key, "bad flag name " .. tostring(flag) .. " (give it without leading dashes)")
@@ -142,10 +199,17 @@ local function extra_args_check(key, v)
     if val ~= true and val ~= false and type(val) ~= "string" and val ~= json.null then
       bad(key, flag .. " must be true (a bare flag), false (omitted) or a string value")
     end
-    if type(val) == "string" and has_nul(val) then bad(key, flag .. " contains a NUL byte") end
+    if type(val) == "string" and has_nul(val) then
+      bad(key, flag .. " contains a NUL byte")
+    end
     if NOT_A_SESSION[flag] and val ~= false then
-      bad(key, NOT_A_SESSION[flag] .. " makes Claude Code print and exit without a session; run `claude "
-        .. NOT_A_SESSION[flag] .. "` yourself instead")
+      bad(
+        key,
+        NOT_A_SESSION[flag]
+          .. " makes Claude Code print and exit without a session; run `claude "
+          .. NOT_A_SESSION[flag]
+          .. "` yourself instead"
+      )
     end
   end
 end
@@ -155,16 +219,26 @@ end
 -- that silently leaves the server out.
 local MCP_TYPES = "stdio, sse, http, sdk (claude.create_sdk_mcp_server) or claudeai-proxy"
 local function mcp_server_check(key, cfg)
-  if type(cfg) ~= "table" then bad(key, "expected a server config table") end
-  if mcp.is_sdk_server(cfg) then return end
+  if type(cfg) ~= "table" then
+    bad(key, "expected a server config table")
+  end
+  if mcp.is_sdk_server(cfg) then
+    return
+  end
   local t = cfg.type
   if t == nil or t == "stdio" then
     string_(key .. ".command", cfg.command)
-    if cfg.args ~= nil then string_list(key .. ".args", cfg.args) end
-    if cfg.env ~= nil then string_map(key .. ".env", cfg.env) end
+    if cfg.args ~= nil then
+      string_list(key .. ".args", cfg.args)
+    end
+    if cfg.env ~= nil then
+      string_map(key .. ".env", cfg.env)
+    end
   elseif t == "sse" or t == "http" then
     string_(key .. ".url", cfg.url)
-    if cfg.headers ~= nil then string_map(key .. ".headers", cfg.headers) end
+    if cfg.headers ~= nil then
+      string_map(key .. ".headers", cfg.headers)
+    end
   elseif t == "claudeai-proxy" then
     string_(key .. ".url", cfg.url)
   elseif t == "sdk" then
@@ -175,16 +249,24 @@ local function mcp_server_check(key, cfg)
 end
 
 local function mcp_servers_check(key, v)
-  if type(v) == "string" then return string_(key, v) end
-  if type(v) ~= "table" then bad(key, "expected a table of name = config, or a path/JSON string") end
+  if type(v) == "string" then
+    return string_(key, v)
+  end
+  if type(v) ~= "table" then
+    bad(key, "expected a table of name = config, or a path/JSON string")
+  end
   for name, cfg in pairs(v) do
-    if type(name) ~= "string" or name == "" then bad(key, "expected name = config, with string names") end
+    if type(name) ~= "string" or name == "" then
+      bad(key, "expected name = config, with string names")
+    end
     mcp_server_check(key .. "." .. name, cfg)
   end
 end
 
 local function plugins_check(key, v)
-  if type(v) ~= "table" then bad(key, "expected a list") end
+  if type(v) ~= "table" then
+    bad(key, "expected a list")
+  end
   for _, p in ipairs(v) do
     if type(p) ~= "table" or p.type ~= "local" or type(p.path) ~= "string" then
       bad(key, 'each plugin must be {type="local", path=...}')
@@ -259,7 +341,8 @@ end
 ---@field task_budget {total: integer}|nil  tokens
 ---@field skills string[]|"all"|nil  the skills to enable (adds Skill to allowed_tools)
 ---@field debug_stderr file*|nil  also copy the CLI's stderr lines here (anything with :write)
----@field session_store nil  not supported by the Lua SDK: setting it raises InvalidOptionError
+---@field session_store SessionStore|nil  mirror the transcript into this store; resume/continue read from it
+---@field session_store_flush "batched"|"eager"|nil  when mirrored entries are appended (default "batched": at each result)
 ---@field sandbox table|nil  merged into settings as { sandbox = ... }
 
 --- Every option key and its checker; a key not here is an error.
@@ -280,8 +363,12 @@ local CHECKS = {
   extra_args = extra_args_check,
   add_dirs = string_list,
   settings = function(key, v)
-    if type(v) ~= "string" and type(v) ~= "table" then bad(key, "expected a path, JSON text or a table") end
-    if type(v) == "string" then string_(key, v) end
+    if type(v) ~= "string" and type(v) ~= "table" then
+      bad(key, "expected a path, JSON text or a table")
+    end
+    if type(v) == "string" then
+      string_(key, v)
+    end
   end,
   setting_sources = string_list,
   mcp_servers = mcp_servers_check,
@@ -302,35 +389,53 @@ local CHECKS = {
   agents = table_,
   max_buffer_size = positive_int,
   stderr = function_,
-  on_message = function_,  -- host-loop mode: pump() hands each message to it
-  control_timeout = non_negative,  -- seconds a control request may wait (default 60)
+  on_message = function_, -- host-loop mode: pump() hands each message to it
+  control_timeout = non_negative, -- seconds a control request may wait (default 60)
   initialize_timeout = non_negative, -- seconds the initialize handshake may wait (default 60)
   can_use_tool = function_,
-  hooks = function(_, v) hooks_mod.validate(v) end,
-  user = string_,      -- run the CLI as this OS user (needs the privilege to switch)
+  hooks = function(_, v)
+    hooks_mod.validate(v)
+  end,
+  user = string_, -- run the CLI as this OS user (needs the privilege to switch)
   resume_session_at = string_,
   resume_drops_turn = string_,
   forward_subagent_text = boolean_,
   task_budget = function(key, v)
-    if type(v) ~= "table" then bad(key, "expected { total = tokens }") end
+    if type(v) ~= "table" then
+      bad(key, "expected { total = tokens }")
+    end
     positive_int(key .. ".total", v.total)
   end,
   skills = function(key, v)
-    if v == "all" then return end
-    if not is_list_of_strings(v) then bad(key, 'expected a list of skill names or "all"') end
+    if v == "all" then
+      return
+    end
+    if not is_list_of_strings(v) then
+      bad(key, 'expected a list of skill names or "all"')
+    end
     for _, name in ipairs(v) do
-      if name == "*" then bad(key, 'use skills = "all" to enable every skill') end
+      if name == "*" then
+        bad(key, 'use skills = "all" to enable every skill')
+      end
     end
   end,
   debug_stderr = function(key, v)
-    local ok = (type(v) == "userdata" or type(v) == "table") and pcall(function() return v.write end)
-    if not ok or not v.write then bad(key, "expected a file handle (something with :write)") end
+    local ok = (type(v) == "userdata" or type(v) == "table") and pcall(function()
+      return v.write
+    end)
+    if not ok or not v.write then
+      bad(key, "expected a file handle (something with :write)")
+    end
   end,
-  session_store = function(key)
-    bad(key, "session stores (transcript mirroring) are not supported by the Lua SDK; "
-      .. "use list_sessions/get_session_messages to read the CLI's own transcripts")
+  session_store = function(key, v)
+    require("claude_agent_sdk.session_store").validate("options", key, v)
   end,
-  sandbox = table_,    -- merged into settings as { sandbox = ... }
+  session_store_flush = function(key, v)
+    if v ~= "batched" and v ~= "eager" then
+      bad(key, ('expected "batched" or "eager", got %s'):format(check.describe(v)))
+    end
+  end,
+  sandbox = table_, -- merged into settings as { sandbox = ... }
 }
 M.KNOWN = CHECKS
 
@@ -341,30 +446,43 @@ local SENT_AS_JSON = { "agents", "settings", "sandbox", "output_format", "task_b
 
 local function check_json(o)
   for _, key in ipairs(SENT_AS_JSON) do
-    if type(o[key]) == "table" then check.jsonable("options", key, o[key]) end
+    if type(o[key]) == "table" then
+      check.jsonable("options", key, o[key])
+    end
   end
   if type(o.mcp_servers) == "table" then
     for name, cfg in pairs(o.mcp_servers) do
-      if not mcp.is_sdk_server(cfg) then check.jsonable("options", "mcp_servers." .. name, cfg) end
+      if not mcp.is_sdk_server(cfg) then
+        check.jsonable("options", "mcp_servers." .. name, cfg)
+      end
     end
   end
+end
+
+--- Check one option's value as validate does (spare claims reuse the rules).
+---@param key string
+---@param v any
+function M.check(key, v)
+  CHECKS[key](key, v)
 end
 
 --- Check an options table; returns a shallow copy with defaults filled in.
 ---@param opts table|nil
 ---@return table
 function M.validate(opts)
-  if opts == nil then opts = {} end
+  if opts == nil then
+    opts = {}
+  end
   if type(opts) ~= "table" then
     errors.raise("InvalidOptionError", "options must be a table, got " .. type(opts))
   end
   local out = {}
   for k, v in pairs(opts) do
-    local check = CHECKS[k]
-    if type(k) ~= "string" or not check then
+    local checker = CHECKS[k]
+    if type(k) ~= "string" or not checker then
       errors.raise("InvalidOptionError", ("unknown option %q"):format(tostring(k)), { option = k })
     end
-    check(k, v)
+    checker(k, v)
     out[k] = v
   end
   if out.can_use_tool and out.permission_prompt_tool_name then
@@ -372,6 +490,27 @@ function M.validate(opts)
   end
   if out.model and out.fallback_model and out.model == out.fallback_model then
     bad("fallback_model", "must differ from model")
+  end
+  if out.session_store then
+    local store_mod = require("claude_agent_sdk.session_store")
+    if out.enable_file_checkpointing then
+      bad(
+        "session_store",
+        "cannot be combined with enable_file_checkpointing (checkpoints are local-disk only "
+          .. "and would diverge from the mirrored transcript)"
+      )
+    end
+    if
+      out.continue_conversation
+      and out.resume == nil
+      and not store_mod.implements(out.session_store, "list_sessions")
+    then
+      bad("session_store", "continue_conversation with a session store needs the store's list_sessions method")
+    end
+    if out.resume ~= nil then
+      -- the id becomes a file name in the resumed config directory
+      require("claude_agent_sdk.sessions").check_session_id("options", "resume", out.resume)
+    end
   end
   check_json(out)
   out.max_buffer_size = out.max_buffer_size or M.DEFAULT_MAX_BUFFER_SIZE
@@ -390,7 +529,9 @@ local function add_valued(argv, flag, value)
 end
 
 local function number_text(n)
-  if n == math.floor(n) and math.abs(n) < 2 ^ 53 then return ("%d"):format(n) end
+  if n == math.floor(n) and math.abs(n) < 2 ^ 53 then
+    return ("%d"):format(n)
+  end
   return ("%.17g"):format(n)
 end
 
@@ -399,11 +540,15 @@ end
 ---@return string[]
 function M.effective_allowed_tools(o)
   local list = {}
-  for _, t in ipairs(o.allowed_tools or {}) do list[#list + 1] = t end
+  for _, t in ipairs(o.allowed_tools or {}) do
+    list[#list + 1] = t
+  end
   if o.skills == "all" then
     list[#list + 1] = "Skill"
   elseif type(o.skills) == "table" then
-    for _, name in ipairs(o.skills) do list[#list + 1] = "Skill(" .. name .. ")" end
+    for _, name in ipairs(o.skills) do
+      list[#list + 1] = "Skill(" .. name .. ")"
+    end
   end
   return list
 end
@@ -416,7 +561,9 @@ end
 function M.settings_value(o)
   local s = o.settings
   if o.sandbox == nil then
-    if type(s) == "table" then return json.encode(s) end
+    if type(s) == "table" then
+      return json.encode(s)
+    end
     return s
   end
   local base = {}
@@ -426,16 +573,22 @@ function M.settings_value(o)
     local text = s
     if not s:match("^%s*{") then
       local f = io.open(s, "r")
-      if not f then bad("settings", "cannot read the settings file " .. s) end
+      if not f then
+        bad("settings", "cannot read the settings file " .. s)
+      end
       text = f:read("*a")
       f:close()
     end
     local ok, v = pcall(json.decode, text)
-    if not ok or type(v) ~= "table" then bad("settings", "settings are not a JSON object") end
+    if not ok or type(v) ~= "table" then
+      bad("settings", "settings are not a JSON object")
+    end
     base = v
   end
   local merged = {}
-  for k, v in pairs(base) do merged[k] = v end
+  for k, v in pairs(base) do
+    merged[k] = v
+  end
   merged.sandbox = o.sandbox
   return json.encode(merged)
 end
@@ -445,6 +598,7 @@ end
 --- initialize request instead of argv, where `ps` shows them to everyone.
 ---@class ClaudeCliFeatures
 ---@field await_initialize boolean|nil
+---@field await_claim boolean|nil
 
 --- The argv for the CLI at `cli`, in the Python SDK's order (PROTOCOL.md §1.4).
 ---@param o table  validated options
@@ -474,29 +628,55 @@ function M.argv(o, cli, features)
     end
   end
   local allowed = M.effective_allowed_tools(o)
-  if #allowed > 0 then add_valued(a, "--allowedTools", table.concat(allowed, ",")) end
-  if o.max_turns then add_valued(a, "--max-turns", number_text(o.max_turns)) end
-  if o.max_budget_usd then add_valued(a, "--max-budget-usd", number_text(o.max_budget_usd)) end
+  if #allowed > 0 then
+    add_valued(a, "--allowedTools", table.concat(allowed, ","))
+  end
+  if o.max_turns then
+    add_valued(a, "--max-turns", number_text(o.max_turns))
+  end
+  if o.max_budget_usd then
+    add_valued(a, "--max-budget-usd", number_text(o.max_budget_usd))
+  end
   if o.disallowed_tools and #o.disallowed_tools > 0 then
     add_valued(a, "--disallowedTools", table.concat(o.disallowed_tools, ","))
   end
-  if o.task_budget then add_valued(a, "--task-budget", number_text(o.task_budget.total)) end
-  if o.model then add_valued(a, "--model", o.model) end
-  if o.fallback_model then add_valued(a, "--fallback-model", o.fallback_model) end
-  if o.betas and #o.betas > 0 then add_valued(a, "--betas", table.concat(o.betas, ",")) end
+  if o.task_budget then
+    add_valued(a, "--task-budget", number_text(o.task_budget.total))
+  end
+  if o.model then
+    add_valued(a, "--model", o.model)
+  end
+  if o.fallback_model then
+    add_valued(a, "--fallback-model", o.fallback_model)
+  end
+  if o.betas and #o.betas > 0 then
+    add_valued(a, "--betas", table.concat(o.betas, ","))
+  end
   if o.can_use_tool then
     a[#a + 1] = "--permission-prompt-tool"
     a[#a + 1] = "stdio"
   elseif o.permission_prompt_tool_name then
     add_valued(a, "--permission-prompt-tool", o.permission_prompt_tool_name)
   end
-  if o.permission_mode then add_valued(a, "--permission-mode", o.permission_mode) end
-  if o.continue_conversation then a[#a + 1] = "--continue" end
-  if o.resume then a[#a + 1] = "--resume=" .. o.resume end
-  if o.session_id then a[#a + 1] = "--session-id=" .. o.session_id end
+  if o.permission_mode then
+    add_valued(a, "--permission-mode", o.permission_mode)
+  end
+  if o.continue_conversation then
+    a[#a + 1] = "--continue"
+  end
+  if o.resume then
+    a[#a + 1] = "--resume=" .. o.resume
+  end
+  if o.session_id then
+    a[#a + 1] = "--session-id=" .. o.session_id
+  end
   local settings = M.settings_value(o)
-  if settings ~= nil then add_valued(a, "--settings", settings) end
-  for _, dir in ipairs(o.add_dirs or {}) do add_valued(a, "--add-dir", dir) end
+  if settings ~= nil then
+    add_valued(a, "--settings", settings)
+  end
+  for _, dir in ipairs(o.add_dirs or {}) do
+    add_valued(a, "--add-dir", dir)
+  end
   if o.mcp_servers ~= nil then
     if type(o.mcp_servers) == "string" then
       add_valued(a, "--mcp-config", o.mcp_servers)
@@ -512,23 +692,51 @@ function M.argv(o, cli, features)
           wire[name] = cfg
         end
       end
-      if next(wire) ~= nil then add_valued(a, "--mcp-config", json.encode({ mcpServers = wire })) end
+      if next(wire) ~= nil then
+        add_valued(a, "--mcp-config", json.encode({ mcpServers = wire }))
+      end
     end
   end
-  if features.await_initialize then a[#a + 1] = "--await-initialize" end
-  if o.include_partial_messages then a[#a + 1] = "--include-partial-messages" end
-  if o.include_hook_events then a[#a + 1] = "--include-hook-events" end
-  if o.strict_mcp_config then a[#a + 1] = "--strict-mcp-config" end
-  if o.fork_session then a[#a + 1] = "--fork-session" end
-  if o.resume_session_at then a[#a + 1] = "--resume-session-at=" .. o.resume_session_at end
-  if o.resume_drops_turn then a[#a + 1] = "--resume-drops-turn=" .. o.resume_drops_turn end
+  if features.await_initialize then
+    a[#a + 1] = "--await-initialize"
+  end
+  if o.include_partial_messages then
+    a[#a + 1] = "--include-partial-messages"
+  end
+  if o.session_store then
+    -- the CLI then writes transcript_mirror frames (mirror.lua)
+    a[#a + 1] = "--session-mirror"
+  end
+  if o.include_hook_events then
+    a[#a + 1] = "--include-hook-events"
+  end
+  if o.strict_mcp_config then
+    a[#a + 1] = "--strict-mcp-config"
+  end
+  if o.fork_session then
+    a[#a + 1] = "--fork-session"
+  end
+  if o.resume_session_at then
+    a[#a + 1] = "--resume-session-at=" .. o.resume_session_at
+  end
+  if o.resume_drops_turn then
+    a[#a + 1] = "--resume-drops-turn=" .. o.resume_drops_turn
+  end
   local sources = o.setting_sources
-  if sources == nil and o.skills ~= nil then sources = { "user", "project" } end -- so skills are found
-  if sources ~= nil then a[#a + 1] = "--setting-sources=" .. table.concat(sources, ",") end
-  for _, p in ipairs(o.plugins or {}) do add_valued(a, "--plugin-dir", p.path) end
+  if sources == nil and o.skills ~= nil then
+    sources = { "user", "project" }
+  end -- so skills are found
+  if sources ~= nil then
+    a[#a + 1] = "--setting-sources=" .. table.concat(sources, ",")
+  end
+  for _, p in ipairs(o.plugins or {}) do
+    add_valued(a, "--plugin-dir", p.path)
+  end
   if o.extra_args then
     local flags = {}
-    for flag in pairs(o.extra_args) do flags[#flags + 1] = flag end
+    for flag in pairs(o.extra_args) do
+      flags[#flags + 1] = flag
+    end
     table.sort(flags) -- a stable argv is easier to read and to test
     for _, flag in ipairs(flags) do
       local v = o.extra_args[flag]
@@ -541,15 +749,25 @@ function M.argv(o, cli, features)
   end
   local th = o.thinking
   if th then
-    if th.type == "adaptive" then add_valued(a, "--thinking", "adaptive")
-    elseif th.type == "disabled" then add_valued(a, "--thinking", "disabled")
-    else add_valued(a, "--max-thinking-tokens", number_text(th.budget_tokens)) end
-    if th.display and th.type ~= "disabled" then add_valued(a, "--thinking-display", th.display) end
+    if th.type == "adaptive" then
+      add_valued(a, "--thinking", "adaptive")
+    elseif th.type == "disabled" then
+      add_valued(a, "--thinking", "disabled")
+    else
+      add_valued(a, "--max-thinking-tokens", number_text(th.budget_tokens))
+    end
+    if th.display and th.type ~= "disabled" then
+      add_valued(a, "--thinking-display", th.display)
+    end
   elseif o.max_thinking_tokens then
     add_valued(a, "--max-thinking-tokens", number_text(o.max_thinking_tokens))
   end
-  if o.effort then add_valued(a, "--effort", o.effort) end
-  if o.output_format then add_valued(a, "--json-schema", json.encode(o.output_format.schema)) end
+  if o.effort then
+    add_valued(a, "--effort", o.effort)
+  end
+  if o.output_format then
+    add_valued(a, "--json-schema", json.encode(o.output_format.schema))
+  end
   a[#a + 1] = "--input-format"
   a[#a + 1] = "stream-json"
   return a
@@ -561,7 +779,9 @@ end
 ---@return string[]
 function M.env(o, base)
   local env = {}
-  for k, v in pairs(base or core.environ()) do env[k] = v end
+  for k, v in pairs(base or core.environ()) do
+    env[k] = v
+  end
   env.CLAUDECODE = nil -- the child must not think it runs nested inside Claude Code
   -- The CLI takes its SDK path only for the entrypoints of the official SDKs
   -- (sdk-ts, sdk-py, sdk-cli); any other value gets the interactive one: an
@@ -576,13 +796,23 @@ function M.env(o, base)
   -- older ones ignore it and keep to stderr, whose tail the error carries.
   env.CLAUDE_CODE_STARTUP_FAILURE_RESULTS = "1"
   for k, v in pairs(o.env or {}) do
-    if v == false then env[k] = nil else env[k] = v end
+    if v == false then
+      env[k] = nil
+    else
+      env[k] = v
+    end
   end
   env.CLAUDE_AGENT_SDK_VERSION = M.VERSION
-  if o.enable_file_checkpointing then env.CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING = "true" end
-  if o.cwd then env.PWD = o.cwd end
+  if o.enable_file_checkpointing then
+    env.CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING = "true"
+  end
+  if o.cwd then
+    env.PWD = o.cwd
+  end
   local list = {}
-  for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
+  for k, v in pairs(env) do
+    list[#list + 1] = k .. "=" .. v
+  end
   table.sort(list)
   return list
 end
@@ -599,13 +829,23 @@ function M.initialize_fields(o, features)
   if features and features.await_initialize and type(o.mcp_servers) == "table" then
     local servers = {}
     for name, cfg in pairs(o.mcp_servers) do
-      if not mcp.is_sdk_server(cfg) then servers[name] = cfg end
+      if not mcp.is_sdk_server(cfg) then
+        servers[name] = cfg
+      end
     end
-    if next(servers) ~= nil then f.mcpServers = servers end
+    if next(servers) ~= nil then
+      f.mcpServers = servers
+    end
   end
-  if o.agents and next(o.agents) then f.agents = o.agents end
-  if type(o.skills) == "table" then f.skills = json.array(o.skills) end
-  if o.forward_subagent_text then f.forwardSubagentText = true end
+  if o.agents and next(o.agents) then
+    f.agents = o.agents
+  end
+  if type(o.skills) == "table" then
+    f.skills = json.array(o.skills)
+  end
+  if o.forward_subagent_text then
+    f.forwardSubagentText = true
+  end
   return f, callbacks
 end
 
@@ -616,7 +856,9 @@ function M.sdk_servers(o)
   local list = {}
   if type(o.mcp_servers) == "table" then
     for name, cfg in pairs(o.mcp_servers) do
-      if mcp.is_sdk_server(cfg) then list[name] = cfg end
+      if mcp.is_sdk_server(cfg) then
+        list[name] = cfg
+      end
     end
   end
   return list

@@ -48,10 +48,16 @@ function M.PermissionResultAllow(t)
   t = t or {}
   check.type(fn, "t.updated_input", t.updated_input, "table", true)
   check.type(fn, "t.updated_permissions", t.updated_permissions, "table", true)
-  if t.updated_input then check.jsonable(fn, "t.updated_input", t.updated_input) end
-  if t.updated_permissions then check.jsonable(fn, "t.updated_permissions", t.updated_permissions) end
-  return setmetatable({ behavior = "allow", updated_input = t.updated_input,
-    updated_permissions = t.updated_permissions }, Allow)
+  if t.updated_input then
+    check.jsonable(fn, "t.updated_input", t.updated_input)
+  end
+  if t.updated_permissions then
+    check.jsonable(fn, "t.updated_permissions", t.updated_permissions)
+  end
+  return setmetatable(
+    { behavior = "allow", updated_input = t.updated_input, updated_permissions = t.updated_permissions },
+    Allow
+  )
 end
 
 --- Deny the tool use; the model is told `message`; `interrupt` ends the turn.
@@ -86,8 +92,22 @@ local Update = { __name = "PermissionUpdate" }
 Update.__index = Update
 M.Update = Update
 
-local UPDATE_KEYS = { type = true, rules = true, behavior = true, mode = true, directories = true,
-  destination = true }
+-- Readable, and the same from run to run (the default "PermissionUpdate: 0x..." is neither): the fields in the
+-- Python dataclass's order, as messages print theirs.
+local UPDATE_FIELDS = { "type", "rules", "behavior", "mode", "directories", "destination" }
+function Update.__tostring(u)
+  local repr = require("claude_agent_sdk.messages").repr
+  local parts = {}
+  for _, f in ipairs(UPDATE_FIELDS) do
+    local v = rawget(u, f)
+    if v ~= nil then
+      parts[#parts + 1] = f .. "=" .. repr(v, 1)
+    end
+  end
+  return "PermissionUpdate(" .. table.concat(parts, ", ") .. ")"
+end
+
+local UPDATE_KEYS = { type = true, rules = true, behavior = true, mode = true, directories = true, destination = true }
 
 --- A PermissionUpdate, as the Python SDK's dataclass.
 ---   claude.PermissionUpdate({ type = "addRules", rules = { { tool_name = "Bash", rule_content = "ls:*" } },
@@ -96,10 +116,16 @@ local UPDATE_KEYS = { type = true, rules = true, behavior = true, mode = true, d
 ---@return PermissionUpdate
 function M.PermissionUpdate(t)
   local fn = "claude.PermissionUpdate"
-  if type(t) ~= "table" then check.fail(fn, "t", "a table { type = ..., ... }", t) end
+  if type(t) ~= "table" then
+    check.fail(fn, "t", "a table { type = ..., ... }", t)
+  end
   check.opts(fn, "t", t, UPDATE_KEYS)
-  check.one_of(fn, "t.type", t.type, { "addRules", "replaceRules", "removeRules", "setMode", "addDirectories",
-    "removeDirectories" })
+  check.one_of(
+    fn,
+    "t.type",
+    t.type,
+    { "addRules", "replaceRules", "removeRules", "setMode", "addDirectories", "removeDirectories" }
+  )
   check.list(fn, "t.rules", t.rules, "a list of { tool_name = ..., rule_content = ... }", true, function(f, arg, r)
     check.type(f, arg, r, "table")
     check.string(f, arg .. ".tool_name", r.tool_name or r.toolName, { nonempty = true, text = true })
@@ -109,10 +135,17 @@ function M.PermissionUpdate(t)
   check.list(fn, "t.directories", t.directories, "a list of paths", true, function(f, arg, d)
     check.string(f, arg, d, { text = true })
   end)
-  check.one_of(fn, "t.destination", t.destination, { "userSettings", "projectSettings", "localSettings", "session",
-    "cliArg" }, true)
+  check.one_of(
+    fn,
+    "t.destination",
+    t.destination,
+    { "userSettings", "projectSettings", "localSettings", "session", "cliArg" },
+    true
+  )
   local u = {}
-  for k, v in pairs(t) do u[k] = v end
+  for k, v in pairs(t) do
+    u[k] = v
+  end
   return setmetatable(u, Update)
 end
 
@@ -120,9 +153,13 @@ end
 ---@param w table
 ---@return PermissionUpdate
 function M.update_from_wire(w)
-  if type(w) ~= "table" then return w end
+  if type(w) ~= "table" then
+    return w
+  end
   local u = {}
-  for k, v in pairs(w) do u[k] = v end
+  for k, v in pairs(w) do
+    u[k] = v
+  end
   if type(w.rules) == "table" then
     u.rules = {}
     for i, r in ipairs(w.rules) do
@@ -137,9 +174,13 @@ end
 ---@param u table
 ---@return table
 function M.update_to_wire(u)
-  if type(u) ~= "table" then return u end
+  if type(u) ~= "table" then
+    return u
+  end
   local w = {}
-  for k, v in pairs(u) do w[k] = v end
+  for k, v in pairs(u) do
+    w[k] = v
+  end
   if type(u.rules) == "table" then
     w.rules = {}
     for i, r in ipairs(u.rules) do
@@ -186,7 +227,9 @@ function M.context(req)
   }
   --- True once the CLI has cancelled this request (no answer will be used).
   ---@return boolean
-  function ctx.is_cancelled() return ctx.cancelled end
+  function ctx.is_cancelled()
+    return ctx.cancelled
+  end
   return ctx
 end
 
@@ -195,22 +238,26 @@ end
 ---@param input table  the original tool input
 function M.to_wire(r, input)
   if type(r) ~= "table" then
-    errors.raise("ClaudeSDKError", "can_use_tool must return PermissionResultAllow or PermissionResultDeny, got "
-      .. type(r))
+    errors.raise(
+      "ClaudeSDKError",
+      "can_use_tool must return PermissionResultAllow or PermissionResultDeny, got " .. type(r)
+    )
   end
   if r.behavior == "allow" then
     local out = { behavior = "allow", updatedInput = r.updated_input or r.updatedInput or input }
     local perms = r.updated_permissions or r.updatedPermissions
     if perms then
       local wire = {}
-      for i, u in ipairs(perms) do wire[i] = M.update_to_wire(u) end
+      for i, u in ipairs(perms) do
+        wire[i] = M.update_to_wire(u)
+      end
       out.updatedPermissions = wire
     end
     return out
   elseif r.behavior == "deny" then
     return { behavior = "deny", message = r.message or "", interrupt = r.interrupt and true or false }
   end
-  errors.raise("ClaudeSDKError", "can_use_tool returned a table without behavior = \"allow\" or \"deny\"")
+  errors.raise("ClaudeSDKError", 'can_use_tool returned a table without behavior = "allow" or "deny"')
 end
 
 return M

@@ -32,7 +32,9 @@ local M = {}
 ---@param args QueryArgs
 ---@return fun(): AnyMessage|nil
 function M.query(args)
-  if type(args) ~= "table" then check.fail("claude.query", "args", "{ prompt = ..., options = ... }", args) end
+  if type(args) ~= "table" then
+    check.fail("claude.query", "args", "{ prompt = ..., options = ... }", args)
+  end
   for k in pairs(args) do
     if k ~= "prompt" and k ~= "options" then
       errors.raise("InvalidOptionError", ("unknown query argument %q"):format(tostring(k)), { option = k })
@@ -45,7 +47,9 @@ function M.query(args)
   local ok, err = pcall(function()
     client:query(args.prompt, "")
     -- nothing was asked (an empty list or iterator): no result will come
-    if client._user_sent == 0 then client._core:close_stdin() end
+    if client._user_sent == 0 then
+      client._core:close_stdin()
+    end
   end)
   if not ok then
     client:disconnect()
@@ -53,7 +57,9 @@ function M.query(args)
   end
   local done, results = false, 0
   local function iter()
-    if done then return nil end
+    if done then
+      return nil
+    end
     local ok2, msg = pcall(client._next_message, client)
     if not ok2 then
       done = true
@@ -64,16 +70,28 @@ function M.query(args)
       done = true
       client:disconnect()
       if results == 0 and client._user_sent > 0 then
-        errors.raise("ProcessError", "Claude Code exited (code 0) without a result: the answer was lost",
-          { exit_code = 0 })
+        errors.raise(
+          "ProcessError",
+          "Claude Code exited (code 0) without a result: the answer was lost",
+          { exit_code = 0 }
+        )
       end
     elseif msg.type == "result" then
       results = results + 1
-      if client._core and client._core:stats().tasks_in_flight == 0 then client._core:close_stdin() end
+      if client._core and client._core:stats().tasks_in_flight == 0 then
+        client._core:close_stdin()
+      end
     end
     return msg
   end
-  local closer = setmetatable({}, { __close = function() if not done then done = true; client:disconnect() end end })
+  local closer = setmetatable({}, {
+    __close = function()
+      if not done then
+        done = true
+        client:disconnect()
+      end
+    end,
+  })
   return iter, nil, nil, closer
 end
 

@@ -43,7 +43,9 @@ local M = {}
 
 -- An iterator function over a message iterator or an array of messages.
 local function source_of(fn, src)
-  if type(src) == "function" then return src end
+  if type(src) == "function" then
+    return src
+  end
   if type(src) == "table" then
     check.list(fn, "source", src, "a message iterator or an array of messages", false, function(f, arg, m)
       check.type(f, arg, m, "table")
@@ -83,9 +85,13 @@ function M.deltas(source)
 
   local function translate(msg)
     local ev = msg.event
-    if type(ev) ~= "table" then return { type = "event", event = ev } end
+    if type(ev) ~= "table" then
+      return { type = "event", event = ev }
+    end
     local parent = msg.parent_tool_use_id
-    if parent == nil or type(parent) ~= "string" then parent = nil end
+    if parent == nil or type(parent) ~= "string" then
+      parent = nil
+    end
     local key = parent or MAIN
     local et = ev.type
     local out
@@ -94,9 +100,14 @@ function M.deltas(source)
       out = { type = "event", event = ev }
     elseif et == "content_block_start" then
       local state = blocks[key]
-      if not state then state = {}; blocks[key] = state end
+      if not state then
+        state = {}
+        blocks[key] = state
+      end
       local block = ev.content_block
-      if ev.index ~= nil then state[ev.index] = block end
+      if ev.index ~= nil then
+        state[ev.index] = block
+      end
       out = { type = "block_start", index = ev.index, block = block }
     elseif et == "content_block_delta" then
       local d = ev.delta
@@ -109,7 +120,9 @@ function M.deltas(source)
         local state = blocks[key]
         local block = state and state[ev.index]
         local id, name
-        if type(block) == "table" then id, name = block.id, block.name end
+        if type(block) == "table" then
+          id, name = block.id, block.name
+        end
         out = { type = "tool_input", index = ev.index, partial_json = d.partial_json, id = id, name = name }
       else
         out = { type = "event", event = ev }
@@ -125,13 +138,17 @@ function M.deltas(source)
   end
 
   return function()
-    if done then return nil end
+    if done then
+      return nil
+    end
     local msg = next_message()
     if msg == nil then
       done = true
       return nil
     end
-    if type(msg) == "table" and msg.type == "stream_event" then return translate(msg) end
+    if type(msg) == "table" and msg.type == "stream_event" then
+      return translate(msg)
+    end
     return { type = "message", message = msg }
   end
 end
@@ -152,22 +169,34 @@ function M.text(source)
       if pending then
         pi = pi + 1
         local t = pending[pi]
-        if t then return t end
+        if t then
+          return t
+        end
         pending = nil
       end
       local msg = next_message()
-      if msg == nil then return nil end
+      if msg == nil then
+        return nil
+      end
       if type(msg) == "table" then
         if msg.type == "stream_event" then
           streaming = true
           local ev = msg.event
-          if type(ev) == "table" and ev.type == "content_block_delta" and type(msg.parent_tool_use_id) ~= "string"
-            and type(ev.delta) == "table" and ev.delta.type == "text_delta" and type(ev.delta.text) == "string" then
+          if
+            type(ev) == "table"
+            and ev.type == "content_block_delta"
+            and type(msg.parent_tool_use_id) ~= "string"
+            and type(ev.delta) == "table"
+            and ev.delta.type == "text_delta"
+            and type(ev.delta.text) == "string"
+          then
             return ev.delta.text
           end
         elseif msg.type == "assistant" and not streaming and type(msg.parent_tool_use_id) ~= "string" then
           local content = msg.content
-          if content == nil and type(msg.message) == "table" then content = msg.message.content end
+          if content == nil and type(msg.message) == "table" then
+            content = msg.message.content
+          end
           if type(content) == "table" then
             pending, pi = {}, 0
             for _, b in ipairs(content) do

@@ -5,6 +5,8 @@
 --- (`ModelServer`: standalone luv, or Neovim's `vim.uv`/`vim.loop`), or as a child process (`spawn_server`) when the
 --- test blocks in the SDK's blocking mode and no loop would run in-process. `cli_env` gives the variables that
 --- point the CLI at the server with no other traffic. Nothing here needs a network or a real API key.
+--- It ships as its own rock, claude-agent-sdk-testing, on top of the SDK's: its JSON is claude_agent_sdk.json, its
+--- luv module the one claude_agent_sdk.loop runs on, its child processes the C core's; the SDK needs none of it.
 ---
 --- What CLI 2.1.197 sends, as observed (and so what the server answers):
 ---   HEAD /                              a connection warm-up, before the first turn (200)
@@ -51,6 +53,12 @@ M.new_script = script.new
 
 --- The built-in reply used when no rule and no default answers: echoes the prompt or the tool results.
 M.echo = script.echo
+
+--- `session_store_conformance(make_store, { skip = { "delete", ... } })` -> contracts checked: the
+--- SessionStore contracts (the Python SDK's) run against stores made by make_store; raises listing failures.
+function M.session_store_conformance(make_store, opts)
+  return require("claude_agent_sdk.testing.session_store_conformance").run(make_store, opts)
+end
 
 ---@return table rules the demo script that answers the documentation examples
 --- Example: `testing.ModelServer.new({ script = testing.demo_script() })`

@@ -296,6 +296,17 @@
 ---@field session_id string|nil
 ---@field uuid string|nil
 
+--- A session store's append failed (made by the SDK, never sent by the CLI; mirror.lua).  The entries stay
+--- pending and are appended again at the next flush, so the store catches up once it is back.
+---@class MirrorErrorMessage : SystemMessage
+---@field subtype "mirror_error"
+---@field key SessionKey|nil  the transcript whose append failed
+---@field error string  what the store raised
+---@field pending integer  entries of that transcript still waiting for the store
+---@field dropped integer|nil  entries dropped from a full backlog since the last report
+---@field session_id string
+---@field uuid string
+
 --- The end of a turn; receive_response() stops after it.
 ---@class ResultMessage
 ---@field type "result"

@@ -12,7 +12,7 @@
 local M = {}
 
 --- The warning kinds.
-M.kinds = { CanUseToolShadowedWarning = true }
+M.kinds = { CanUseToolShadowedWarning = true, OptionNotAppliedWarning = true }
 
 --- Kinds not to report.
 ---@type table<string, boolean>
@@ -25,7 +25,9 @@ local shown = {}
 ---@param message string
 function M.default_handler(kind, message)
   local key = kind .. "\0" .. message
-  if shown[key] then return end
+  if shown[key] then
+    return
+  end
   shown[key] = true
   require("claude_agent_sdk.loop").report(("claude_agent_sdk: %s: %s"):format(kind, message), "WARN")
 end
@@ -38,17 +40,25 @@ M.handler = M.default_handler
 ---@param kind string
 ---@param message string
 function M.warn(kind, message)
-  if M.ignore[kind] then return end
+  if M.ignore[kind] then
+    return
+  end
   pcall(M.handler, kind, message)
 end
 
 -- The tool an allowed_tools entry allows outright (no specifier, or an
 -- empty or "*" one), else nil: the CLI's rule parser, as the Python SDK reads it.
 local function whole_tool(entry)
-  if not entry:match("%S") then return nil end
+  if not entry:match("%S") then
+    return nil
+  end
   local open = entry:find("(", 1, true)
-  if not open then return entry end
-  if open == 1 or entry:sub(-1) ~= ")" then return nil end
+  if not open then
+    return entry
+  end
+  if open == 1 or entry:sub(-1) ~= ")" then
+    return nil
+  end
   local spec = entry:sub(open + 1, -2)
   return (spec == "" or spec == "*") and entry:sub(1, open - 1) or nil
 end
@@ -72,11 +82,15 @@ function M.can_use_tool_shadowed(permission_mode, allowed_tools)
       tools[#tools + 1] = t
     end
   end
-  if #tools == 0 then return nil end
-  return ("can_use_tool will not be invoked for: %s. An allowed_tools entry that allows a whole tool "
+  if #tools == 0 then
+    return nil
+  end
+  return (
+    "can_use_tool will not be invoked for: %s. An allowed_tools entry that allows a whole tool "
     .. "auto-approves it before the callback is consulted. To gate every tool call, use a PreToolUse hook; or "
     .. "narrow the entry so calls fall through to can_use_tool. Allow rules from settings files can also shadow "
-    .. "the callback but are not visible here."):format(table.concat(tools, ", "))
+    .. "the callback but are not visible here."
+  ):format(table.concat(tools, ", "))
 end
 
 return M

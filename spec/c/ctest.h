@@ -13,32 +13,31 @@
 
 static int ctest_n, ctest_failed_tests, ctest_cur_failed;
 
-#define CHECK(cond)                                                             \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
-      ctest_cur_failed++;                                                       \
-      printf("#   %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);      \
-    }                                                                           \
+#define CHECK(cond)                                                                                                    \
+  do {                                                                                                                 \
+    if (!(cond)) {                                                                                                     \
+      ctest_cur_failed++;                                                                                              \
+      printf("#   %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                              \
+    }                                                                                                                  \
   } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                      \
-  do {                                                                          \
-    long long ctest_a = (long long)(a), ctest_b = (long long)(b);               \
-    if (ctest_a != ctest_b) {                                                   \
-      ctest_cur_failed++;                                                       \
-      printf("#   %s:%d: %s == %s failed: %lld vs %lld\n", __FILE__, __LINE__,  \
-             #a, #b, ctest_a, ctest_b);                                         \
-    }                                                                           \
+#define CHECK_EQ_INT(a, b)                                                                                             \
+  do {                                                                                                                 \
+    long long ctest_a = (long long)(a), ctest_b = (long long)(b);                                                      \
+    if (ctest_a != ctest_b) {                                                                                          \
+      ctest_cur_failed++;                                                                                              \
+      printf("#   %s:%d: %s == %s failed: %lld vs %lld\n", __FILE__, __LINE__, #a, #b, ctest_a, ctest_b);              \
+    }                                                                                                                  \
   } while (0)
 
-#define RUN(fn)                                                                 \
-  do {                                                                          \
-    ctest_cur_failed = 0;                                                       \
-    fn();                                                                       \
-    ctest_n++;                                                                  \
-    if (ctest_cur_failed) ctest_failed_tests++;                                 \
-    printf("%s %d - %s\n", ctest_cur_failed ? "not ok" : "ok", ctest_n, #fn);   \
-    fflush(stdout);                                                             \
+#define RUN(fn)                                                                                                        \
+  do {                                                                                                                 \
+    ctest_cur_failed = 0;                                                                                              \
+    fn();                                                                                                              \
+    ctest_n++;                                                                                                         \
+    if (ctest_cur_failed) ctest_failed_tests++;                                                                        \
+    printf("%s %d - %s\n", ctest_cur_failed ? "not ok" : "ok", ctest_n, #fn);                                          \
+    fflush(stdout);                                                                                                    \
   } while (0)
 
 static int ctest_done(void) {

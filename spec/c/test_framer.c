@@ -42,9 +42,7 @@ static void drain(cas_framer_t *f, lines_t *out) {
   out->rc = rc;
 }
 
-static void lines_init(lines_t *l) {
-  memset(l, 0, sizeof *l);
-}
+static void lines_init(lines_t *l) { memset(l, 0, sizeof *l); }
 
 /* --- cas_buf ------------------------------------------------------------ */
 
@@ -135,9 +133,8 @@ static void test_one_line(void) {
 
 /* 2-, 3- and 4-byte characters (é, 中, 😀) and an ASCII run long enough to
  * cross the 8-byte fast paths. */
-static const char utf8_frame[] =
-    "{\"type\":\"assistant\",\"text\":\"caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 "
-    "\xF0\x9F\x98\x80 end\",\"x\":\"\xC3\xBC\xF0\x9F\x91\x8D\"}\n";
+static const char utf8_frame[] = "{\"type\":\"assistant\",\"text\":\"caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 "
+                                 "\xF0\x9F\x98\x80 end\",\"x\":\"\xC3\xBC\xF0\x9F\x91\x8D\"}\n";
 
 static void check_utf8_line(const lines_t *l) {
   cJSON *root = NULL;
@@ -148,8 +145,7 @@ static void check_utf8_line(const lines_t *l) {
   CHECK_EQ_INT(l->len, want);
   CHECK(memcmp(l->text, utf8_frame, want) == 0);
   CHECK_EQ_INT(cas_json_parse(l->text, l->len, 0, &root), CAS_OK);
-  CHECK(strcmp(cas_json_get_string(root, "text"),
-               "caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80 end") == 0);
+  CHECK(strcmp(cas_json_get_string(root, "text"), "caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80 end") == 0);
   cJSON_Delete(root);
 }
 
@@ -243,9 +239,8 @@ static void test_crlf(void) {
 }
 
 static void test_blank_and_nonjson(void) {
-  static const char in[] =
-      "\n   \n\t\r\n[SandboxDebug] starting\nplain text\n  \t{\"a\":1}  \r\n"
-      "[1,2,3]\n\"str\"\n{\"b\":2}\n";
+  static const char in[] = "\n   \n\t\r\n[SandboxDebug] starting\nplain text\n  \t{\"a\":1}  \r\n"
+                           "[1,2,3]\n\"str\"\n{\"b\":2}\n";
   cas_framer_t f;
   lines_t l;
 

@@ -43,8 +43,7 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-static int spawn(cas_process_t **p, const char *const *argv, const char *const *envp, const char *cwd,
-                 int *err) {
+static int spawn(cas_process_t **p, const char *const *argv, const char *const *envp, const char *cwd, int *err) {
   cas_spawn_opts_t o;
   memset(&o, 0, sizeof o);
   o.argv = argv;
@@ -65,9 +64,12 @@ static size_t read_all(cas_process_t *p, int which, char *buf, size_t cap, int t
     pfd.events = POLLIN;
     poll(&pfd, 1, 100);
     n = cas_process_read(p, which, buf + len, cap - 1 - len);
-    if (n > 0) len += (size_t)n;
-    else if (n == 0) break;
-    else if (n != CAS_EAGAIN) break;
+    if (n > 0)
+      len += (size_t)n;
+    else if (n == 0)
+      break;
+    else if (n != CAS_EAGAIN)
+      break;
     if (len == cap - 1) break;
   }
   buf[len] = 0;
@@ -152,7 +154,7 @@ static void test_echo_roundtrip(void) {
   CHECK_EQ_INT(cas_process_close_stdin(p), 0); /* idempotent */
   CHECK_EQ_INT(read_all(p, CAS_STDOUT, buf, sizeof buf, 5000), 12);
   CHECK(strcmp(buf, "hello\nworld\n") == 0);
-  CHECK_EQ_INT(cas_process_fd(p, CAS_STDOUT), -1);                    /* closed at EOF */
+  CHECK_EQ_INT(cas_process_fd(p, CAS_STDOUT), -1); /* closed at EOF */
   CHECK_EQ_INT(cas_process_read(p, CAS_STDOUT, buf, sizeof buf), 0); /* EOF stays EOF */
   CHECK_EQ_INT(cas_process_read(p, CAS_STDIN, buf, sizeof buf), CAS_EINVAL);
   CHECK_EQ_INT(cas_process_wait_exit(p, 5000), 1);
@@ -217,10 +219,13 @@ static void test_big_write(void) {
     }
     for (;;) {
       long n = cas_process_read(p, CAS_STDOUT, dst + got, N + 1 - got);
-      if (n > 0) got += (size_t)n;
+      if (n > 0)
+        got += (size_t)n;
       else {
-        if (n == 0) eof = 1;
-        else CHECK_EQ_INT(n, CAS_EAGAIN);
+        if (n == 0)
+          eof = 1;
+        else
+          CHECK_EQ_INT(n, CAS_EAGAIN);
         break;
       }
     }
@@ -523,8 +528,10 @@ static void test_free_kills_grandchildren(void) {
     pfd.events = POLLIN;
     poll(&pfd, 1, 100);
     n = cas_process_read(p, CAS_STDOUT, buf + len, sizeof buf - 1 - len);
-    if (n > 0) len += (size_t)n;
-    else if (n == 0) break;
+    if (n > 0)
+      len += (size_t)n;
+    else if (n == 0)
+      break;
   }
   buf[len] = 0;
   gpid = (pid_t)atoi(buf);
@@ -659,8 +666,8 @@ static void test_free_null_and_exit_fd(void) {
  * shell in a session of its own with a sleep in its group (the CLI's Bash
  * tool runs its commands that way).  Each sleep's pid is printed on a line;
  * then the child waits for a line on stdin and exits with it as its code. */
-#define TREE_SCRIPT                                                                                 \
-  "setsid sleep 300 & echo $!; sleep 300 & echo $!; ( setsid sleep 300 & echo $! ); "              \
+#define TREE_SCRIPT                                                                                                    \
+  "setsid sleep 300 & echo $!; sleep 300 & echo $!; ( setsid sleep 300 & echo $! ); "                                  \
   "setsid sh -c 'sleep 300 & echo $!; wait' & read x; exit $x"
 enum { TREE_PIDS = 4 };
 
@@ -990,6 +997,128 @@ static void test_sigchld_ignored(void) {
   signal(SIGCHLD, old);
 }
 
+/* ---- cas_run: run to completion, capturing stdout ------------------------ */
+
+static int run_start(cas_run_t **r, const char *const *argv, const char *cwd, size_t max_out) {
+  cas_spawn_opts_t o;
+  memset(&o, 0, sizeof o);
+  o.argv = argv;
+  o.cwd = cwd;
+  return cas_run_start(r, &o, max_out, NULL);
+}
+
+/* Output and exit code, blocking; stderr is dropped, stdin reads EOF. */
+static void test_run_capture(void) {
+  static const char *const argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; cat; pwd; exit 3", NULL};
+  cas_run_t *r = NULL;
+  const char *out;
+  size_t len;
+  int sig = -2;
+  char want[PATH_MAX + 16];
+  CHECK_EQ_INT(run_start(&r, argv, tmpdir, 0), CAS_OK);
+  if (!r) return;
+  CHECK_EQ_INT(cas_run_pump(r, 5000), 1);
+  CHECK_EQ_INT(cas_run_pump(r, 0), 1); /* done stays done */
+  out = cas_run_output(r, &len);
+  snprintf(want, sizeof want, "out\n%s\n", tmpdir);
+  CHECK_EQ_INT(len, strlen(want));
+  CHECK(len == strlen(want) && memcmp(out, want, len) == 0);
+  CHECK_EQ_INT(cas_run_exit_code(r, &sig), 3);
+  CHECK_EQ_INT(sig, 0);
+  cas_run_free(r);
+  cas_run_free(NULL);
+}
+
+/* An event loop's way: poll the fds it lists, pump(0) when one is ready. */
+static void test_run_nonblocking(void) {
+  static const char *const argv[] = {"/bin/sh", "-c",
+                                     "sleep 0.2; i=0; while [ $i -lt 2000 ]; do "
+                                     "echo line $i; i=$((i+1)); done",
+                                     NULL};
+  cas_run_t *r = NULL;
+  long t0 = now_ms(), deadline = t0 + 10000;
+  int rc = 0, waits = 0, first;
+  size_t len;
+  CHECK_EQ_INT(run_start(&r, argv, NULL, 0), CAS_OK);
+  if (!r) return;
+  first = cas_run_pump(r, 0);
+  CHECK_EQ_INT(first, 0);
+  CHECK(now_ms() - t0 < 150); /* pump(0) did not wait for the child */
+  while (now_ms() < deadline) {
+    struct pollfd pfd[3];
+    int fds[3], n, i;
+    rc = cas_run_pump(r, 0);
+    if (rc != 0) break;
+    n = cas_run_pollfds(r, fds);
+    CHECK(n >= 1 && n <= 3);
+    for (i = 0; i < n; i++) {
+      pfd[i].fd = fds[i];
+      pfd[i].events = POLLIN;
+      pfd[i].revents = 0;
+    }
+    poll(pfd, (nfds_t)n, 1000);
+    waits++;
+  }
+  CHECK_EQ_INT(rc, 1);
+  CHECK(waits >= 1);
+  (void)cas_run_output(r, &len);
+  CHECK(len > 2000 * 7);
+  CHECK_EQ_INT(cas_run_exit_code(r, NULL), 0);
+  {
+    int fds[3];
+    CHECK_EQ_INT(cas_run_pollfds(r, fds), 0);
+  }
+  cas_run_free(r);
+}
+
+/* Spawn failures come back from start; a cap on stdout kills the child;
+ * free kills a child still running, at once. */
+static void test_run_errors(void) {
+  static const char *const missing[] = {"cas-no-such-program-here", NULL};
+  static const char *const flood[] = {"/bin/sh", "-c", "while :; do echo xxxxxxxxxxxxxxxx; done", NULL};
+  static const char *const slow[] = {"/bin/sleep", "30", NULL};
+  cas_run_t *r = (cas_run_t *)1;
+  long t0;
+  CHECK_EQ_INT(run_start(&r, missing, NULL, 0), CAS_ENOTFOUND);
+  CHECK(r == NULL);
+  CHECK_EQ_INT(run_start(&r, slow, "/nonexistent-dir-cas", 0), CAS_ENOCWD);
+  CHECK_EQ_INT(run_start(&r, flood, NULL, 4096), CAS_OK);
+  if (r) {
+    CHECK_EQ_INT(cas_run_pump(r, 5000), CAS_ELINE);
+    CHECK_EQ_INT(cas_run_pump(r, 0), CAS_ELINE); /* sticky */
+    CHECK_EQ_INT(cas_run_exit_code(r, NULL), CAS_EINVAL);
+    cas_run_free(r);
+  }
+  r = NULL;
+  CHECK_EQ_INT(run_start(&r, slow, NULL, 0), CAS_OK);
+  if (r) {
+    CHECK_EQ_INT(cas_run_pump(r, 50), 0); /* timed out, still running */
+    CHECK_EQ_INT(cas_run_exit_code(r, NULL), CAS_EINVAL);
+    t0 = now_ms();
+    cas_run_free(r);
+    CHECK(now_ms() - t0 < 1000);
+  }
+}
+
+/* Without a supervisor (pdeathsig -1) the run still ends with the status. */
+static void test_run_unsupervised(void) {
+  static const char *const argv[] = {"/bin/sh", "-c", "echo hi; exit 5", NULL};
+  cas_spawn_opts_t o;
+  cas_run_t *r = NULL;
+  size_t len;
+  const char *out;
+  memset(&o, 0, sizeof o);
+  o.argv = argv;
+  o.pdeathsig = -1;
+  CHECK_EQ_INT(cas_run_start(&r, &o, 0, NULL), CAS_OK);
+  if (!r) return;
+  CHECK_EQ_INT(cas_run_pump(r, 5000), 1);
+  out = cas_run_output(r, &len);
+  CHECK(len == 3 && memcmp(out, "hi\n", 3) == 0);
+  CHECK_EQ_INT(cas_run_exit_code(r, NULL), 5);
+  cas_run_free(r);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void rm_tmpdir(void) {
@@ -1042,6 +1171,10 @@ int main(void) {
   RUN(test_host_exit);
   RUN(test_host_exit_no_atexit);
   RUN(test_sigchld_ignored);
+  RUN(test_run_capture);
+  RUN(test_run_nonblocking);
+  RUN(test_run_errors);
+  RUN(test_run_unsupervised);
 
   rm_tmpdir();
   rc = ctest_done();

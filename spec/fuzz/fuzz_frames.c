@@ -6,6 +6,7 @@
  *   chunks of fuzzer-chosen sizes, through cas_framer_feed and through the
  *   zero-copy cas_framer_space/commit -> cas_json_parse -> cas_frame_classify
  *   -> cas_proto_on_frame / on_decode_error / on_fatal / on_stderr / on_exit,
+ *   and each parsed tree written out again with the writers (cas_json_write_*),
  *   with three of our own control requests pending so control_response lines
  *   can match them, and every queued item popped and freed.
  *
@@ -36,17 +37,18 @@
 
 #include "cas_error.h"
 #include "cas_framer.h"
+#include "cas_internal.h"
 #include "cas_json.h"
 #include "cas_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
-      fprintf(stderr, "fuzz_frames.c:%d: CHECK failed: %s\n", __LINE__, #c);  \
-      __builtin_trap();                                                       \
-    }                                                                         \
+#define CHECK(c)                                                                                                       \
+  do {                                                                                                                 \
+    if (!(c)) {                                                                                                        \
+      fprintf(stderr, "fuzz_frames.c:%d: CHECK failed: %s\n", __LINE__, #c);                                           \
+      __builtin_trap();                                                                                                \
+    }                                                                                                                  \
   } while (0)
 
 #define NREQ 3
@@ -91,10 +93,14 @@ static int ref_utf8(const unsigned char *s, size_t n) {
       i++;
       continue;
     }
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-    else return 0;
+    if ((c & 0xE0) == 0xC0)
+      len = 2, cp = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+      len = 3, cp = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0)
+      len = 4, cp = c & 0x07, min = 0x10000;
+    else
+      return 0;
     if (n - i < len) return 0;
     for (k = 1; k < len; k++) {
       if ((s[i + k] & 0xC0) != 0x80) return 0;
@@ -114,13 +120,10 @@ typedef struct {
 } rj_t;
 
 static void rj_ws(rj_t *j) {
-  while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-    j->p++;
+  while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
 }
 
-static int rj_hex(unsigned c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+static int rj_hex(unsigned c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 static int rj_string(rj_t *j) { /* at the opening quote; UTF-8 already checked */
   j->p++;
@@ -162,8 +165,10 @@ static int rj_digits(rj_t *j) {
 static int rj_number(rj_t *j) {
   const unsigned char *start = j->p;
   if (*j->p == '-') j->p++;
-  if (j->p < j->end && *j->p == '0') j->p++;
-  else if (!(j->p < j->end && *j->p >= '1' && *j->p <= '9') || !rj_digits(j)) return CAS_EJSON;
+  if (j->p < j->end && *j->p == '0')
+    j->p++;
+  else if (!(j->p < j->end && *j->p >= '1' && *j->p <= '9') || !rj_digits(j))
+    return CAS_EJSON;
   if (j->p < j->end && *j->p == '.') {
     j->p++;
     if (!rj_digits(j)) return CAS_EJSON;
@@ -189,48 +194,44 @@ static int rj_value(rj_t *j, int depth) {
   rj_ws(j);
   if (j->p >= j->end) return CAS_EJSON;
   switch (*j->p) {
-  case '{':
-  case '[':
-    if (depth >= j->limit) return CAS_EDEPTH;
-    if (depth + 1 > j->maxdepth) j->maxdepth = depth + 1;
-    obj = *j->p == '{';
-    j->p++;
-    rj_ws(j);
-    if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
+    case '{':
+    case '[':
+      if (depth >= j->limit) return CAS_EDEPTH;
+      if (depth + 1 > j->maxdepth) j->maxdepth = depth + 1;
+      obj = *j->p == '{';
       j->p++;
-      return 0;
-    }
-    for (;;) {
-      if (obj) {
-        if (j->p >= j->end || *j->p != '"') return CAS_EJSON;
-        if ((rc = rj_string(j)) != 0) return rc;
-        rj_ws(j);
-        if (j->p >= j->end || *j->p != ':') return CAS_EJSON;
-        j->p++;
-      }
-      if ((rc = rj_value(j, depth + 1)) != 0) return rc;
       rj_ws(j);
-      if (j->p >= j->end) return CAS_EJSON;
-      if (*j->p == ',') {
+      if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
         j->p++;
-        if (obj) rj_ws(j);
-        continue;
+        return 0;
       }
-      if (*j->p != (obj ? '}' : ']')) return CAS_EJSON;
-      j->p++;
-      return 0;
-    }
-  case '"':
-    return rj_string(j);
-  case 't':
-    return rj_word(j, "true");
-  case 'f':
-    return rj_word(j, "false");
-  case 'n':
-    return rj_word(j, "null");
-  default:
-    if (*j->p != '-' && (*j->p < '0' || *j->p > '9')) return CAS_EJSON;
-    return rj_number(j);
+      for (;;) {
+        if (obj) {
+          if (j->p >= j->end || *j->p != '"') return CAS_EJSON;
+          if ((rc = rj_string(j)) != 0) return rc;
+          rj_ws(j);
+          if (j->p >= j->end || *j->p != ':') return CAS_EJSON;
+          j->p++;
+        }
+        if ((rc = rj_value(j, depth + 1)) != 0) return rc;
+        rj_ws(j);
+        if (j->p >= j->end) return CAS_EJSON;
+        if (*j->p == ',') {
+          j->p++;
+          if (obj) rj_ws(j);
+          continue;
+        }
+        if (*j->p != (obj ? '}' : ']')) return CAS_EJSON;
+        j->p++;
+        return 0;
+      }
+    case '"': return rj_string(j);
+    case 't': return rj_word(j, "true");
+    case 'f': return rj_word(j, "false");
+    case 'n': return rj_word(j, "null");
+    default:
+      if (*j->p != '-' && (*j->p < '0' || *j->p > '9')) return CAS_EJSON;
+      return rj_number(j);
   }
 }
 
@@ -283,18 +284,54 @@ static int tree_equal(const cJSON *a, const cJSON *b) {
   return !x && !y;
 }
 
-/* The scan must agree with the parse and count what the tree holds. */
-static size_t scan_counts_match(const cJSON *v, const cas_json_shape_t *sh, size_t i) {
+/* The writers (cas_json_write_*), on whatever the parse produced: the tree
+ * written with them must parse back to the same tree, every number exactly
+ * (an infinity, from a number too big for a double, is written as null). */
+static void write_tree(cas_buf_t *b, const cJSON *v) {
   const cJSON *ch;
-  uint32_t k = 0;
+  if (cJSON_IsNumber(v)) {
+    if (isinf(v->valuedouble)) {
+      CHECK(cas_json_write_double(b, v->valuedouble) == CAS_EINVAL);
+      CHECK(cas_buf_append(b, "null", 4) == CAS_OK);
+    } else {
+      size_t at = b->len;
+      char tmp[64];
+      CHECK(cas_json_write_double(b, v->valuedouble) == CAS_OK);
+      CHECK(b->len - at < sizeof tmp);
+      memcpy(tmp, b->data + at, b->len - at);
+      tmp[b->len - at] = '\0';
+      CHECK(strtod(tmp, NULL) == v->valuedouble);
+      CHECK(strpbrk(tmp, ".e") != NULL);
+    }
+  } else if (cJSON_IsString(v)) {
+    CHECK(cas_json_write_string(b, v->valuestring, strlen(v->valuestring), 0) == CAS_OK);
+  } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+    CHECK(cas_buf_append(b, cJSON_IsArray(v) ? "[" : "{", 1) == CAS_OK);
+    for (ch = v->child; ch; ch = ch->next) {
+      if (ch != v->child) CHECK(cas_buf_append(b, ",", 1) == CAS_OK);
+      if (cJSON_IsObject(v)) {
+        CHECK(cas_json_write_string(b, ch->string, strlen(ch->string), 0) == CAS_OK);
+        CHECK(cas_buf_append(b, ":", 1) == CAS_OK);
+      }
+      write_tree(b, ch);
+    }
+    CHECK(cas_buf_append(b, cJSON_IsArray(v) ? "]" : "}", 1) == CAS_OK);
+  } else {
+    const char *lit = cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : "null";
+    CHECK(cas_buf_append(b, lit, strlen(lit)) == CAS_OK);
+  }
+}
 
-  if (!cJSON_IsArray(v) && !cJSON_IsObject(v)) return i;
-  CHECK(i < sh->ncounts);
-  for (ch = v->child; ch; ch = ch->next) k++;
-  CHECK(sh->counts[i] == k);
-  i++;
-  for (ch = v->child; ch; ch = ch->next) i = scan_counts_match(ch, sh, i);
-  return i;
+static void write_checked(const cJSON *t) {
+  cas_buf_t b;
+  cJSON *again = NULL;
+  cas_buf_init(&b);
+  write_tree(&b, t);
+  CHECK(b.len > 0 && !memchr(b.data, '\n', b.len));
+  CHECK(cas_json_parse(b.data, b.len, 1000, &again) == CAS_OK);
+  CHECK(tree_equal(t, again));
+  cJSON_Delete(again);
+  cas_buf_free(&b);
 }
 
 static void scan_checked(const char *line, size_t len, int max_depth, int want, const cJSON *t) {
@@ -302,26 +339,25 @@ static void scan_checked(const char *line, size_t len, int max_depth, int want, 
   const char *type;
   int rc;
 
-  cas_json_shape_init(&sh);
   rc = cas_json_scan(line, len, max_depth, &sh);
   CHECK(rc == want);
   if (max_depth >= 0) {
-    /* The check in pieces (cas_json_value_end, which a decoder of unchecked
+    /* The check in pieces (cas__json_value_end, which a decoder of unchecked
      * lines builds on) accepts the line exactly when the scan does. */
-    const char *q = cas_json_value_end(line, line + len, cas_json_depth_limit(max_depth));
+    const char *q = cas__json_value_end(line, line + len, cas_json_depth_limit(max_depth));
     while (q && q < line + len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
     CHECK((q == line + len) == (rc == CAS_OK));
   }
   if (rc == CAS_OK && t) {
-    CHECK(scan_counts_match(t, &sh, 0) == sh.ncounts);
     /* The type bytes are cJSON's "type" string when they hold no escape. */
     type = cas_json_get_string(t, "type");
     if (!sh.type_escaped) {
-      if (sh.type) CHECK(type && strlen(type) == sh.type_len && memcmp(type, sh.type, sh.type_len) == 0);
-      else CHECK(type == NULL);
+      if (sh.type)
+        CHECK(type && strlen(type) == sh.type_len && memcmp(type, sh.type, sh.type_len) == 0);
+      else
+        CHECK(type == NULL);
     }
   }
-  cas_json_shape_free(&sh);
 }
 
 /* Parse one line and hold the result against the references.  Returns the
@@ -335,8 +371,7 @@ static int parse_checked(const char *line, size_t len, int max_depth, cJSON **ou
   want = ref_json(line, len, max_depth, &maxdepth);
   rc = cas_json_parse(line, len, max_depth, &t);
   if (rc != want)
-    fprintf(stderr, "cas_json_parse: %d (%s), reference: %d, depth limit %d\n", rc,
-            cas_err_name(rc), want, max_depth);
+    fprintf(stderr, "cas_json_parse: %d (%s), reference: %d, depth limit %d\n", rc, cas_err_name(rc), want, max_depth);
   CHECK(rc == want);
   scan_checked(line, len, max_depth, want, t);
   *out = t;
@@ -353,6 +388,7 @@ static int parse_checked(const char *line, size_t len, int max_depth, cJSON **ou
   CHECK(tree_equal(t, again));
   cJSON_Delete(again);
   cJSON_free(s);
+  write_checked(t);
   return rc;
 }
 
@@ -414,7 +450,7 @@ typedef struct {
   int state; /* CAS_REQ_PENDING, CAS_REQ_DONE or a negative code */
   int64_t deadline;
   cJSON *result; /* DONE: the expected payload */
-  char *error;   /* failed: the expected sentence */
+  char *error; /* failed: the expected sentence */
 } mreq_t;
 
 typedef struct { /* a multiset of names */
@@ -426,11 +462,11 @@ typedef struct {
   cas_proto_t *p;
   mreq_t req[NREQ + 2];
   size_t nreq;
-  names_t open;     /* inbound requests the proto must still let us answer */
-  names_t tasks;    /* background tasks in flight */
-  names_t answer;   /* inbound requests popped and left for the end */
+  names_t open; /* inbound requests the proto must still let us answer */
+  names_t tasks; /* background tasks in flight */
+  names_t answer; /* inbound requests popped and left for the end */
   unsigned long unmatched, results, clock;
-  int last_error;   /* the latest message is a result with is_error true */
+  int last_error; /* the latest message is a result with is_error true */
   int dead, dead_code;
   char dead_msg[96];
   int expire, respond_now;
@@ -500,8 +536,10 @@ static int check_out(model_t *m, cas_frame_kind kind, const char *id) {
     CHECK(nl != NULL);
     CHECK(parse_checked(out->data + pos, (size_t)(nl - out->data) - pos, 0, &t) == CAS_OK);
     CHECK(cas_frame_classify(t) == kind);
-    if (kind == CAS_FRAME_CONTROL_REQUEST) rid = str_member(t, "request_id");
-    else rid = str_member(cJSON_GetObjectItemCaseSensitive(t, "response"), "request_id");
+    if (kind == CAS_FRAME_CONTROL_REQUEST)
+      rid = str_member(t, "request_id");
+    else
+      rid = str_member(cJSON_GetObjectItemCaseSensitive(t, "response"), "request_id");
     CHECK(rid != NULL && (!id || strcmp(rid, id) == 0));
     cJSON_Delete(t);
     pos = (size_t)(nl - out->data) + 1;
@@ -535,10 +573,14 @@ static void model_check(model_t *m) {
     const char *err = NULL;
     int st = cas_proto_response(m->p, r->id, &res, &err);
     CHECK(st == r->state);
-    if (st == CAS_REQ_DONE) CHECK(res != NULL && tree_equal(res, r->result));
-    else CHECK(res == NULL);
-    if (st < 0) CHECK(err != NULL && strcmp(err, r->error) == 0);
-    else CHECK(err == NULL);
+    if (st == CAS_REQ_DONE)
+      CHECK(res != NULL && tree_equal(res, r->result));
+    else
+      CHECK(res == NULL);
+    if (st < 0)
+      CHECK(err != NULL && strcmp(err, r->error) == 0);
+    else
+      CHECK(err == NULL);
     if (st == CAS_REQ_PENDING) {
       pending++;
       if (r->deadline >= 0 && (next < 0 || r->deadline < next)) next = r->deadline;
@@ -585,10 +627,10 @@ static void model_tick(model_t *m) {
 /* The expectations for frame t, worked out before the proto owns it. */
 typedef struct {
   int msg_kind, req_kind, code; /* item kinds expected in each queue, 0: none */
-  const char *text;             /* CANCEL / DECODE_ERROR / FATAL text */
-  size_t text_len;              /* its length (a line may hold a NUL byte) */
-  cJSON *json;                  /* MESSAGE / REQUEST: this very tree */
-  char *req_id;                 /* REQUEST: its id (copied) */
+  const char *text; /* CANCEL / DECODE_ERROR / FATAL text */
+  size_t text_len; /* its length (a line may hold a NUL byte) */
+  cJSON *json; /* MESSAGE / REQUEST: this very tree */
+  char *req_id; /* REQUEST: its id (copied) */
 } expect_t;
 
 static void model_control_response(model_t *m, const cJSON *t) {
@@ -624,14 +666,13 @@ static void model_message(model_t *m, const cJSON *t) {
     if (sub && task) {
       if (strcmp(sub, "task_started") == 0) {
         const char *tt = str_member(t, "task_type");
-        if (tt && (strcmp(tt, "local_agent") == 0 || strcmp(tt, "local_workflow") == 0))
-          names_add(&m->tasks, task);
+        if (tt && (strcmp(tt, "local_agent") == 0 || strcmp(tt, "local_workflow") == 0)) names_add(&m->tasks, task);
       } else if (strcmp(sub, "task_notification") == 0) {
         names_remove(&m->tasks, task);
       } else if (strcmp(sub, "task_updated") == 0) {
         const char *st = str_member(cJSON_GetObjectItemCaseSensitive(t, "patch"), "status");
-        if (st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 ||
-                   strcmp(st, "stopped") == 0 || strcmp(st, "killed") == 0))
+        if (st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 || strcmp(st, "stopped") == 0 ||
+                   strcmp(st, "killed") == 0))
           names_remove(&m->tasks, task);
       }
     }
@@ -650,8 +691,7 @@ static void check_queues(model_t *m, const expect_t *x) {
     } else {
       size_t n = x->text_len;
       if (it->kind == CAS_ITEM_DECODE_ERROR && n > DECODE_HEAD) n = DECODE_HEAD;
-      CHECK(it->json == NULL && it->text_len == n && memcmp(it->text, x->text, n) == 0 &&
-            it->text[n] == '\0');
+      CHECK(it->json == NULL && it->text_len == n && memcmp(it->text, x->text, n) == 0 && it->text[n] == '\0');
     }
     cas_item_free(it);
   }
@@ -674,59 +714,56 @@ static void model_frame(model_t *m, cJSON *t) {
 
   memset(&x, 0, sizeof x);
   switch (kind) {
-  case CAS_FRAME_CONTROL_REQUEST:
-    CHECK(type && strcmp(type, "control_request") == 0);
-    if ((id = str_member(t, "request_id")) == NULL) {
-      x.msg_kind = CAS_ITEM_DECODE_ERROR;
-      x.code = CAS_EJSON;
-      x.text = "control_request without request_id";
-      x.text_len = strlen(x.text);
-    } else {
-      x.req_kind = CAS_ITEM_REQUEST;
+    case CAS_FRAME_CONTROL_REQUEST:
+      CHECK(type && strcmp(type, "control_request") == 0);
+      if ((id = str_member(t, "request_id")) == NULL) {
+        x.msg_kind = CAS_ITEM_DECODE_ERROR;
+        x.code = CAS_EJSON;
+        x.text = "control_request without request_id";
+        x.text_len = strlen(x.text);
+      } else {
+        x.req_kind = CAS_ITEM_REQUEST;
+        x.json = t;
+        x.req_id = xstrdup(id);
+        names_add(&m->open, id);
+      }
+      break;
+    case CAS_FRAME_CONTROL_CANCEL:
+      CHECK(type && strcmp(type, "control_cancel_request") == 0);
+      if ((id = str_member(t, "request_id")) != NULL && names_remove(&m->open, id)) {
+        x.req_kind = CAS_ITEM_CANCEL;
+        x.text = cancel = xstrdup(id);
+        x.text_len = strlen(id);
+      }
+      break;
+    case CAS_FRAME_CONTROL_RESPONSE:
+      CHECK(type && strcmp(type, "control_response") == 0);
+      model_control_response(m, t);
+      break;
+    case CAS_FRAME_KEEP_ALIVE: CHECK(type && strcmp(type, "keep_alive") == 0); break;
+    case CAS_FRAME_TRANSCRIPT_MIRROR: CHECK(type && strcmp(type, "transcript_mirror") == 0); break;
+    case CAS_FRAME_INVALID:
+      CHECK(type == NULL);
+      x.msg_kind = CAS_ITEM_MESSAGE;
       x.json = t;
-      x.req_id = xstrdup(id);
-      names_add(&m->open, id);
-    }
-    break;
-  case CAS_FRAME_CONTROL_CANCEL:
-    CHECK(type && strcmp(type, "control_cancel_request") == 0);
-    if ((id = str_member(t, "request_id")) != NULL && names_remove(&m->open, id)) {
-      x.req_kind = CAS_ITEM_CANCEL;
-      x.text = cancel = xstrdup(id);
-      x.text_len = strlen(id);
-    }
-    break;
-  case CAS_FRAME_CONTROL_RESPONSE:
-    CHECK(type && strcmp(type, "control_response") == 0);
-    model_control_response(m, t);
-    break;
-  case CAS_FRAME_KEEP_ALIVE:
-    CHECK(type && strcmp(type, "keep_alive") == 0);
-    break;
-  case CAS_FRAME_TRANSCRIPT_MIRROR:
-    CHECK(type && strcmp(type, "transcript_mirror") == 0);
-    break;
-  case CAS_FRAME_INVALID:
-    CHECK(type == NULL);
-    x.msg_kind = CAS_ITEM_MESSAGE;
-    x.json = t;
-    model_message(m, t);
-    break;
-  case CAS_FRAME_MESSAGE:
-    CHECK(type != NULL);
-    x.msg_kind = CAS_ITEM_MESSAGE;
-    x.json = t;
-    model_message(m, t);
-    break;
-  default:
-    CHECK(0);
+      model_message(m, t);
+      break;
+    case CAS_FRAME_MESSAGE:
+      CHECK(type != NULL);
+      x.msg_kind = CAS_ITEM_MESSAGE;
+      x.json = t;
+      model_message(m, t);
+      break;
+    default: CHECK(0);
   }
   CHECK(cas_proto_on_frame(m->p, t) == CAS_OK); /* t belongs to the proto now */
   check_queues(m, &x);
   free(cancel);
   if (x.req_id) {
-    if (m->respond_now) model_respond(m, x.req_id);
-    else names_add(&m->answer, x.req_id);
+    if (m->respond_now)
+      model_respond(m, x.req_id);
+    else
+      names_add(&m->answer, x.req_id);
     free(x.req_id);
   }
 }
@@ -786,15 +823,15 @@ static void model_free(model_t *m) {
 
 typedef struct {
   cas_framer_t f;
-  const char *in;      /* the whole stream */
-  size_t n, fed;       /* its length, bytes given to the framer */
-  size_t last_nl;      /* one past the last '\n' fed, 0 if none */
-  size_t max_want;     /* the most space ever asked for */
+  const char *in; /* the whole stream */
+  size_t n, fed; /* its length, bytes given to the framer */
+  size_t last_nl; /* one past the last '\n' fed, 0 if none */
+  size_t max_want; /* the most space ever asked for */
   ref_lines_t ref;
-  size_t got;          /* lines returned */
-  int err;             /* the framer reported CAS_ELINE */
+  size_t got; /* lines returned */
+  int err; /* the framer reported CAS_ELINE */
   int at_eof;
-  model_t *m;          /* JSON mode: where lines go */
+  model_t *m; /* JSON mode: where lines go */
   cas_proto_t *stderr_to; /* TEXT mode: where lines go */
 } run_t;
 
@@ -865,7 +902,8 @@ static void drain(run_t *r) {
   CHECK(rc == 0);
   CHECK(f->lines == r->got);
   /* what is left is the unfinished line, and it is bounded */
-  if (r->at_eof) CHECK(cas_framer_pending(f) == 0);
+  if (r->at_eof)
+    CHECK(cas_framer_pending(f) == 0);
   else if (f->mode == CAS_FRAMER_JSON || !r->ref.over)
     CHECK(cas_framer_pending(f) == r->fed - r->last_nl);
   CHECK(cas_framer_pending(f) <= f->max_line + 1);
@@ -874,14 +912,14 @@ static void drain(run_t *r) {
 
 static size_t chunk_size(int cls, rng_t *g) {
   switch (cls & 7) {
-  case 0: return 1;
-  case 1: return 1 + rng_next(g) % 7;
-  case 2: return 1 + rng_next(g) % 64;
-  case 3: return 1 + rng_next(g) % 512;
-  case 4: return 4095 + rng_next(g) % 4; /* around the default line limit */
-  case 5: return SIZE_MAX;               /* all at once */
-  case 6: return 1 + rng_next(g) % 8192;
-  default: return 1 + (rng_next(g) % 2 ? rng_next(g) % 16 : rng_next(g) % 70000);
+    case 0: return 1;
+    case 1: return 1 + rng_next(g) % 7;
+    case 2: return 1 + rng_next(g) % 64;
+    case 3: return 1 + rng_next(g) % 512;
+    case 4: return 4095 + rng_next(g) % 4; /* around the default line limit */
+    case 5: return SIZE_MAX; /* all at once */
+    case 6: return 1 + rng_next(g) % 8192;
+    default: return 1 + (rng_next(g) % 2 ? rng_next(g) % 16 : rng_next(g) % 70000);
   }
 }
 
@@ -900,10 +938,10 @@ static void run_framer(run_t *r, int mode, size_t max_line, int cls, rng_t *g) {
       size_t want, avail = 0;
       char *space;
       switch (rng_next(g) % 4) {
-      case 0: want = k; break;
-      case 1: want = 0; break;
-      case 2: want = k / 2 + 1; break;
-      default: want = 2 * k; break;
+        case 0: want = k; break;
+        case 1: want = 0; break;
+        case 2: want = k / 2 + 1; break;
+        default: want = 2 * k; break;
       }
       if (want > r->max_want) r->max_want = want;
       space = cas_framer_space(f, want, &avail);
@@ -924,8 +962,7 @@ static void run_framer(run_t *r, int mode, size_t max_line, int cls, rng_t *g) {
     CHECK(rc == (r->err ? CAS_ELINE : CAS_OK));
     if ((nl = memchr(r->in + r->fed, '\n', k)) != NULL) {
       const char *last = nl;
-      while ((nl = memchr(last + 1, '\n', (size_t)(r->in + r->fed + k - last - 1))) != NULL)
-        last = nl;
+      while ((nl = memchr(last + 1, '\n', (size_t)(r->in + r->fed + k - last - 1))) != NULL) last = nl;
       r->last_nl = (size_t)(last - r->in) + 1;
     }
     r->fed += k;
@@ -955,13 +992,11 @@ static char *substitute(const char *in, size_t n, const model_t *m, size_t *out_
   size_t i, cap = n + 1, len = 0;
   char *out;
   for (i = 0; i + 2 < n; i++)
-    if (in[i] == '@' && in[i + 1] == '@' && in[i + 2] >= '1' && in[i + 2] <= '0' + NREQ)
-      cap += 40;
+    if (in[i] == '@' && in[i + 1] == '@' && in[i + 2] >= '1' && in[i + 2] <= '0' + NREQ) cap += 40;
   out = malloc(cap);
   CHECK(out != NULL);
   for (i = 0; i < n; i++) {
-    if (i + 2 < n && in[i] == '@' && in[i + 1] == '@' && in[i + 2] >= '1' &&
-        in[i + 2] <= '0' + NREQ) {
+    if (i + 2 < n && in[i] == '@' && in[i + 1] == '@' && in[i + 2] >= '1' && in[i + 2] <= '0' + NREQ) {
       const char *id = m->req[in[i + 2] - '1'].id;
       size_t k = strlen(id);
       memcpy(out + len, id, k);
@@ -986,8 +1021,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n, i;
 
   g.s = 0x9E3779B9u ^ (uint32_t)(size > 1 ? data[1] : 0) * 0x01000193u;
-  if (size >= 2) data += 2, size -= 2;
-  else size = 0;
+  if (size >= 2)
+    data += 2, size -= 2;
+  else
+    size = 0;
 
   memset(&m, 0, sizeof m);
   CHECK(cas_proto_new(&m.p) == CAS_OK);

@@ -16,7 +16,9 @@ function M.cli_path()
   -- (CLAUDE_CLI_PATH may be unset: a nil first entry would end ipairs at once)
   local candidates = { os.getenv("CLAUDE_CLI_PATH") or "", M.ROOT .. "/.deps/node_modules/.bin/claude" }
   for _, p in ipairs(candidates) do
-    if p ~= "" and core.executable(p) then return p end
+    if p ~= "" and core.executable(p) then
+      return p
+    end
   end
   return nil, "the real claude CLI was not found (CLAUDE_CLI_PATH, .deps/): run `make setup`"
 end
@@ -25,13 +27,19 @@ end
 --- depend on a CLI's behaviour branch on it and assert each version's.
 function M.cli_version()
   local path = M.cli_path()
-  if not path then return nil end
+  if not path then
+    return nil
+  end
   local cli = require("claude_agent_sdk.cli")
   local v = cli.installed_version(path)
-  if v then return v end
+  if v then
+    return v
+  end
   local p = io.popen(M.sh_quote(path) .. " -v 2>/dev/null")
   local out = p and p:read("*l")
-  if p then p:close() end
+  if p then
+    p:close()
+  end
   return cli.parse_version(out) and out:match("^%s*(%d+%.%d+%.%d+)") or nil
 end
 
@@ -44,10 +52,34 @@ end
 --- The CLIs of the version matrix that `make setup` installed here, oldest first (paths).
 function M.matrix_clis()
   local list = {}
-  for _, p in ipairs({ M.ROOT .. "/.deps/node_modules/.bin/claude", M.ROOT .. "/.deps/newest/node_modules/.bin/claude" }) do
-    if M.exists(p) then list[#list + 1] = p end
+  local installed = { M.ROOT .. "/.deps/node_modules/.bin/claude", M.ROOT .. "/.deps/newest/node_modules/.bin/claude" }
+  for _, p in ipairs(installed) do
+    if M.exists(p) then
+      list[#list + 1] = p
+    end
   end
   return list
+end
+
+--- The official TypeScript SDK's package directory that `make setup` installed
+--- (.deps/bench-ts), or nil and why not.
+function M.ts_sdk()
+  local dir = M.ROOT .. "/.deps/bench-ts/node_modules/@anthropic-ai/claude-agent-sdk"
+  if M.exists(dir .. "/sdk.mjs") then
+    return dir
+  end
+  return nil, "the official TypeScript SDK was not found in .deps/bench-ts: run `make setup`"
+end
+
+--- True when this process runs under valgrind (its preload is mapped).
+function M.under_valgrind()
+  local f = io.open("/proc/self/maps", "r")
+  if not f then
+    return false
+  end
+  local maps = f:read("*a")
+  f:close()
+  return maps:find("vgpreload", 1, true) ~= nil
 end
 
 --- Inside a describe that runs on every CLI of the matrix (busted's setup,
@@ -63,8 +95,12 @@ function M.matrix_block(busted, script)
     return nil
   end
   local m = { clis = clis }
-  setup(function() m.srv = M.start_server(script or (M.ROOT .. "/spec/support/scripts/e2e.lua")) end)
-  teardown(function() M.stop_server(m.srv) end)
+  setup(function()
+    m.srv = M.start_server(script or (M.ROOT .. "/spec/support/scripts/e2e.lua"))
+  end)
+  teardown(function()
+    M.stop_server(m.srv)
+  end)
   return m
 end
 
@@ -83,7 +119,9 @@ function M.stop_server(srv)
     srv.stop()
     os.remove(srv.log)
   end
-  for _, h in ipairs(homes) do os.execute("rm -rf '" .. h .. "'") end
+  for _, h in ipairs(homes) do
+    os.execute("rm -rf '" .. h .. "'")
+  end
   homes = {}
 end
 
@@ -91,9 +129,13 @@ end
 function M.requests(srv)
   local list = {}
   local f = io.open(srv.log, "r")
-  if not f then return list end
+  if not f then
+    return list
+  end
   for line in f:lines() do
-    if line:find("%S") then list[#list + 1] = json.decode(line) end
+    if line:find("%S") then
+      list[#list + 1] = json.decode(line)
+    end
   end
   f:close()
   return list
@@ -110,12 +152,38 @@ end
 function M.merge_options(o, extra)
   for k, v in pairs(extra or {}) do
     if k == "env" then
-      for ek, ev in pairs(v) do o.env[ek] = ev end
+      for ek, ev in pairs(v) do
+        o.env[ek] = ev
+      end
     else
       o[k] = v
     end
   end
   return o
+end
+
+--- A plain value (strings, numbers, booleans, tables of them) as Lua source,
+--- for a script a spec writes and runs in another process.
+function M.lua_literal(v)
+  if type(v) == "table" then
+    local keys = {}
+    for k in pairs(v) do
+      keys[#keys + 1] = k
+    end
+    table.sort(keys, function(a, b)
+      return tostring(a) < tostring(b)
+    end)
+    local parts = {}
+    for _, k in ipairs(keys) do
+      parts[#parts + 1] = ("[%s] = %s"):format(M.lua_literal(k), M.lua_literal(v[k]))
+    end
+    return "{ " .. table.concat(parts, ", ") .. " }"
+  elseif type(v) == "string" then
+    return ("%q"):format(v)
+  elseif type(v) == "number" or type(v) == "boolean" then
+    return tostring(v)
+  end
+  error("no literal for a " .. type(v))
 end
 
 --- s quoted for a POSIX shell command line.
@@ -126,7 +194,9 @@ end
 --- Whether a file can be opened for reading.
 function M.exists(path)
   local f = io.open(path, "r")
-  if f then f:close() end
+  if f then
+    f:close()
+  end
   return f ~= nil
 end
 
@@ -134,18 +204,28 @@ end
 function M.nvim_path()
   local p = io.popen("command -v nvim 2>/dev/null")
   local path = p and p:read("*l")
-  if p then p:close() end
-  if not path or path == "" then return nil, "nvim is not installed (Debian: apt-get install neovim)" end
-  if not core.executable(path) then return nil, "nvim at " .. path .. " is not executable" end
+  if p then
+    p:close()
+  end
+  if not path or path == "" then
+    return nil, "nvim is not installed (Debian: apt-get install neovim)"
+  end
+  if not core.executable(path) then
+    return nil, "nvim at " .. path .. " is not executable"
+  end
   return path
 end
 
 --- Why headless Neovim cannot run the SDK here (no nvim, or no LuaJIT build of the module), or nil.
 function M.nvim_missing()
   local path, why = M.nvim_path()
-  if not path then return why end
+  if not path then
+    return why
+  end
   local so = io.open(M.ROOT .. "/build/luajit/claude_agent_sdk/core.so")
-  if not so then return "the LuaJIT build of the module is missing: run `make module LUA=luajit`" end
+  if not so then
+    return "the LuaJIT build of the module is missing: run `make module LUA=luajit`"
+  end
   so:close()
   return nil
 end
@@ -161,7 +241,9 @@ end
 --- Inside a task: sleep in small steps until pred() holds or ms pass; returns pred().
 function M.wait_for(pred, ms)
   local deadline = core.now() + ms
-  while not pred() and core.now() < deadline do claude.sleep(20) end
+  while not pred() and core.now() < deadline do
+    claude.sleep(20)
+  end
   return pred() and true or false
 end
 
@@ -175,7 +257,9 @@ end
 --- Every value an iterator yields, in a list (e.g. client:receive_response()).
 function M.collect(iter)
   local list = {}
-  for m in iter do list[#list + 1] = m end
+  for m in iter do
+    list[#list + 1] = m
+  end
   return list
 end
 
@@ -185,7 +269,9 @@ function M.texts(msgs)
   for _, m in ipairs(msgs) do
     if m.type == "assistant" then
       for _, b in ipairs(m.content) do
-        if b.type == "text" then out[#out + 1] = b.text end
+        if b.type == "text" then
+          out[#out + 1] = b.text
+        end
       end
     end
   end
@@ -196,7 +282,9 @@ end
 
 local function read_file(path)
   local f = io.open(path, "r")
-  if not f then return nil end
+  if not f then
+    return nil
+  end
   local s = f:read("*a")
   f:close()
   return s
@@ -211,7 +299,9 @@ end
 --- State letter (R, S, Z, ...) and parent pid of a process, or nil when it does not exist.
 function M.proc_state(pid)
   local s = read_file("/proc/" .. pid .. "/stat")
-  if not s then return nil end
+  if not s then
+    return nil
+  end
   local state, ppid = s:match("^%d+ %(.*%) (%S) (%-?%d+)")
   return state, tonumber(ppid)
 end
@@ -226,7 +316,9 @@ end
 --- Poll until M.gone(pid) or ms pass; returns M.gone(pid).
 function M.wait_gone(pid, ms)
   local deadline = core.now() + (ms or 3000)
-  while not M.gone(pid) and core.now() < deadline do core.sleep(20) end
+  while not M.gone(pid) and core.now() < deadline do
+    core.sleep(20)
+  end
   return M.gone(pid)
 end
 
@@ -239,7 +331,9 @@ function M.children(pid)
     local n = tonumber(name)
     if n then
       local state, ppid = M.proc_state(n)
-      if ppid == pid then list[#list + 1] = { pid = n, state = state } end
+      if ppid == pid then
+        list[#list + 1] = { pid = n, state = state }
+      end
     end
   end
   return list
@@ -253,7 +347,9 @@ function M.group_alive(pgid)
     local s = n and read_file("/proc/" .. n .. "/stat")
     if s then
       local state, pgrp = s:match("^%d+ %(.*%) (%S) %-?%d+ (%-?%d+)")
-      if tonumber(pgrp) == pgid and state ~= "Z" then list[#list + 1] = n end
+      if tonumber(pgrp) == pgid and state ~= "Z" then
+        list[#list + 1] = n
+      end
     end
   end
   return list
@@ -279,7 +375,9 @@ end
 function M.sig_in_mask(field, signo)
   local s = read_file("/proc/self/status") or ""
   local hex = s:match(field .. ":%s*(%x+)")
-  if not hex then return nil end
+  if not hex then
+    return nil
+  end
   -- bit signo-1 of a 64-bit hex mask, read from the last 16 hex digits
   local digit = #hex - math.floor((signo - 1) / 4)
   local d = tonumber(hex:sub(digit, digit), 16) or 0
@@ -291,7 +389,9 @@ end
 function M.lua_interpreter()
   local is_jit = rawget(_G, "jit") ~= nil
   local spec = os.getenv("SPEC_LUA")
-  if spec and spec ~= "" and (spec:find("luajit", 1, true) ~= nil) == is_jit then return spec end
+  if spec and spec ~= "" and (spec:find("luajit", 1, true) ~= nil) == is_jit then
+    return spec
+  end
   return is_jit and "luajit" or "lua5.4"
 end
 

@@ -18,12 +18,16 @@ local TICK_MS, WATCHDOG_MS = 10, 45000
 
 local R = { tick_ms = TICK_MS, errors = {} }
 
-local function now() return uv.hrtime() / 1e6 end
+local function now()
+  return uv.hrtime() / 1e6
+end
 local t_start = now()
 
 local ticks = 0
 local ticker = uv.new_timer()
-ticker:start(TICK_MS, TICK_MS, function() ticks = ticks + 1 end)
+ticker:start(TICK_MS, TICK_MS, function()
+  ticks = ticks + 1
+end)
 
 local function write_result()
   R.ticks, R.elapsed_ms = ticks, now() - t_start
@@ -34,11 +38,17 @@ end
 
 local quitting = false
 local function quit(status)
-  if quitting then return end
+  if quitting then
+    return
+  end
   quitting = true
-  if not ticker:is_closing() then ticker:close() end
+  if not ticker:is_closing() then
+    ticker:close()
+  end
   local ok, err = pcall(write_result)
-  if not ok then io.stderr:write("nvim_conversation: cannot write the result: ", tostring(err), "\n") end
+  if not ok then
+    io.stderr:write("nvim_conversation: cannot write the result: ", tostring(err), "\n")
+  end
   vim.cmd(status == 0 and "qa!" or "cquit!")
 end
 
@@ -58,10 +68,14 @@ local function children()
   for _, dir in ipairs(vim.fn.glob("/proc/[0-9]*", false, true)) do
     local f = io.open(dir .. "/stat")
     local stat = f and f:read("*a")
-    if f then f:close() end
+    if f then
+      f:close()
+    end
     -- pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ")"
     local pid, comm, state, ppid = (stat or ""):match("^(%d+) %((.*)%) (%S) (%d+)")
-    if pid and tonumber(ppid) == me then out[#out + 1] = ("%s %s %s"):format(pid, state, comm) end
+    if pid and tonumber(ppid) == me then
+      out[#out + 1] = ("%s %s %s"):format(pid, state, comm)
+    end
   end
   return out
 end
@@ -135,7 +149,9 @@ local main_ok, main_err = pcall(function()
       for msg in client:receive_response() do
         if msg.type == "assistant" then
           for _, b in ipairs(msg.content) do
-            if b.type == "text" then intr.texts[#intr.texts + 1] = b.text end
+            if b.type == "text" then
+              intr.texts[#intr.texts + 1] = b.text
+            end
           end
         elseif msg.type == "result" then
           intr.result = msg.subtype
@@ -152,7 +168,9 @@ local main_ok, main_err = pcall(function()
     for msg in client:receive_response() do
       if msg.type == "assistant" then
         for _, b in ipairs(msg.content) do
-          if b.type == "text" then intr.joke = (intr.joke or "") .. b.text end
+          if b.type == "text" then
+            intr.joke = (intr.joke or "") .. b.text
+          end
         end
       elseif msg.type == "result" then
         intr.joke_result = msg.subtype
@@ -168,7 +186,9 @@ local main_ok, main_err = pcall(function()
     for name, task in pairs({ conv = conv_task, intr = intr_task }) do
       local ok, err = pcall(task.wait, task)
       R[name].ok = ok
-      if not ok then R.errors[#R.errors + 1] = name .. ": " .. tostring(err) end
+      if not ok then
+        R.errors[#R.errors + 1] = name .. ": " .. tostring(err)
+      end
     end
     R.children = children()
     server:stop()

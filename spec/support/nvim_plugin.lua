@@ -20,11 +20,15 @@ local result_path = assert(os.getenv("NVIM_SPEC_RESULT"), "NVIM_SPEC_RESULT is n
 local WATCHDOG_MS = 45000
 
 local R = { errors = {}, select_calls = {} }
-local function now() return uv.hrtime() / 1e6 end
+local function now()
+  return uv.hrtime() / 1e6
+end
 
 local written = false
 local function write_result()
-  if written then return end
+  if written then
+    return
+  end
   written = true
   local f = assert(io.open(result_path, "w"))
   f:write(vim.fn.json_encode(R))
@@ -48,9 +52,13 @@ local function children()
   for _, dir in ipairs(vim.fn.glob("/proc/[0-9]*", false, true)) do
     local f = io.open(dir .. "/stat")
     local stat = f and f:read("*a")
-    if f then f:close() end
+    if f then
+      f:close()
+    end
     local pid, state, ppid = (stat or ""):match("^(%d+) %(.*%) (%S) (%d+)")
-    if pid and state ~= "Z" and tonumber(ppid) == me then out[#out + 1] = tonumber(pid) end
+    if pid and state ~= "Z" and tonumber(ppid) == me then
+      out[#out + 1] = tonumber(pid)
+    end
   end
   return out
 end
@@ -75,7 +83,9 @@ local ok, err = pcall(function()
   -- A person at the picker: sees the prompt, answers a moment later.
   vim.ui.select = function(items, opts, on_choice)
     R.select_calls[#R.select_calls + 1] = { prompt = opts.prompt, items = items }
-    vim.defer_fn(function() on_choice("Allow", 1) end, 100)
+    vim.defer_fn(function()
+      on_choice("Allow", 1)
+    end, 100)
   end
 
   local buf
@@ -86,7 +96,9 @@ local ok, err = pcall(function()
     local n, i = 0, 1
     while true do
       local j = s:find(plain, i, true)
-      if not j then return n end
+      if not j then
+        return n
+      end
       n, i = n + 1, j + 1
     end
   end
@@ -94,7 +106,9 @@ local ok, err = pcall(function()
   local function wait_for(what, cond, ms)
     local t0 = now()
     while not cond() do
-      if now() - t0 > ms then error("timed out waiting for " .. what .. "; the buffer:\n" .. text(), 0) end
+      if now() - t0 > ms then
+        error("timed out waiting for " .. what .. "; the buffer:\n" .. text(), 0)
+      end
       claude.sleep(20)
     end
   end
@@ -116,21 +130,29 @@ local ok, err = pcall(function()
         story.snapshots[#story.snapshots + 1] = vim.api.nvim_buf_get_lines(b, last - 1, last, false)[1]
       end,
     })
-    wait_for("the story's result", function() return count(text(), "[success") >= 1 end, 20000)
+    wait_for("the story's result", function()
+      return count(text(), "[success") >= 1
+    end, 20000)
     R.pids = children()
     story.buffer = text()
     -- The statusline is updated after the result (cost at once, the context size after one more request).
-    wait_for("the statusline", function() return statusline():find("tokens", 1, true) ~= nil end, 5000)
+    wait_for("the statusline", function()
+      return statusline():find("tokens", 1, true) ~= nil
+    end, 5000)
     story.statusline = statusline()
 
     -- permission: the tool call goes through vim.ui.select
     vim.cmd("ClaudeAsk Create an empty file named notes.txt")
-    wait_for("the permission turn's result", function() return count(text(), "[success") >= 2 end, 20000)
+    wait_for("the permission turn's result", function()
+      return count(text(), "[success") >= 2
+    end, 20000)
     R.permission = { file_created = uv.fs_stat(dir .. "/notes.txt") ~= nil, buffer = text() }
 
     -- interrupt: a count of 300 ms per number, stopped after a few
     vim.cmd("ClaudeAsk Count from 1 to 100 slowly")
-    wait_for("the count to start", function() return text():find("1, 2, 3", 1, true) ~= nil end, 20000)
+    wait_for("the count to start", function()
+      return text():find("1, 2, 3", 1, true) ~= nil
+    end, 20000)
     local t1 = now()
     vim.cmd("ClaudeInterrupt")
     wait_for("the interrupted turn's result", function()
@@ -138,7 +160,9 @@ local ok, err = pcall(function()
     end, 10000)
     R.interrupt = { to_end_ms = now() - t1, buffer = text() }
     vim.cmd("ClaudeAsk What is 2 + 2?")
-    wait_for("the answer after the interrupt", function() return count(text(), "[success") >= 3 end, 20000)
+    wait_for("the answer after the interrupt", function()
+      return count(text(), "[success") >= 3
+    end, 20000)
     R.after_interrupt = text()
     R.statusline_end = statusline()
   end
@@ -147,7 +171,9 @@ local ok, err = pcall(function()
   local function quit_mid_answer()
     vim.cmd("ClaudeAsk Count from 1 to 100 slowly")
     buf = vim.fn.bufnr("claude://chat")
-    wait_for("the count to start", function() return text():find("1, 2", 1, true) ~= nil end, 20000)
+    wait_for("the count to start", function()
+      return text():find("1, 2", 1, true) ~= nil
+    end, 20000)
     R.pids = children()
     R.buffer_at_quit = text()
   end
@@ -155,7 +181,9 @@ local ok, err = pcall(function()
   claude.run(function()
     local scenario = os.getenv("NVIM_PLUGIN_SCENARIO") == "quit_mid_answer" and quit_mid_answer or full
     local step_ok, step_err = pcall(scenario)
-    if not step_ok then R.errors[#R.errors + 1] = tostring(step_err) end
+    if not step_ok then
+      R.errors[#R.errors + 1] = tostring(step_err)
+    end
 
     -- quit: the plugin's VimLeavePre runs first (defined first), then this one looks.
     vim.api.nvim_create_autocmd("VimLeavePre", {
@@ -163,8 +191,12 @@ local ok, err = pcall(function()
         R.leave_ms = now() - R.quit_at
         local alive = {}
         for _, pid in ipairs(R.pids or {}) do
-          if uv.kill(pid, 0) == 0 then alive[#alive + 1] = pid end
-          if uv.kill(-pid, 0) == 0 then alive[#alive + 1] = -pid end -- its process group
+          if uv.kill(pid, 0) == 0 then
+            alive[#alive + 1] = pid
+          end
+          if uv.kill(-pid, 0) == 0 then
+            alive[#alive + 1] = -pid
+          end -- its process group
         end
         R.alive_after_leave = alive
         R.children_after_leave = children()

@@ -8,7 +8,9 @@ local R = { errors = {} }
 
 local quitting = false
 local function quit(status)
-  if quitting then return end
+  if quitting then
+    return
+  end
   quitting = true
   local f = assert(io.open(result_path, "w"))
   f:write(vim.fn.json_encode(R))
@@ -30,8 +32,11 @@ local ok, err = pcall(function()
   R.home = home -- the spec removes it
   -- Quits Neovim mid-stream, still connected; returns only if that never happened.
   local function converse()
-    local client = claude.ClaudeSDKClient.new({ cli_path = os.getenv("CLAUDE_CLI_PATH"), env = env,
-      include_partial_messages = true })
+    local client = claude.ClaudeSDKClient.new({
+      cli_path = os.getenv("CLAUDE_CLI_PATH"),
+      env = env,
+      include_partial_messages = true,
+    })
     client:connect()
     R.pid = client:pid()
     client:query("Count from 1 to 100 slowly, with a brief pause between each number")

@@ -3,7 +3,9 @@
 #
 #   1. `make install PREFIX=<tmp>`: headers, both libraries, claude_agent_sdk.pc;
 #      nothing of Lua in them; every installed header compiles on its own;
-#      DESTDIR staging and `make uninstall` do what they say
+#      the .so exports exactly the headers' CAS_EXTERN functions, core.so only
+#      its luaopen_; cas_version() agrees with the headers and options.lua;
+#      DESTDIR staging and `make uninstall` do what they say; the LICENSE is installed
 #   2. examples/c/conversation.c built with -std=c99 -Wall -Wextra -Werror and
 #      nothing but `pkg-config` for flags: against the shared library (loaded
 #      from the install tree through an rpath) and against the static archive
@@ -107,6 +109,54 @@ else
   not_ok "every installed header compiles on its own: failed:$bad_hdr"
 fi
 
+# The exported functions are exactly the CAS_EXTERN declarations of the
+# installed headers (the build hides the rest, csrc/cas_version.h), and the
+# Lua module core.so exports its luaopen_ function alone.
+grep -ho '^CAS_EXTERN [^(]*(' "$PREFIX"/include/claude_agent_sdk/*.h | sed 's/.*[ *]\([a-z_0-9]*\)($/\1/' |
+  sort -u > "$TMP/declared"
+nm -D --defined-only "$SO" | awk '$2 == "T" { print $3 }' | sort -u > "$TMP/exported"
+nm -D --defined-only "$SO" | awk '$2 != "T" && $2 != "A" { print }' > "$TMP/exported-other"
+if [ -s "$TMP/declared" ] && cmp -s "$TMP/declared" "$TMP/exported" && [ ! -s "$TMP/exported-other" ]; then
+  ok "libclaude_agent_sdk.so exports exactly the $(wc -l < "$TMP/declared") CAS_EXTERN functions of its headers"
+else
+  not_ok "libclaude_agent_sdk.so exports exactly the CAS_EXTERN functions of its headers (< declared only, > exported only)"
+  diff "$TMP/declared" "$TMP/exported" | grep '^[<>]' | sed 's/^/#   /' | head -20
+  sed 's/^/#   other: /' "$TMP/exported-other" | head -5
+fi
+for mod in build/lua5.4/claude_agent_sdk/core.so build/luajit/claude_agent_sdk/core.so; do
+  if [ ! -f "$mod" ]; then skip "$mod: not built (make module)"; continue; fi
+  syms=$(nm -D --defined-only "$mod" | awk '{ print $3 }')
+  if [ "$syms" = luaopen_claude_agent_sdk_core ]; then
+    ok "$mod exports one symbol, luaopen_claude_agent_sdk_core"
+  else
+    not_ok "$mod exports one symbol, luaopen_claude_agent_sdk_core"
+    printf '%s\n' "$syms" | head -10 | sed 's/^/#   /'
+  fi
+done
+
+# cas_version() of the installed library, CAS_VERSION_STRING of its headers,
+# the .so's file name and the Lua SDK's VERSION: one version.
+cat > "$TMP/version.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <claude_agent_sdk/claude_agent_sdk.h>
+int main(void) {
+  printf("%s %s %06x %06x\n", cas_version_string(), CAS_VERSION_STRING, cas_version(), (unsigned)CAS_VERSION_HEX);
+  return 0;
+}
+C
+lua_version=$(sed -n 's/^M\.VERSION = "\(.*\)"$/\1/p' lua/claude_agent_sdk/options.lua)
+got=$($CC $EX_CFLAGS -o "$TMP/version" "$TMP/version.c" $(pkg-config --cflags --libs claude_agent_sdk) \
+        -Wl,-rpath,"$LIBDIR" > "$TMP/version.log" 2>&1 && "$TMP/version")
+set -- $got
+if [ "$#" = 4 ] && [ "$1" = "$lua_version" ] && [ "$2" = "$lua_version" ] && [ "$3" = "$4" ] &&
+   [ "$(basename "$SO")" = "libclaude_agent_sdk.so.$lua_version" ]; then
+  ok "cas_version_string() = CAS_VERSION_STRING = the .so's version = options.lua VERSION ($lua_version)"
+else
+  not_ok "cas_version_string() = CAS_VERSION_STRING = the .so's version = options.lua VERSION ($lua_version): got '$got'"
+  show "$TMP/version.log" 5
+fi
+
 # DESTDIR stages under another root while the .pc names the final prefix;
 # uninstall removes every file install put there.
 stage="$TMP/stage"
@@ -119,6 +169,14 @@ if make -s --no-print-directory install DESTDIR="$stage" PREFIX=/opt/cas > "$TMP
 else
   not_ok "make install DESTDIR=<stage> PREFIX=/opt/cas, then make uninstall"
   show "$TMP/destdir.log"; find "$stage" ! -type d 2>&1 | sed 's/^/#   left: /' | head -20
+fi
+
+# The MIT licence is installed with the library, and (above) uninstalled with it.
+if cmp -s LICENSE "$PREFIX/share/doc/claude_agent_sdk/LICENSE"; then
+  ok "make install puts the LICENSE (MIT) in \$PREFIX/share/doc/claude_agent_sdk/"
+else
+  not_ok "make install puts the LICENSE (MIT) in \$PREFIX/share/doc/claude_agent_sdk/"
+  find "$PREFIX/share" 2>&1 | sed 's/^/#   /' | head -10
 fi
 
 # --- 2. build the example against the install tree ------------------------------------

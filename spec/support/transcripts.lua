@@ -17,21 +17,75 @@ local null = json.null
 local obj = M.obj
 
 function M.user(sid, uuid, parent, content, extra)
-  local kv = { "parentUuid", parent or null, "isSidechain", false, "type", "user",
-    "message", { role = "user", content = content }, "uuid", uuid, "timestamp", "2026-11-21T13:27:17.070Z",
-    "userType", "external", "entrypoint", "sdk-lua", "cwd", "/proj/alpha", "sessionId", sid,
-    "version", "2.1.197", "gitBranch", "main" }
-  for _, v in ipairs(extra or {}) do kv[#kv + 1] = v end
+  local kv = {
+    "parentUuid",
+    parent or null,
+    "isSidechain",
+    false,
+    "type",
+    "user",
+    "message",
+    { role = "user", content = content },
+    "uuid",
+    uuid,
+    "timestamp",
+    "2026-11-21T13:27:17.070Z",
+    "userType",
+    "external",
+    "entrypoint",
+    "sdk-lua",
+    "cwd",
+    "/proj/alpha",
+    "sessionId",
+    sid,
+    "version",
+    "2.1.197",
+    "gitBranch",
+    "main",
+  }
+  for _, v in ipairs(extra or {}) do
+    kv[#kv + 1] = v
+  end
   return obj(kv)
 end
 
 function M.assistant(sid, uuid, parent, text, extra)
-  local kv = { "parentUuid", parent or null, "isSidechain", false,
-    "message", { type = "message", role = "assistant", model = "claude-opus-4-8", id = "msg_" .. uuid,
-      content = json.array({ { type = "text", text = text } }), stop_reason = "end_turn" },
-    "requestId", "req_" .. uuid, "type", "assistant", "uuid", uuid, "timestamp", "2026-11-21T13:27:18.000Z",
-    "userType", "external", "cwd", "/proj/alpha", "sessionId", sid, "version", "2.1.197", "gitBranch", "main" }
-  for _, v in ipairs(extra or {}) do kv[#kv + 1] = v end
+  local kv = {
+    "parentUuid",
+    parent or null,
+    "isSidechain",
+    false,
+    "message",
+    {
+      type = "message",
+      role = "assistant",
+      model = "claude-opus-4-8",
+      id = "msg_" .. uuid,
+      content = json.array({ { type = "text", text = text } }),
+      stop_reason = "end_turn",
+    },
+    "requestId",
+    "req_" .. uuid,
+    "type",
+    "assistant",
+    "uuid",
+    uuid,
+    "timestamp",
+    "2026-11-21T13:27:18.000Z",
+    "userType",
+    "external",
+    "cwd",
+    "/proj/alpha",
+    "sessionId",
+    sid,
+    "version",
+    "2.1.197",
+    "gitBranch",
+    "main",
+  }
+  for _, v in ipairs(extra or {}) do
+    kv[#kv + 1] = v
+  end
   return obj(kv)
 end
 
@@ -40,7 +94,9 @@ function M.write(path, lines, mtime)
   local f = assert(io.open(path, "wb"))
   f:write(table.concat(lines, "\n"), "\n")
   f:close()
-  if mtime then assert(os.execute("touch -d @" .. mtime .. " '" .. path .. "'")) end
+  if mtime then
+    assert(os.execute("touch -d @" .. mtime .. " '" .. path .. "'"))
+  end
 end
 
 return M

@@ -110,10 +110,17 @@ local function parse(argv)
   return opts
 end
 
+---@class ClaudeTestingCliHow
+---@field announce "json"|nil announce as `{"type":"offline_model_server","url":...,"port":N}` instead (spawn_server
+---   reads stdout through the SDK's core, which takes JSON lines only)
+---@field quiet boolean|nil write no script errors to stderr
+
 ---@param argv string[] the command's arguments
+---@param how ClaudeTestingCliHow|nil how a parent process wants it (not command-line flags: spawn_server's)
 ---@return integer status the exit status
 --- Example: `os.exit(cli.main({ "--port", "0", "--exit-on-stdin-eof" }))`
-function M.main(argv)
+function M.main(argv, how)
+  how = how or {}
   local ok, opts = pcall(parse, argv or {})
   if not ok then
     io.stderr:write("claude-offline-model: ", tostring(opts), "\n", "Try --help.\n")
@@ -130,10 +137,14 @@ function M.main(argv)
     local rules = opts.script and server_mod.load_script(opts.script)
       or require("claude_agent_sdk.testing.scripts.default")
     local s = server_mod.ModelServer.new({
-      script = rules, port = opts.port, host = opts.host, log = opts.log, uv = uv,
-      on_error = function(message)
+      script = rules,
+      port = opts.port,
+      host = opts.host,
+      log = opts.log,
+      uv = uv,
+      on_error = not how.quiet and function(message)
         io.stderr:write("claude-offline-model: ", message, "\n")
-      end,
+      end or nil,
     })
     s:start()
     return s
@@ -163,7 +174,11 @@ function M.main(argv)
     signals[#signals + 1] = sig
   end
   -- Announced only now: a parent may stop us as soon as it reads the URL.
-  io.stdout:write("ANTHROPIC_BASE_URL=", server.url, "\n")
+  if how.announce == "json" then
+    io.stdout:write('{"type":"offline_model_server","url":"', server.url, '","port":', server.port, "}\n")
+  else
+    io.stdout:write("ANTHROPIC_BASE_URL=", server.url, "\n")
+  end
   io.stdout:flush()
   if opts.exit_on_eof then
     local kind = uv.guess_handle(0)

@@ -15,7 +15,7 @@
 ---
 --- Example: `local env, home = cli_env({ url = server.url })`
 
-local resolve_uv = require("claude_agent_sdk.testing.uv").resolve
+local luv = require("claude_agent_sdk.testing.server").luv
 
 local M = {}
 
@@ -23,7 +23,7 @@ local M = {}
 ---@return string dir a new, empty, private directory under the system's temporary directory
 --- Example: `local home = env.make_temp_dir()`
 function M.make_temp_dir(uv)
-  uv = resolve_uv(uv)
+  uv = luv(uv)
   -- os.tmpname() tells us where temporary files go on this system; we only want its directory.
   local probe = os.tmpname()
   os.remove(probe)

@@ -17,10 +17,22 @@ local MAX_HEAD = 64 * 1024
 local MAX_BODY = 256 * 1024 * 1024
 
 M.reasons = {
-  [200] = "OK", [204] = "No Content", [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden",
-  [404] = "Not Found", [405] = "Method Not Allowed", [408] = "Request Timeout", [413] = "Payload Too Large",
-  [429] = "Too Many Requests", [431] = "Request Header Fields Too Large", [500] = "Internal Server Error",
-  [501] = "Not Implemented", [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
+  [200] = "OK",
+  [204] = "No Content",
+  [400] = "Bad Request",
+  [401] = "Unauthorized",
+  [403] = "Forbidden",
+  [404] = "Not Found",
+  [405] = "Method Not Allowed",
+  [408] = "Request Timeout",
+  [413] = "Payload Too Large",
+  [429] = "Too Many Requests",
+  [431] = "Request Header Fields Too Large",
+  [500] = "Internal Server Error",
+  [501] = "Not Implemented",
+  [502] = "Bad Gateway",
+  [503] = "Service Unavailable",
+  [504] = "Gateway Timeout",
   [529] = "Overloaded",
 }
 
@@ -73,8 +85,13 @@ local function parse_head(head)
     keep_alive = conn:find("close", 1, true) == nil
   end
   return {
-    method = method, target = target, path = path, query = query ~= "" and query or nil,
-    version = version, headers = headers, keep_alive = keep_alive,
+    method = method,
+    target = target,
+    path = path,
+    query = query ~= "" and query or nil,
+    version = version,
+    headers = headers,
+    keep_alive = keep_alive,
   }
 end
 

@@ -1,19 +1,23 @@
 --- The offline model server as a child process, for programs that cannot run a luv loop while they wait (the
 --- SDK's blocking mode sits in poll(), where an in-process server would never get to answer).
 ---
---- Contract: `spawn_server(opts)` starts `claude-offline-model --exit-on-stdin-eof` (the same code as
---- bin/claude-offline-model, run by the current Lua interpreter with this module's own lua/ directory first on its
---- path), runs the loop only until the child's first stdout line `ANTHROPIC_BASE_URL=...` has been read, and returns
---- `{ url, port, pid, stop }`. The child's stdin stays a pipe held by us: when this process dies, however it dies,
---- the child sees end of file and exits. `stop()` closes that pipe, sends SIGTERM, runs the loop until the child
---- has been reaped (SIGKILL after 5 s), closes every handle, and returns the exit status; it is idempotent. Both
---- calls spin the loop with `uv.run("once")`, so they must not be called from inside a running loop callback;
---- inside a loop, pass `stop(callback)` to be told of the exit instead. The child's stderr is this process's
---- stderr (script errors show up there) unless `stderr = false`. Startup failure raises an error naming the cause.
+--- Contract: `spawn_server(opts)` starts the `claude-offline-model` code (testing/cli.lua, run by the current Lua
+--- interpreter with this module's own lua/ directory first on its path) through the SDK's own process layer (the C
+--- core's `spawn`: no shell, its own process group, stdin/stdout/stderr pipes, PR_SET_PDEATHSIG on Linux), waits
+--- until the child announces its address as one JSON line on stdout, and returns `{ url, port, pid, stop }`. The
+--- child's stdin stays a pipe held by us: when this process dies, however it dies, the child sees end of file and
+--- exits. `stop()` runs the core's close ladder (close stdin, which ends the child; SIGTERM after 1 s, SIGKILL 4 s
+--- later), reaps the child and returns its exit status (128 + signal when a signal ended it); it is idempotent and
+--- runs no event loop, so it may be called anywhere, inside a luv callback too (`stop(callback)` also calls
+--- callback with the status). The core pipes the child's stderr (it never shares a terminal): its lines are copied
+--- to this process's stderr while spawn_server and stop() run (`stderr = false`: the child writes none), and the
+--- last of them are in the error raised when the child fails to start (a script that does not load, say). A child
+--- that writes more than a pipe holds (64 KiB of script errors) between those calls waits for the next of them.
 ---
 --- Example: `local h = spawn_server({ script = "spec/support/rules.lua" }); ...; h.stop()`
 
-local resolve_uv = require("claude_agent_sdk.testing.uv").resolve
+local core = require("claude_agent_sdk.core")
+local loop = require("claude_agent_sdk.loop")
 
 local M = {}
 
@@ -27,7 +31,13 @@ end
 
 -- The interpreter running us, when it is a plain Lua (inside Neovim it is nvim itself, which is no use here).
 local function default_interpreter(uv)
-  if rawget(_G, "vim") == nil and uv.exepath then
+  if rawget(_G, "vim") == nil and not uv then
+    -- (a blocking host runs no loop; luv, when installed, still knows the executable: a sanitized or
+    -- custom-built host must run the server too, since the server loads the same C module)
+    local ok, luv = pcall(require, "luv")
+    uv = ok and luv or nil
+  end
+  if rawget(_G, "vim") == nil and uv and uv.exepath then
     local exe = uv.exepath()
     if exe and (exe:match("lua[^/]*$") or exe:match("luajit[^/]*$")) then
       return exe
@@ -36,7 +46,7 @@ local function default_interpreter(uv)
   return rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 end
 
-local function launcher(argv)
+local function launcher(argv, quiet)
   local root = lua_root()
   local path = package.path
   if root then
@@ -46,9 +56,14 @@ local function launcher(argv)
   for i, a in ipairs(argv) do
     quoted[i] = string.format("%q", a)
   end
-  return string.format("package.path = %q; package.cpath = %q; "
-    .. "os.exit(require('claude_agent_sdk.testing.cli').main({ %s }))",
-    path, package.cpath, table.concat(quoted, ", "))
+  return string.format(
+    "package.path = %q; package.cpath = %q; "
+      .. "os.exit(require('claude_agent_sdk.testing.cli').main({ %s }, { announce = 'json', quiet = %s }))",
+    path,
+    package.cpath,
+    table.concat(quoted, ", "),
+    tostring(quiet)
+  )
 end
 
 ---@class ClaudeTestingSpawnOptions
@@ -57,9 +72,9 @@ end
 ---@field port integer|nil port (default 0: a free one)
 ---@field host string|nil address (default "127.0.0.1")
 ---@field lua string|nil the interpreter to run (default: the current one, e.g. /usr/bin/lua5.4)
----@field uv table|nil the luv module (default: require("luv"))
+---@field uv table|nil the luv module, only to find the current interpreter (default: the SDK's loop's)
 ---@field timeout_ms integer|nil how long to wait for the port announcement (default 10000)
----@field stderr boolean|nil false to discard the child's stderr (default: it is this process's stderr)
+---@field stderr boolean|nil false: the child reports no script errors on stderr (default: copied to ours)
 
 ---@class ClaudeTestingSpawnedServer
 ---@field url string "http://127.0.0.1:PORT"
@@ -75,7 +90,6 @@ function M.spawn_server(opts)
   if opts.script ~= nil and type(opts.script) ~= "string" then
     error("spawn_server: script must be a path to a Lua file (a table cannot cross into the child)", 2)
   end
-  local uv = resolve_uv(opts.uv)
   local argv = { "--exit-on-stdin-eof", "--port", tostring(opts.port or 0), "--host", opts.host or "127.0.0.1" }
   if opts.script then
     argv[#argv + 1] = "--script"
@@ -85,97 +99,63 @@ function M.spawn_server(opts)
     argv[#argv + 1] = "--log"
     argv[#argv + 1] = opts.log
   end
-  local stdin, stdout = uv.new_pipe(false), uv.new_pipe(false)
-  local state = { exited = false }
-  local proc, pid = uv.spawn(opts.lua or default_interpreter(uv), {
-    args = { "-e", launcher(argv) }, stdio = { stdin, stdout, opts.stderr ~= false and 2 or nil },
-  }, function(code, signal)
-    state.exited, state.code, state.signal = true, code, signal
-    if state.on_exit then
-      state.on_exit(code)
-    end
-  end)
-  if not proc then
-    stdin:close()
-    stdout:close()
-    uv.run("nowait")
-    error("spawn_server: cannot start the interpreter: " .. tostring(pid), 2)
+  local interpreter = opts.lua or default_interpreter(opts.uv or loop.current().uv)
+  local child, msg = core.spawn({
+    argv = { interpreter, "-e", launcher(argv, opts.stderr == false) },
+    stderr_lines = opts.stderr ~= false,
+  })
+  if not child then
+    error("spawn_server: cannot start the interpreter " .. interpreter .. ": " .. tostring(msg), 2)
   end
 
-  local buf, line = "", nil
-  stdout:read_start(function(err, data)
-    if err or not data then
-      stdout:read_stop()
-      return
-    end
-    buf = buf .. data
-    line = line or buf:match("^([^\n]*)\n")
-  end)
-  local timer = uv.new_timer()
-  local timed_out = false
-  timer:start(opts.timeout_ms or 10000, 0, function()
-    timed_out = true
-  end)
-  while not line and not state.exited and not timed_out do
-    uv.run("once")
-  end
-  timer:stop()
-  stdout:read_stop()
-
-  local handle = { pid = pid }
-  function handle.stop(callback)
-    if handle.status ~= nil or state.stopping then
-      return handle.status
-    end
-    state.stopping = true
-    local function finish()
-      handle.status = state.signal ~= 0 and 128 + state.signal or state.code
-      for _, h in ipairs({ stdin, stdout, timer, proc }) do
-        if not h:is_closing() then
-          h:close()
-        end
+  local function copy_stderr()
+    for line in
+      function()
+        return child:next_stderr()
       end
-      return handle.status
+    do
+      io.stderr:write(line, "\n")
     end
-    if not stdin:is_closing() then
-      stdin:close()
-    end
-    if not state.exited then
-      proc:kill("sigterm")
-      timer:start(5000, 0, function()
-        if not state.exited then
-          proc:kill("sigkill")
-        end
-      end)
+  end
+
+  local handle = { pid = child:pid() }
+  function handle.stop(callback)
+    if handle.status == nil then
+      child:close(1000, 4000)
+      copy_stderr()
+      local code, signo = child:exit_code()
+      handle.status = signo ~= 0 and 128 + signo or code
+      child:free()
     end
     if callback then
-      if state.exited then
-        callback(finish())
-      else
-        state.on_exit = function()
-          timer:stop()
-          callback(finish())
-        end
-      end
-      return nil
+      callback(handle.status)
     end
-    while not state.exited do
-      uv.run("once")
-    end
-    timer:stop()
-    local status = finish()
-    -- Let the close callbacks run now: a handle still closing when the Lua state is closed crashes luv.
-    uv.run("nowait")
-    return status
+    return handle.status
   end
 
-  local url = line and line:match("^ANTHROPIC_BASE_URL=(%S+)$")
+  -- The announcement, `{"type":"offline_model_server","url":...}`: the one line the child writes to stdout.
+  local deadline = core.now() + (opts.timeout_ms or 10000)
+  local url
+  while not url and not child:finished() and core.now() < deadline do
+    child:pump(math.max(0, math.min(100, deadline - core.now())))
+    copy_stderr()
+    local kind, m = child:next_message()
+    if kind == "message" and type(m) == "table" and m.type == "offline_model_server" then
+      url = m.url
+    end
+  end
   if not url then
+    local timed_out = not child:finished()
+    local tail = child:stderr_tail():gsub("%s+$", "")
     handle.stop()
     local why = timed_out and "it did not announce its port in time"
-      or (state.exited and ("it exited with status " .. tostring(handle.status) .. " (see stderr)"))
-      or ("it printed " .. string.format("%q", line or ""))
-    error("spawn_server: the offline model server did not start: " .. why, 2)
+      or ("it exited with status " .. tostring(handle.status))
+    error(
+      "spawn_server: the offline model server did not start: "
+        .. why
+        .. (tail ~= "" and (": " .. tail:sub(-2000)) or ""),
+      2
+    )
   end
   handle.url = url
   handle.port = tonumber(url:match(":(%d+)$"))

@@ -24,14 +24,20 @@
 ---
 --- Example: `local s = script.new({ { match = "2+2", reply = "4" } }); local r = s:answer(req)`
 
-local json = require("claude_agent_sdk.testing.json")
+local json = require("claude_agent_sdk.json")
 
 local M = {}
 
 local ERROR_TYPES = {
-  [400] = "invalid_request_error", [401] = "authentication_error", [403] = "permission_error",
-  [404] = "not_found_error", [413] = "request_too_large", [429] = "rate_limit_error", [500] = "api_error",
-  [503] = "api_error", [529] = "overloaded_error",
+  [400] = "invalid_request_error",
+  [401] = "authentication_error",
+  [403] = "permission_error",
+  [404] = "not_found_error",
+  [413] = "request_too_large",
+  [429] = "rate_limit_error",
+  [500] = "api_error",
+  [503] = "api_error",
+  [529] = "overloaded_error",
 }
 
 -- Text the CLI injects into user messages for the model (reminders, hook context) is not the user's prompt.
@@ -47,8 +53,12 @@ local function block_text(content, prompt_only)
   end
   local out = {}
   for _, b in ipairs(type(content) == "table" and content or {}) do
-    if type(b) == "table" and b.type == "text" and type(b.text) == "string"
-      and not (prompt_only and is_injected(b.text)) then
+    if
+      type(b) == "table"
+      and b.type == "text"
+      and type(b.text) == "string"
+      and not (prompt_only and is_injected(b.text))
+    then
       out[#out + 1] = b.text
     end
   end
@@ -85,11 +95,19 @@ function M.request(body, info)
   info = info or {}
   local messages = type(body.messages) == "table" and body.messages or {}
   local req = {
-    body = body, path = info.path or "/v1/messages", headers = info.headers or {}, index = info.index or 0,
+    body = body,
+    path = info.path or "/v1/messages",
+    headers = info.headers or {},
+    index = info.index or 0,
     model = type(body.model) == "string" and body.model or "claude-offline",
-    system = block_text(body.system), messages = messages, tools = {},
-    max_tokens = tonumber(body.max_tokens), stream = body.stream == true,
-    last_user_text = "", tool_results = {}, is_tool_result = false,
+    system = block_text(body.system),
+    messages = messages,
+    tools = {},
+    max_tokens = tonumber(body.max_tokens),
+    stream = body.stream == true,
+    last_user_text = "",
+    tool_results = {},
+    is_tool_result = false,
   }
   local history = {}
   for _, tool in ipairs(type(body.tools) == "table" and body.tools or {}) do
@@ -115,7 +133,9 @@ function M.request(body, info)
         for _, b in ipairs(type(m.content) == "table" and m.content or {}) do
           if type(b) == "table" and b.type == "tool_result" then
             req.tool_results[#req.tool_results + 1] = {
-              tool_use_id = b.tool_use_id, text = block_text(b.content), is_error = b.is_error == true,
+              tool_use_id = b.tool_use_id,
+              text = block_text(b.content),
+              is_error = b.is_error == true,
             }
           end
         end
@@ -219,8 +239,10 @@ function M.new(rules)
       for key in pairs(rule.match) do
         if not MATCH_KEYS[key] then
           -- A misspelt key would otherwise match every request.
-          error(string.format("rule %d: unknown match key %q (use pattern, text, tool_result or system)", i,
-            tostring(key)), 2)
+          error(
+            string.format("rule %d: unknown match key %q (use pattern, text, tool_result or system)", i, tostring(key)),
+            2
+          )
         end
       end
     end
@@ -350,7 +372,9 @@ function Script:normalize(reply, req)
     end
     err = err or {}
     return {
-      status = status, headers = reply.headers, first_byte_delay_ms = reply.first_byte_delay_ms,
+      status = status,
+      headers = reply.headers,
+      first_byte_delay_ms = reply.first_byte_delay_ms,
       error = { type = err.type or ERROR_TYPES[status] or "api_error", message = err.message or "offline error" },
     }
   end
@@ -365,8 +389,8 @@ function Script:normalize(reply, req)
     end
   else
     if reply.thinking then
-      content[#content + 1] = pieces_block({ type = "thinking", signature = reply.signature }, "thinking",
-        reply.thinking)
+      content[#content + 1] =
+        pieces_block({ type = "thinking", signature = reply.signature }, "thinking", reply.thinking)
     end
     if reply.text then
       content[#content + 1] = pieces_block({ type = "text" }, "text", reply.text)
@@ -404,11 +428,16 @@ function Script:normalize(reply, req)
   usage.input_tokens = usage.input_tokens or estimate_tokens(#json.encode(req.messages) + #req.system)
   usage.output_tokens = usage.output_tokens or estimate_tokens(out_chars)
   return {
-    status = 200, headers = reply.headers, delay_ms = tonumber(reply.delay_ms) or 0,
+    status = 200,
+    headers = reply.headers,
+    delay_ms = tonumber(reply.delay_ms) or 0,
     first_byte_delay_ms = tonumber(reply.first_byte_delay_ms) or 0,
     message = {
-      id = reply.id or ("msg_offline_" .. self.message_ids), model = reply.model or req.model, content = content,
-      stop_reason = reply.stop_reason or (has_tool and "tool_use" or "end_turn"), usage = usage,
+      id = reply.id or ("msg_offline_" .. self.message_ids),
+      model = reply.model or req.model,
+      content = content,
+      stop_reason = reply.stop_reason or (has_tool and "tool_use" or "end_turn"),
+      usage = usage,
       chunk_size = tonumber(reply.chunk_size),
     },
   }

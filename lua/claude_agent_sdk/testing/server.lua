@@ -14,23 +14,41 @@
 --- when it is not JSON) and, with `opts.log`, written as one JSON line to that file (with the x-api-key and
 --- authorization headers redacted). A script function that raises gives a 500 `api_error` whose message says why;
 --- the error is also kept in `server.errors` and passed to `opts.on_error`.
+--- JSON is the SDK's own (`claude_agent_sdk.json`, the C core): bodies decode with `json.null` for null and
+--- `json.array_mt` on arrays, so a logged or re-encoded `[]` stays `[]`. Object keys go out in no fixed order (the
+--- Messages API's clients parse JSON; none reads it by position), and a reply holding something JSON cannot carry
+--- (a function, NaN, a sparse or mixed table) is a script error, a 500 naming the path to the bad value.
 ---
 --- Example: `local s = ModelServer.new({ script = { { match = "hi", reply = "Hello!" } } }); s:start()`
 
 local http = require("claude_agent_sdk.testing.http")
 local sse = require("claude_agent_sdk.testing.sse")
-local json = require("claude_agent_sdk.testing.json")
+local json = require("claude_agent_sdk.json")
 local script_mod = require("claude_agent_sdk.testing.script")
-local resolve_uv = require("claude_agent_sdk.testing.uv").resolve
+local loop = require("claude_agent_sdk.loop")
 
 local M = {}
+
+---@param given table|nil a luv-compatible module chosen by the caller
+---@return table uv `given`, else the one the SDK's loop runs on (Neovim's vim.uv / vim.loop, else luv)
+--- Example: `local uv = server.luv(opts.uv)`
+function M.luv(given)
+  local uv = given or loop.current().uv
+  if not uv then
+    -- The SDK runs on the host's frame loop (claude.use_loop("host")), which keeps no luv: the server still needs
+    -- one, the module the SDK's loop would have taken (it is loaded already when installed).
+    local ok, luv = pcall(require, "luv")
+    uv = ok and luv or error("claude_agent_sdk.testing needs luv (Debian: lua-luv) or Neovim's vim.uv", 3)
+  end
+  return uv
+end
 
 ---@class ClaudeTestingServerOptions
 ---@field script table|string|nil rules table, a script from script.new, or a path to a Lua file returning rules
 ---@field port integer|nil TCP port (default 0: a free port)
 ---@field host string|nil address to bind (default "127.0.0.1")
 ---@field log string|nil file to append one JSON line per request to
----@field uv table|nil the luv module to use (default: vim.uv / vim.loop in Neovim, else require("luv"))
+---@field uv table|nil the luv module to use (default: the SDK's loop's, vim.uv / vim.loop in Neovim, else luv)
 ---@field on_error fun(message: string)|nil called when a script function raises
 
 ---@class ClaudeTestingModelServer
@@ -72,8 +90,16 @@ function ModelServer.new(opts)
     s = script_mod.new(s)
   end
   return setmetatable({
-    uv = resolve_uv(opts.uv), host = opts.host or "127.0.0.1", want_port = opts.port or 0, log = opts.log,
-    on_error = opts.on_error, script = s, requests = {}, errors = {}, conns = {}, message_count = 0,
+    uv = M.luv(opts.uv),
+    host = opts.host or "127.0.0.1",
+    want_port = opts.port or 0,
+    log = opts.log,
+    on_error = opts.on_error,
+    script = s,
+    requests = {},
+    errors = {},
+    conns = {},
+    message_count = 0,
     request_ids = 0,
   }, ModelServer)
 end
@@ -231,16 +257,22 @@ end
 
 local function json_response(status, body, keep_alive, extra)
   local text = json.encode(body)
-  return http.head(status, merge({
-    ["Content-Type"] = "application/json", ["Content-Length"] = #text,
-    ["Connection"] = keep_alive and "keep-alive" or "close",
-  }, extra)) .. text
+  return http.head(
+    status,
+    merge({
+      ["Content-Type"] = "application/json",
+      ["Content-Length"] = #text,
+      ["Connection"] = keep_alive and "keep-alive" or "close",
+    }, extra)
+  ) .. text
 end
 
 function ModelServer:error_response(status, etype, message, keep_alive, extra)
   local rid = self:next_request_id()
   return json_response(status, {
-    type = "error", error = { type = etype, message = message }, request_id = rid,
+    type = "error",
+    error = { type = etype, message = message },
+    request_id = rid,
   }, keep_alive, merge({ ["request-id"] = rid }, extra))
 end
 
@@ -248,7 +280,12 @@ local REDACT = { ["x-api-key"] = true, ["authorization"] = true }
 
 function ModelServer:record(req, body, side)
   local entry = {
-    method = req.method, path = req.path, target = req.target, headers = req.headers, body = body, side = side,
+    method = req.method,
+    path = req.path,
+    target = req.target,
+    headers = req.headers,
+    body = body,
+    side = side,
   }
   self.requests[#self.requests + 1] = entry
   if self.log then
@@ -257,12 +294,25 @@ function ModelServer:record(req, body, side)
       headers[k] = REDACT[k] and "<redacted>" or v
     end
     local line = json.encode({
-      time = os.time(), method = req.method, path = req.path, target = req.target, headers = headers, side = side,
+      time = os.time(),
+      method = req.method,
+      path = req.path,
+      target = req.target,
+      headers = headers,
+      side = side,
     })
     if body ~= nil then
       -- The body as the client sent it (a JSON text has no raw newlines outside its whitespace), so the log
       -- keeps what a re-encoding would lose, such as `[]` versus `{}`.
-      local text = type(body) == "table" and req.body:gsub("[\r\n]+", " ") or json.encode(body)
+      local text = type(body) == "table" and req.body:gsub("[\r\n]+", " ")
+      if not text then
+        -- A body that is not JSON, logged as a string; bytes JSON cannot hold (invalid UTF-8, NUL) as "\xNN".
+        local ok, quoted = pcall(json.encode, body)
+        text = ok and quoted
+          or json.encode((body:gsub("[^\t\n\r\32-\126]", function(c)
+            return string.format("\\x%02X", c:byte())
+          end)))
+      end
       line = '{"body":' .. text .. "," .. line:sub(2)
     end
     local f = io.open(self.log, "a")
@@ -279,7 +329,11 @@ function ModelServer:respond(req)
   if req.failed then
     return { { data = self:error_response(req.status or 400, "invalid_request_error", req.failed, false) } }
   end
-  local body = req.body ~= "" and (json.decode(req.body) or req.body) or nil
+  local body
+  if req.body ~= "" then
+    local ok, decoded = pcall(json.decode, req.body)
+    body = ok and decoded or req.body
+  end
   local is_messages = req.method == "POST" and req.path == "/v1/messages"
   local api_req
   if is_messages and type(body) == "table" then
@@ -290,8 +344,15 @@ function ModelServer:respond(req)
   local ka = req.keep_alive
   if req.method == "HEAD" then
     -- The CLI's connection warm-up. A HEAD answer has headers only, whatever the path.
-    return { { data = http.head(req.path == "/" and 200 or 404, { ["Content-Type"] = "application/json",
-      ["Content-Length"] = 0, ["Connection"] = ka and "keep-alive" or "close" }) } }
+    return {
+      {
+        data = http.head(req.path == "/" and 200 or 404, {
+          ["Content-Type"] = "application/json",
+          ["Content-Length"] = 0,
+          ["Connection"] = ka and "keep-alive" or "close",
+        }),
+      },
+    }
   end
   if req.method == "GET" and req.path == "/" then
     return { { data = json_response(200, { ok = true }, ka) } }
@@ -301,34 +362,57 @@ function ModelServer:respond(req)
     return { { data = json_response(200, { input_tokens = n }, ka) } }
   end
   if not is_messages then
-    return { { data = self:error_response(404, "not_found_error", "Not found: " .. req.method .. " " .. req.path,
-      ka) } }
+    return {
+      { data = self:error_response(404, "not_found_error", "Not found: " .. req.method .. " " .. req.path, ka) },
+    }
   end
   if type(body) ~= "table" then
     return { { data = self:error_response(400, "invalid_request_error", "request body is not a JSON object", ka) } }
   end
-  local ok, reply = pcall(self.script.answer, self.script, api_req)
+  local ok, steps = pcall(self.answer, self, api_req, ka)
   if not ok then
-    local message = "offline model script error: " .. tostring(reply)
+    local message = "offline model script error: " .. tostring(steps)
     self.errors[#self.errors + 1] = message
     if self.on_error then
       self.on_error(message)
     end
     return { { data = self:error_response(500, "api_error", message, ka) } }
   end
+  return steps
+end
+
+-- The steps of a script's answer to a /v1/messages request. Raises when a script function does or when the reply
+-- holds something JSON cannot carry (the encoder names the path to it); respond turns that into a 500.
+function ModelServer:answer(api_req, ka)
+  local reply = self.script:answer(api_req)
   local first = reply.first_byte_delay_ms or 0
   if reply.status ~= 200 then
-    return { { delay = first, data = self:error_response(reply.status, reply.error.type, reply.error.message, ka,
-      reply.headers) } }
+    return {
+      {
+        delay = first,
+        data = self:error_response(reply.status, reply.error.type, reply.error.message, ka, reply.headers),
+      },
+    }
   end
   local msg = reply.message
   if not api_req.stream then
-    return { { delay = first, data = json_response(200, sse.message_body(msg), ka,
-      merge({ ["request-id"] = self:next_request_id() }, reply.headers)) } }
+    return {
+      {
+        delay = first,
+        data = json_response(
+          200,
+          sse.message_body(msg),
+          ka,
+          merge({ ["request-id"] = self:next_request_id() }, reply.headers)
+        ),
+      },
+    }
   end
   local headers = merge({
-    ["Content-Type"] = "text/event-stream; charset=utf-8", ["Cache-Control"] = "no-cache",
-    ["Transfer-Encoding"] = "chunked", ["Connection"] = ka and "keep-alive" or "close",
+    ["Content-Type"] = "text/event-stream; charset=utf-8",
+    ["Cache-Control"] = "no-cache",
+    ["Transfer-Encoding"] = "chunked",
+    ["Connection"] = ka and "keep-alive" or "close",
     ["request-id"] = self:next_request_id(),
   }, reply.headers)
   local steps = { { delay = first, data = http.head(200, headers) } }

@@ -13,7 +13,7 @@
 ---
 --- Example: `for _, ev in ipairs(sse.events(msg)) do sock:write(sse.format(ev)) end`
 
-local json = require("claude_agent_sdk.testing.json")
+local json = require("claude_agent_sdk.json")
 
 local M = {}
 
@@ -84,28 +84,44 @@ local function block_events(index, block, chunk_size, out)
     out[#out + 1] = { event = "content_block_delta", data = { type = "content_block_delta", index = index, delta = d } }
   end
   if kind == "text" then
-    out[#out + 1] = { event = "content_block_start",
-      data = { type = "content_block_start", index = index, content_block = { type = "text", text = "" } } }
+    out[#out + 1] = {
+      event = "content_block_start",
+      data = { type = "content_block_start", index = index, content_block = { type = "text", text = "" } },
+    }
     for _, piece in ipairs(block._pieces or M.split_utf8(block.text or "", chunk_size)) do
       delta({ type = "text_delta", text = piece })
     end
   elseif kind == "thinking" then
-    out[#out + 1] = { event = "content_block_start", data = { type = "content_block_start", index = index,
-      content_block = { type = "thinking", thinking = "", signature = "" } } }
+    out[#out + 1] = {
+      event = "content_block_start",
+      data = {
+        type = "content_block_start",
+        index = index,
+        content_block = { type = "thinking", thinking = "", signature = "" },
+      },
+    }
     for _, piece in ipairs(block._pieces or M.split_utf8(block.thinking or "", chunk_size)) do
       delta({ type = "thinking_delta", thinking = piece })
     end
     delta({ type = "signature_delta", signature = block.signature or "" })
   elseif kind == "tool_use" or kind == "server_tool_use" then
-    out[#out + 1] = { event = "content_block_start", data = { type = "content_block_start", index = index,
-      content_block = { type = kind, id = block.id, name = block.name, input = {} } } }
+    out[#out + 1] = {
+      event = "content_block_start",
+      data = {
+        type = "content_block_start",
+        index = index,
+        content_block = { type = kind, id = block.id, name = block.name, input = {} },
+      },
+    }
     for _, piece in ipairs(M.split_utf8(json.encode(block.input or {}), chunk_size)) do
       delta({ type = "input_json_delta", partial_json = piece })
     end
   else
     -- Other block types (redacted_thinking, web_search_tool_result, ...) arrive whole in their start event.
-    out[#out + 1] = { event = "content_block_start",
-      data = { type = "content_block_start", index = index, content_block = public_fields(block) } }
+    out[#out + 1] = {
+      event = "content_block_start",
+      data = { type = "content_block_start", index = index, content_block = public_fields(block) },
+    }
   end
   out[#out + 1] = { event = "content_block_stop", data = { type = "content_block_stop", index = index } }
 end
@@ -115,18 +131,35 @@ end
 --- Example: `local evs = sse.events({ id = "msg_1", model = "m", content = { { type = "text", text = "hi" } } })`
 function M.events(msg)
   local out = {
-    { event = "message_start", data = { type = "message_start", message = {
-      id = msg.id, type = "message", role = "assistant", model = msg.model, content = json.array(),
-      stop_reason = json.null, stop_sequence = json.null, usage = usage_of(msg, 1),
-    } } },
+    {
+      event = "message_start",
+      data = {
+        type = "message_start",
+        message = {
+          id = msg.id,
+          type = "message",
+          role = "assistant",
+          model = msg.model,
+          content = json.array(),
+          stop_reason = json.null,
+          stop_sequence = json.null,
+          usage = usage_of(msg, 1),
+        },
+      },
+    },
     { event = "ping", data = { type = "ping" } },
   }
   for i, block in ipairs(msg.content) do
     block_events(i - 1, block, msg.chunk_size, out)
   end
-  out[#out + 1] = { event = "message_delta", data = { type = "message_delta",
-    delta = { stop_reason = msg.stop_reason or "end_turn", stop_sequence = msg.stop_sequence or json.null },
-    usage = usage_of(msg) } }
+  out[#out + 1] = {
+    event = "message_delta",
+    data = {
+      type = "message_delta",
+      delta = { stop_reason = msg.stop_reason or "end_turn", stop_sequence = msg.stop_sequence or json.null },
+      usage = usage_of(msg),
+    },
+  }
   out[#out + 1] = { event = "message_stop", data = { type = "message_stop" } }
   return out
 end
@@ -147,8 +180,13 @@ function M.message_body(msg)
     content[i] = public_fields(block)
   end
   return {
-    id = msg.id, type = "message", role = "assistant", model = msg.model, content = content,
-    stop_reason = msg.stop_reason or "end_turn", stop_sequence = msg.stop_sequence or json.null,
+    id = msg.id,
+    type = "message",
+    role = "assistant",
+    model = msg.model,
+    content = content,
+    stop_reason = msg.stop_reason or "end_turn",
+    stop_sequence = msg.stop_sequence or json.null,
     usage = usage_of(msg),
   }
 end

@@ -23,7 +23,9 @@ local function new_user_text(req)
   local out = {}
   for i = #req.messages, 1, -1 do
     local m = req.messages[i]
-    if m.role == "assistant" then break end
+    if m.role == "assistant" then
+      break
+    end
     local content = type(m.content) == "string" and { { type = "text", text = m.content } } or m.content
     for _, b in ipairs(type(content) == "table" and content or {}) do
       if b.type == "text" and type(b.text) == "string" and not b.text:match("^%s*<system%-reminder>") then
@@ -38,7 +40,9 @@ end
 local function answers(req)
   local text, out = new_user_text(req), {}
   for _, q in ipairs(QUESTIONS) do
-    if text:find(q[1]) then out[#out + 1] = q[2] end
+    if text:find(q[1]) then
+      out[#out + 1] = q[2]
+    end
   end
   return out
 end
@@ -50,15 +54,25 @@ return {
   { match = "Count from 1 to 25", reply = { text = counting(25), delay_ms = 100 } },
   { match = "joke", reply = "Why do programmers prefer dark mode? Because light attracts bugs." },
   -- the three questions of the concurrent example, answered together when the CLI merges queued messages
-  { match = function(req) return #answers(req) > 0 end, reply = function(req) return table.concat(answers(req), " ") end },
+  {
+    match = function(req)
+      return #answers(req) > 0
+    end,
+    reply = function(req)
+      return table.concat(answers(req), " ")
+    end,
+  },
   {
     -- "Stream for client N": a ~1 s stream of 4-character deltas naming the client
     match = { pattern = "Stream for client %d+" },
     reply = function(req)
       local n = req.last_user_text:match("Stream for client (%d+)")
-      return { text = ("Client %s: "):format(n) .. string.rep("abcdefgh", 16) .. " end.", chunk_size = 4, delay_ms = 25 }
+      local text = ("Client %s: "):format(n) .. string.rep("abcdefgh", 16) .. " end."
+      return { text = text, chunk_size = 4, delay_ms = 25 }
     end,
   },
   { match = "host loop", reply = "Hello from the host loop." },
-  default = function(req) return "You said: " .. req.last_user_text end,
+  default = function(req)
+    return "You said: " .. req.last_user_text
+  end,
 }

@@ -12,15 +12,29 @@ return {
   },
   {
     match = "think, then run echo",
-    reply = { content = {
-      { type = "thinking", thinking = "The user wants a greeting printed.", signature = "offline-signature" },
-      { type = "tool_use", name = "Bash", input = { command = "echo hello-from-bash", description = "Print a greeting" } },
-    } },
+    reply = {
+      content = {
+        { type = "thinking", thinking = "The user wants a greeting printed.", signature = "offline-signature" },
+        {
+          type = "tool_use",
+          name = "Bash",
+          input = { command = "echo hello-from-bash", description = "Print a greeting" },
+        },
+      },
+    },
   },
-  { match = { tool_result = "hello-from-bash" }, reply = function(req)
+  {
+    match = { tool_result = "hello-from-bash" },
+    reply = function(req)
       return "Bash said: " .. req.tool_results[1].text
-    end },
+    end,
+  },
   { match = "stream this", reply = { text = "Streaming works in small pieces.", chunk_size = 5 } },
-  { match = "fail with 400", reply = { status = 400, error = { type = "invalid_request_error", message = "scripted failure" } } },
-  default = function(req) return "You said: " .. req.last_user_text end,
+  {
+    match = "fail with 400",
+    reply = { status = 400, error = { type = "invalid_request_error", message = "scripted failure" } },
+  },
+  default = function(req)
+    return "You said: " .. req.last_user_text
+  end,
 }

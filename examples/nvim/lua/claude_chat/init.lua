@@ -9,9 +9,9 @@
 -- editor. One long-lived task receives everything the CLI sends and writes it to the buffer; the commands only
 -- send (a query, an interrupt). Tasks resume through vim.schedule, so they may call vim.api freely.
 --
--- Install (LuaJIT build of the C module; `:checkhealth claude_agent_sdk` says what is missing), in init.lua:
+-- Install: the SDK's C module built for LuaJIT (`make module LUA=luajit` in the SDK's checkout, which the SDK then
+-- finds by itself; `:checkhealth claude_agent_sdk` says what is missing), and in init.lua:
 --   vim.opt.runtimepath:append({ "/path/to/sdk", "/path/to/sdk/examples/nvim" })
---   package.cpath = "/path/to/sdk/build/luajit/?.so;" .. package.cpath     -- after `make LUA=luajit`
 --   vim.o.statusline = "%f %m%=%{v:lua.require'claude_chat'.statusline()} %l,%c"
 --   require("claude_chat").setup({ options = { model = "claude-sonnet-4-5" } })  -- optional: any SDK options
 -- Then `:ClaudeAsk What is 2 + 2?`, and `:ClaudeInterrupt` to stop a long answer. The CLI reaches the model through
@@ -121,7 +121,8 @@ local function receive(client)
       elseif ev.type == "message" and ev.message.type == "assistant" then
         for _, block in ipairs(ev.message.content) do
           if block.type == "tool_use" then
-            local input = block.input.command or block.input.file_path
+            local input = block.input.command
+              or block.input.file_path
               or vim.inspect(block.input, { newline = " ", indent = "" })
             append(("\n[%s: %s]\n"):format(block.name, input))
           end

@@ -64,14 +64,23 @@ return {
       return "The square root of " .. n .. " is " .. format_number(math.sqrt(tonumber(n))) .. "."
     end,
   },
-  { match = "What is Python", reply = "Python is a high-level, general-purpose programming language known for its "
-    .. "readable syntax, its large standard library and a huge ecosystem of packages." },
-  { match = "Python function", reply = "Here is a small Python function to start from:\n\n```python\n"
-    .. "def greet(name: str) -> str:\n    \"\"\"Return a friendly greeting.\"\"\"\n    return f\"Hello, {name}!\"\n"
-    .. "```\n\nTell me what it should do and I will adapt it." },
+  {
+    match = "What is Python",
+    reply = "Python is a high-level, general-purpose programming language known for its "
+      .. "readable syntax, its large standard library and a huge ecosystem of packages.",
+  },
+  {
+    match = "Python function",
+    reply = "Here is a small Python function to start from:\n\n```python\n"
+      .. 'def greet(name: str) -> str:\n    """Return a friendly greeting."""\n    return f"Hello, {name}!"\n'
+      .. "```\n\nTell me what it should do and I will adapt it.",
+  },
   { match = "I have questions", reply = "Hello! Happy to help. What would you like to know?" },
-  { match = "async/await", reply = "async/await lets you write asynchronous code that reads like sequential code: "
-    .. "an `async` function returns a coroutine, and `await` pauses it until the awaited result is ready." },
+  {
+    match = "async/await",
+    reply = "async/await lets you write asynchronous code that reads like sequential code: "
+      .. "an `async` function returns a coroutine, and `await` pauses it until the awaited result is ready.",
+  },
   { match = "joke", reply = "Why do programmers prefer dark mode? Because light attracts bugs." },
   {
     match = "Count from 1 to 100",
@@ -80,8 +89,10 @@ return {
   {
     match = "sleep command",
     reply = {
-      text = pieces_of("Running the sleep command now. This will take a while, so I will keep you posted "
-        .. "while it runs. Still waiting... nearly there. Done."),
+      text = pieces_of(
+        "Running the sleep command now. This will take a while, so I will keep you posted "
+          .. "while it runs. Still waiting... nearly there. Done."
+      ),
       delay_ms = 1000,
     },
   },
@@ -101,17 +112,23 @@ return {
       text = "I broke the problem into smaller parts, solved each one and checked the combined result.",
     },
   },
-  { match = "implement the fixes", reply = "I have implemented the fixes: error handling around I/O and tests for "
-    .. "the edge cases (this is the offline model, so no files were changed)." },
+  {
+    match = "implement the fixes",
+    reply = "I have implemented the fixes: error handling around I/O and tests for "
+      .. "the edge cases (this is the offline model, so no files were changed).",
+  },
   -- CLIs from about 2.1.300 on run the subagent in the background and bring
   -- its report back as a task notification in a turn of its own (older ones
   -- return it as the tool's result, below).  The notification is a system
   -- reminder, which is not prompt text (the last prompt, "Start a
   -- long-running task", would start the task again): read the raw message.
-  { match = function(req)
+  {
+    match = function(req)
       local last = req.messages[#req.messages]
       local content = type(last) == "table" and last.role == "user" and last.content
-      if type(content) == "string" then content = { { text = content } } end
+      if type(content) == "string" then
+        content = { { text = content } }
+      end
       for _, b in ipairs(type(content) == "table" and content or {}) do
         if type(b) == "table" and type(b.text) == "string" and b.text:find("All three steps are complete", 1, true) then
           return true
@@ -119,25 +136,34 @@ return {
       end
       return false
     end,
-    reply = "The long-running task has finished: all three steps are complete." },
+    reply = "The long-running task has finished: all three steps are complete.",
+  },
   {
     match = "long-running task",
     reply = {
       text = "Starting the task in a background agent.",
-      tool_use = { name = "Agent", input = {
-        description = "Long-running task", subagent_type = "general-purpose",
-        prompt = "Work through the three steps of the job, one at a time, and report back.",
-      } },
+      tool_use = {
+        name = "Agent",
+        input = {
+          description = "Long-running task",
+          subagent_type = "general-purpose",
+          prompt = "Work through the three steps of the job, one at a time, and report back.",
+        },
+      },
     },
   },
   -- The subagent's own request (its prompt above): stream for a few seconds, then report.
   {
     match = "three steps of the job",
-    reply = { text = pieces_of("Step 1 done. Step 2 done. Step 3 done. All three steps are complete."),
-      delay_ms = 250 },
+    reply = {
+      text = pieces_of("Step 1 done. Step 2 done. Step 3 done. All three steps are complete."),
+      delay_ms = 250,
+    },
   },
-  { match = { tool_result = "All three steps are complete" }, reply = "The long-running task has finished: all "
-    .. "three steps are complete." },
+  {
+    match = { tool_result = "All three steps are complete" },
+    reply = "The long-running task has finished: all " .. "three steps are complete.",
+  },
   default = function(req)
     if req.is_tool_result then
       local r = req.tool_results[1]
