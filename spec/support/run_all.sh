@@ -12,9 +12,11 @@
 #   c-asan       the C core alone under ASan + UBSan (build/ctest/*)
 #   c-valgrind   the same C tests under valgrind: no error, no leak
 #   fuzz         the C core under libFuzzer for a bounded time
-#   lua5.4       the Lua specs under Lua 5.4 against the module built for it;
-#   luajit       the same under LuaJIT; both drive the oldest supported CLI
-#                (.deps/) against the offline model server
+#   lua5.4       the Lua specs under Lua 5.4 against the module built for it
+#                but the Neovim ones (Neovim loads the LuaJIT build whatever
+#                runs busted: they would only repeat the luajit suite's runs);
+#   luajit       every Lua spec under LuaJIT; both drive the oldest supported
+#                CLI (.deps/) against the offline model server
 #   newest       the specs that drive the real CLI, under Lua 5.4, against the
 #                newest tested CLI (.deps/newest/): the version matrix's second
 #                column (versions_spec, control_spec and hook_events_spec run both
@@ -103,14 +105,20 @@ suite_fuzz() {
   counted "$p" "$f" 0
 }
 
-# busted_for LUA: the whole Lua suite under one interpreter
+# The Neovim specs run Neovim, whose LuaJIT loads build/luajit whatever runs busted: they do the same in every
+# suite, so they run in the luajit suite (and in newest, against the newest CLI), not again under Lua 5.4 or ASan.
+NVIM_SPECS="spec/nvim_spec.lua spec/nvim_plugin_spec.lua spec/nvim_install_spec.lua"
+not_nvim() { ls spec/*_spec.lua | grep -v -e nvim_spec -e nvim_plugin_spec -e nvim_install_spec; }
+
+# busted_for LUA SPECS: the Lua suite under one interpreter
 busted_for() {
-  local lua=$1 out="$LOG/busted-$1.tap"
+  local lua=$1 specs=$2 out="$LOG/busted-$1.tap"
   if ! command -v "$lua" >/dev/null 2>&1; then
     echo "$lua: not installed (run make setup)"; counted 0 1 0; return
   fi
+  # shellcheck disable=SC2086
   LUA_PATH="$LUA_PATH_SPECS" LUA_CPATH="$ROOT/build/$lua/?.so;;" SPEC_LUA="$lua" \
-    "$lua" /usr/bin/busted -o TAP spec > "$out" 2>&1
+    "$lua" /usr/bin/busted -o TAP $specs > "$out" 2>&1
   count "$out"
   echo "Lua specs ($lua, CLI $("$CLAUDE_CLI_PATH" -v 2>/dev/null | cut -d' ' -f1)): $p passed, $f failed, $s skipped"
   skips "$out"
@@ -118,8 +126,8 @@ busted_for() {
   finished "$out" "busted under $lua"
   counted "$p" "$f" "$s"
 }
-suite_lua54() { busted_for lua5.4; }
-suite_luajit() { busted_for luajit; }
+suite_lua54() { busted_for lua5.4 "$(not_nvim)"; echo "  (the Neovim specs run in the luajit suite: $NVIM_SPECS)"; }
+suite_luajit() { busted_for luajit spec; }
 
 suite_newest() {
   local out="$LOG/busted-newest.tap"
@@ -140,14 +148,14 @@ suite_newest() {
   counted "$p" "$f" "$s"
 }
 
-# The examples are plain user scripts for the ordinary interpreters: not here.
+# The examples are plain user scripts for the ordinary interpreters, and Neovim never loads this build: not here.
 suite_asan() {
   local out="$LOG/busted-asan.tap"
   if [ ! -x build/asan/lua ] || [ ! -f build/asan/claude_agent_sdk/core.so ]; then
     echo "Lua specs under ASan+UBSan: the sanitized build is missing (make asan-build)"; counted 0 1 0; return
   fi
   local specs
-  specs=$(ls spec/*_spec.lua | grep -v examples_spec)
+  specs=$(not_nvim | grep -v examples_spec)
   # shellcheck disable=SC2086
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   LUA_PATH="$LUA_PATH_SPECS" LUA_CPATH="$ROOT/build/asan/?.so;;" SPEC_LUA="$ROOT/build/asan/lua" \
@@ -265,7 +273,11 @@ suite_bench_smoke() {
 # start in: the longest first, so the short ones fill the gaps at the end.
 # TEST_SUITES="name ..." runs only those (a developer's shortcut; make test runs all).
 REPORT_ORDER="lint c-asan c-valgrind fuzz lua5.4 luajit asan $VALGRIND_SUITES newest rockspec c-example bench-smoke"
-START_ORDER="lua5.4 luajit asan $VALGRIND_SUITES newest c-valgrind fuzz c-example c-asan rockspec bench-smoke lint"
+# The valgrind suites start with the longest ones (misuse, faults, callbacks, async, typed_decode).
+VALGRIND_START=$(for n in misuse faults callbacks async typed_decode $VALGRIND_SUITES; do
+  case " $VALGRIND_SUITES " in *" valgrind-${n#valgrind-} "*) echo "valgrind-${n#valgrind-}" ;; esac
+done | awk '!seen[$0]++' | tr '\n' ' ')
+START_ORDER="luajit lua5.4 asan newest $VALGRIND_START fuzz c-valgrind rockspec c-example bench-smoke c-asan lint"
 if [ -n "${TEST_SUITES:-}" ]; then
   for name in $TEST_SUITES; do
     case " $START_ORDER " in *" $name "*) ;; *) echo "run_all.sh: no suite named $name (suites: $START_ORDER)"; exit 2 ;; esac
