@@ -122,7 +122,13 @@ local function my_permission_callback(tool_name, input_data, context)
   print("      Input: " .. json_dumps(input_data, 6))
   io.write("   Allow this tool? (y/N): ")
   io.flush()
-  local user_input = (io.read("l") or ""):match("^%s*(.-)%s*$"):lower()
+  local line = io.read("l")
+  if line == nil then
+    -- what Python's input() does at the end of stdin (EOFError); the SDK reports it to the CLI as the
+    -- callback's failure, as the Python SDK does
+    error("EOF when reading a line", 0)
+  end
+  local user_input = line:match("^%s*(.-)%s*$"):lower()
 
   if user_input == "y" or user_input == "yes" then
     return claude.PermissionResultAllow()

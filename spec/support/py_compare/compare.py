@@ -35,6 +35,8 @@ VOLATILE = {
     "durationMs", "totalDurationMs", "elapsed_time_seconds",
     # a subagent's task: its random id and its clock times
     "task_id", "start_time", "end_time",
+    # newer CLIs (2.1.332): a task's run id (clock + random) and the socket named after the CLI's pid
+    "run_id", "messaging_socket_path",
 }
 PY_TYPES = {"user", "assistant", "system", "result", "stream_event", "rate_limit_event", "conversation_reset"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
